@@ -1,0 +1,3 @@
+module signaling-auth/corsproxy
+
+go 1.26

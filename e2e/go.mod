@@ -1,0 +1,3 @@
+module signaling-auth/e2e
+
+go 1.26

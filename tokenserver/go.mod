@@ -1,0 +1,3 @@
+module signaling-auth/tokenserver
+
+go 1.26.0

@@ -1,0 +1,3 @@
+module signaling-auth/webdemo
+
+go 1.26
