@@ -22,6 +22,8 @@ import (
 	"github.com/joho/godotenv"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
+
+	"signaling-auth/tokenserver/internal/accesstoken"
 )
 
 // EnvPrefix starts every environment variable that sets a key.
@@ -469,7 +471,7 @@ func (c *Config) validate(certFile, level string, errs []error) []error {
 	}
 
 	if c.AppID != "" {
-		if err := hex32(c.AppID); err != nil {
+		if err := accesstoken.ValidateAppID(c.AppID); err != nil {
 			add("agora.app_id", "%v", err)
 		}
 	}
@@ -486,7 +488,7 @@ func (c *Config) validate(certFile, level string, errs []error) []error {
 		}
 	}
 	if !c.AppCertificate.IsZero() {
-		if err := hex32(c.AppCertificate.Reveal()); err != nil {
+		if err := accesstoken.ValidateCertificate(c.AppCertificate.Reveal()); err != nil {
 			name := "agora.app_certificate"
 			if certFile != "" {
 				name = "agora.app_certificate_file"
@@ -603,21 +605,6 @@ func hasErrFor(errs []error, k string) bool {
 		}
 	}
 	return false
-}
-
-// hex32 checks an App ID or certificate. The message gives the length, never
-// the value, so it is safe for the certificate too.
-func hex32(s string) error {
-	if len(s) != 32 {
-		return fmt.Errorf("must be 32 hex characters (got %d)", len(s))
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-			return fmt.Errorf("must be 32 hex characters (character %d is not hex)", i+1)
-		}
-	}
-	return nil
 }
 
 func validHostname(h string) bool {

@@ -253,7 +253,7 @@ func TestInvalidConfig(t *testing.T) {
 			want: []string{`config: agora.app_id: must be 32 hex characters (got 3)`}},
 		{name: "a certificate that is not hex is refused without echoing it",
 			env: map[string]string{"APP_ID": testAppID, "APP_CERTIFICATE": "zCFd2fd1755d40ecb72977518be15d3b"},
-			want: []string{`config: agora.app_certificate: must be 32 hex characters (character 1 is not hex)`}},
+			want: []string{`config: agora.app_certificate: must be 32 hex characters (the character at offset 0 is not hex)`}},
 		{name: "an App ID without a certificate is refused",
 			env:  map[string]string{"APP_ID": testAppID},
 			want: []string{`config: agora.app_certificate: required when agora.app_id is set (or unset both for demo mode)`}},
