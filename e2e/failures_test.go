@@ -188,3 +188,40 @@ func TestCORSAnywhereStyleThroughTheProxy(t *testing.T) {
 	}
 	tb.requireCleanConsole()
 }
+
+func TestConfiguredAppID(t *testing.T) {
+	tests := []struct {
+		name, appID string
+		ok          bool
+	}{
+		{"the configured App ID is given to the SDK", strings.ToLower(vectorAppID), true},
+		{"an App ID that differs from the token's stops the login before Agora refuses it", "0123456789abcdef0123456789abcdef", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := startStack(t, stackOptions{appID: tt.appID})
+			tb := newTab(t)
+			tb.open(s.pageURL())
+			if got := tb.text("#setup-app-id"); got != tt.appID {
+				t.Errorf("setup shows App ID %q, want %q", got, tt.appID)
+			}
+			tb.typeAndEnter("gina")
+			if !tt.ok {
+				p := tb.waitForProblem()
+				if p.Title != "App ID mismatch" || !strings.Contains(p.Detail, vectorAppID) || !strings.Contains(p.Fix, "agora.app_id") {
+					t.Errorf("problem %+v", p)
+				}
+				tb.requireIdle()
+				if calls := tb.sdkCalls(); len(calls) != 0 {
+					t.Errorf("the SDK was called: %+v", calls)
+				}
+				return
+			}
+			tb.waitUntil("logged in", `document.querySelector('#state').dataset.state === 'in'`)
+			ctor := callsTo(tb.sdkCalls(), "constructor")
+			if len(ctor) != 1 || ctor[0].AppID != tt.appID {
+				t.Errorf("constructor calls %+v, want App ID %q", ctor, tt.appID)
+			}
+		})
+	}
+}

@@ -72,6 +72,7 @@ type stackOptions struct {
 	corsAnywhere bool   // the page names the token server behind the proxy (server_url)
 	proxyOrigins string // the proxy's cors.allowed_origins; default: the page's origin
 	sdkURL       string // default: the fake SDK
+	appID        string // webdemo's agora.app_id; default: none (taken from the token)
 }
 
 // stack is tokenserver, corsproxy (unless direct) and webdemo, running.
@@ -94,7 +95,7 @@ func startStack(t *testing.T, o stackOptions) *stack {
 	s.token = start(t, "tokenserver", tokenEnv, "--listen", "127.0.0.1:0")
 
 	webAddr := "127.0.0.1:" + strconv.Itoa(freePort(t))
-	webArgs := []string{"--listen", webAddr, "--token_expiry", "600"}
+	webArgs := []string{"--listen", webAddr, "--token_expiry", "600", "--agora.app_id", o.appID}
 	if o.sdkURL != "" {
 		webArgs = append(webArgs, "--sdk_url", o.sdkURL)
 	} else {
