@@ -152,7 +152,9 @@ function describeProblem(body) {
   const parts = [body.title, body.detail].filter((s) => typeof s === 'string' && s !== '');
   const invalid = invalidParams(body).map((p) => `${p.name}: ${p.reason}`);
   const all = [...parts, ...invalid];
-  return all.length ? ` It said: ${all.join(' — ')}` : '';
+  if (all.length === 0) return '';
+  const said = all.join(' — ');
+  return ` It said: ${said}${/[.!?]$/.test(said) ? '' : '.'}`;
 }
 
 function invalidParams(body) {
