@@ -106,6 +106,21 @@ func BenchmarkReferenceChatUser(b *testing.B)   { benchRef(b, refChatUser) }
 func BenchmarkParseVerify(b *testing.B)         { benchParse(b, true) }
 func BenchmarkReferenceParse(b *testing.B)      { benchRefParse(b) }
 func BenchmarkParseVerifyParallel(b *testing.B) { benchParseParallel(b) }
+func BenchmarkReferenceParseParallel(b *testing.B) {
+	tok, err := rte(vectorMinter(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if ok, err := ref.CreateAccessToken().Parse(tok.Token); !ok || err != nil {
+				b.Error("reference parse failed", err)
+				return
+			}
+		}
+	})
+}
 
 // benchParse decodes and verifies an RTE token (the largest kind). The reference has no
 // verify, so its baseline only parses: the ratio flatters the reference.
