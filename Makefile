@@ -3,6 +3,8 @@ SHELL := /bin/bash
 MODULES := tokenserver corsproxy webdemo e2e
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 BIN := bin
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
 
 .PHONY: help build test bench fmt lint clean
 
@@ -11,9 +13,9 @@ help: ## list the targets
 
 build: ## build every binary into bin/
 	@mkdir -p $(BIN)
-	cd tokenserver && go build -o ../$(BIN)/tokenserver .
-	cd corsproxy && go build -o ../$(BIN)/corsproxy .
-	cd webdemo && go build -o ../$(BIN)/webdemo .
+	cd tokenserver && go build -ldflags "$(LDFLAGS)" -o ../$(BIN)/tokenserver .
+	cd corsproxy && go build -ldflags "$(LDFLAGS)" -o ../$(BIN)/corsproxy .
+	cd webdemo && go build -ldflags "$(LDFLAGS)" -o ../$(BIN)/webdemo .
 
 test: ## go vet + go test -race in every module
 	@set -e; for m in $(MODULES); do \
