@@ -56,11 +56,12 @@ load_env_file() {
 }
 
 env_file=${RUN_ENV_FILE:-.env}
-if [ -f "$env_file" ]; then
+if [ -n "${RUN_ENV_FILE:-}" ]; then
+	if [ ! -r "$env_file" ] || [ -d "$env_file" ]; then die "RUN_ENV_FILE=$env_file: no such file"; fi
+	load_env_file "$env_file"
+elif [ -f "$env_file" ]; then
 	load_env_file "$env_file"
 	say "read $env_file"
-elif [ -n "${RUN_ENV_FILE:-}" ]; then
-	die "RUN_ENV_FILE=$RUN_ENV_FILE: no such file"
 fi
 
 port() { # name default: a port number from the environment, or die naming the variable
