@@ -1,0 +1,268 @@
+package accesstoken
+
+import (
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strconv"
+	"time"
+)
+
+// ServiceType identifies a service inside a token.
+type ServiceType uint16
+
+// Service types defined by AccessToken2.
+const (
+	ServiceRTC   ServiceType = 1
+	ServiceRTM   ServiceType = 2 // Signaling
+	ServiceFPA   ServiceType = 4 // parsed, never minted
+	ServiceChat  ServiceType = 5
+	ServiceAPaaS ServiceType = 7 // parsed, never minted
+)
+
+func (t ServiceType) String() string {
+	switch t {
+	case ServiceRTC:
+		return "rtc"
+	case ServiceRTM:
+		return "rtm"
+	case ServiceFPA:
+		return "fpa"
+	case ServiceChat:
+		return "chat"
+	case ServiceAPaaS:
+		return "apaas"
+	}
+	return fmt.Sprintf("service(%d)", uint16(t))
+}
+
+// Privilege identifies a privilege within a service; numbers repeat across services.
+type Privilege uint16
+
+// Privileges per service.
+const (
+	PrivJoinChannel  Privilege = 1 // RTC
+	PrivPublishAudio Privilege = 2 // RTC
+	PrivPublishVideo Privilege = 3 // RTC
+	PrivPublishData  Privilege = 4 // RTC
+	PrivLogin        Privilege = 1 // RTM / Signaling
+	PrivChatUser     Privilege = 1 // Chat
+	PrivChatApp      Privilege = 2 // Chat
+)
+
+// Role is an RTC role, numbered as in the reference rtctokenbuilder2.
+type Role int
+
+// RTC roles: a publisher may also publish audio, video and data streams.
+const (
+	RolePublisher  Role = 1
+	RoleSubscriber Role = 2
+)
+
+// Minter builds tokens for one app. Safe for concurrent use. Its String, GoString,
+// Format and LogValue never reveal the certificate.
+type Minter struct {
+	appID string
+	cert  []byte
+	now   func() time.Time
+	salt  func() uint32
+}
+
+// Option configures a Minter.
+type Option func(*Minter)
+
+// WithClock sets the issueTs source (default time.Now), so tests are deterministic.
+func WithClock(now func() time.Time) Option {
+	return func(m *Minter) {
+		if now != nil {
+			m.now = now
+		}
+	}
+}
+
+// WithSalt sets the salt source (default: concurrency-safe random 1..99999998, the
+// reference's range). next must be safe for concurrent use.
+func WithSalt(next func() uint32) Option {
+	return func(m *Minter) {
+		if next != nil {
+			m.salt = next
+		}
+	}
+}
+
+// randomSalt matches the reference's rand.Intn(99999999-1)+1; math/rand/v2's top-level
+// functions are safe for concurrent use.
+func randomSalt() uint32 { return rand.Uint32N(99999999-1) + 1 }
+
+// NewMinter validates the App ID and App Certificate and returns a Minter for them.
+// The error is an *InvalidParamsError naming "appId" and/or "appCertificate"; it never
+// contains the certificate.
+func NewMinter(appID, appCertificate string, opts ...Option) (*Minter, error) {
+	var pe paramErrors
+	pe.check("appId", ValidateAppID(appID))
+	pe.check("appCertificate", ValidateCertificate(appCertificate))
+	if err := pe.err(); err != nil {
+		return nil, err
+	}
+	m := &Minter{appID: appID, cert: []byte(appCertificate), now: time.Now, salt: randomSalt}
+	for _, o := range opts {
+		o(m)
+	}
+	return m, nil
+}
+
+// AppID returns the App ID tokens are minted for.
+func (m *Minter) AppID() string { return m.appID }
+
+// String describes the Minter without its certificate.
+func (m Minter) String() string {
+	return "accesstoken.Minter{appId: " + m.appID + ", appCertificate: [redacted]}"
+}
+
+// GoString is String, so %#v cannot print the certificate either.
+func (m Minter) GoString() string { return m.String() }
+
+// Format makes every fmt verb (%d and %x included, which would otherwise print the
+// fields) print String.
+func (m Minter) Format(f fmt.State, _ rune) { fmt.Fprint(f, m.String()) }
+
+// LogValue keeps the certificate out of slog records.
+func (m Minter) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("appId", m.appID), slog.String("appCertificate", "[redacted]"))
+}
+
+// Minted is a freshly built token and the times it covers.
+type Minted struct {
+	Token     string
+	IssuedAt  time.Time // issueTs
+	ExpiresAt time.Time // issueTs + token expire
+}
+
+func (m *Minter) mint(sp *spec) Minted {
+	issueTs := uint32(m.now().Unix())
+	tok := build(m.appID, m.cert, issueTs, m.salt(), sp)
+	at := time.Unix(int64(issueTs), 0).UTC()
+	return Minted{Token: tok, IssuedAt: at, ExpiresAt: at.Add(time.Duration(sp.expire) * time.Second)}
+}
+
+// Signaling mints a Signaling (RTM) login token for userID, valid for expire seconds;
+// the same token as the reference rtmtokenbuilder2.BuildToken.
+func (m *Minter) Signaling(userID string, expire uint32) (Minted, error) {
+	var pe paramErrors
+	pe.check("uid", ValidateUserID(userID))
+	pe.check("expire", ValidateExpire(int64(expire)))
+	if err := pe.err(); err != nil {
+		return Minted{}, err
+	}
+	sp := spec{expire: expire}
+	sp.add(rtmService(userID, expire))
+	return m.mint(&sp), nil
+}
+
+func rtmService(userID string, expire uint32) service {
+	s := service{typ: ServiceRTM, user: userID}
+	s.add(PrivLogin, expire)
+	return s
+}
+
+func rtcService(channel, account string, role Role, privilegeExpire uint32) service {
+	s := service{typ: ServiceRTC, channel: channel, user: account}
+	s.add(PrivJoinChannel, privilegeExpire)
+	if role == RolePublisher {
+		s.add(PrivPublishAudio, privilegeExpire)
+		s.add(PrivPublishVideo, privilegeExpire)
+		s.add(PrivPublishData, privilegeExpire)
+	}
+	return s
+}
+
+// RTCWithUID mints an RTC token for a numeric uid (0 lets any uid join), the same token
+// as the reference rtctokenbuilder2.BuildTokenWithUid. A publisher also gets the
+// publish audio/video/data privileges; every privilege lasts privilegeExpire seconds.
+func (m *Minter) RTCWithUID(channel string, uid uint32, role Role, tokenExpire, privilegeExpire uint32) (Minted, error) {
+	var pe paramErrors
+	pe.check("channel", ValidateChannel(channel))
+	pe.check("role", validateRole(role))
+	pe.check("expire", ValidateExpire(int64(tokenExpire)))
+	pe.check("privilegeExpire", ValidateExpire(int64(privilegeExpire)))
+	if err := pe.err(); err != nil {
+		return Minted{}, err
+	}
+	var account string // the reference encodes uid 0 as the empty account
+	if uid != 0 {
+		account = strconv.FormatUint(uint64(uid), 10)
+	}
+	sp := spec{expire: tokenExpire}
+	sp.add(rtcService(channel, account, role, privilegeExpire))
+	return m.mint(&sp), nil
+}
+
+// RTCWithAccount mints an RTC token for a user account (1-255 bytes of the channel
+// character set), the same token as the reference rtctokenbuilder2.BuildTokenWithUserAccount.
+func (m *Minter) RTCWithAccount(channel, account string, role Role, tokenExpire, privilegeExpire uint32) (Minted, error) {
+	var pe paramErrors
+	pe.check("channel", ValidateChannel(channel))
+	pe.check("uid", ValidateAccount(account))
+	pe.check("role", validateRole(role))
+	pe.check("expire", ValidateExpire(int64(tokenExpire)))
+	pe.check("privilegeExpire", ValidateExpire(int64(privilegeExpire)))
+	if err := pe.err(); err != nil {
+		return Minted{}, err
+	}
+	sp := spec{expire: tokenExpire}
+	sp.add(rtcService(channel, account, role, privilegeExpire))
+	return m.mint(&sp), nil
+}
+
+// RTE mints one token carrying RTC and RTM (Signaling) privileges, the same token as the
+// reference rtctokenbuilder2.BuildTokenWithRtm2 with privilegeExpire for every RTC
+// privilege. rtcAccount "" stands for uid 0; a numeric uid is passed as its decimal
+// string. The token itself expires after rtcTokenExpire seconds.
+func (m *Minter) RTE(channel, rtcAccount string, role Role, rtcTokenExpire, privilegeExpire uint32, rtmUserID string, rtmTokenExpire uint32) (Minted, error) {
+	var pe paramErrors
+	pe.check("channel", ValidateChannel(channel))
+	if rtcAccount != "" {
+		pe.check("uid", ValidateAccount(rtcAccount))
+	}
+	pe.check("role", validateRole(role))
+	pe.check("expire", ValidateExpire(int64(rtcTokenExpire)))
+	pe.check("privilegeExpire", ValidateExpire(int64(privilegeExpire)))
+	pe.check("rtmUid", ValidateUserID(rtmUserID))
+	pe.check("rtmExpire", ValidateExpire(int64(rtmTokenExpire)))
+	if err := pe.err(); err != nil {
+		return Minted{}, err
+	}
+	sp := spec{expire: rtcTokenExpire}
+	sp.add(rtcService(channel, rtcAccount, role, privilegeExpire))
+	sp.add(rtmService(rtmUserID, rtmTokenExpire))
+	return m.mint(&sp), nil
+}
+
+// ChatUser mints a Chat user token, the same token as the reference
+// chatTokenBuilder.BuildChatUserToken.
+func (m *Minter) ChatUser(userID string, expire uint32) (Minted, error) {
+	var pe paramErrors
+	pe.check("uid", ValidateUserID(userID))
+	pe.check("expire", ValidateExpire(int64(expire)))
+	if err := pe.err(); err != nil {
+		return Minted{}, err
+	}
+	s := service{typ: ServiceChat, user: userID}
+	s.add(PrivChatUser, expire)
+	sp := spec{expire: expire}
+	sp.add(s)
+	return m.mint(&sp), nil
+}
+
+// ChatApp mints a Chat app token, the same token as the reference
+// chatTokenBuilder.BuildChatAppToken.
+func (m *Minter) ChatApp(expire uint32) (Minted, error) {
+	if err := ValidateExpire(int64(expire)); err != nil {
+		return Minted{}, &InvalidParamsError{Params: []InvalidParam{{Name: "expire", Reason: err.Error()}}}
+	}
+	s := service{typ: ServiceChat}
+	s.add(PrivChatApp, expire)
+	sp := spec{expire: expire}
+	sp.add(s)
+	return m.mint(&sp), nil
+}

@@ -1,0 +1,239 @@
+package accesstoken
+
+import (
+	"bytes"
+	"compress/zlib"
+	"crypto/hmac"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+)
+
+// Limits that keep Parse cheap on hostile input. Real tokens are a few hundred bytes.
+const (
+	// MaxTokenLen is the longest string Parse accepts.
+	MaxTokenLen = 96 << 10
+	// MaxInflatedLen caps the decompressed size, so a zlib bomb costs at most this much.
+	MaxInflatedLen = 64 << 10
+)
+
+// Errors that Parse wraps; test with errors.Is.
+var (
+	ErrVersion   = errors.New("not an AccessToken2 (\"007\") token")
+	ErrMalformed = errors.New("malformed token")
+)
+
+// Token is a decoded AccessToken2.
+type Token struct {
+	Version  string // "007"
+	AppID    string
+	IssueTs  uint32
+	Expire   uint32 // seconds after IssueTs
+	Salt     uint32
+	Services []Service // in the order found (type order)
+
+	signature []byte
+	content   []byte // the signed bytes
+	issueTs   uint32 // as signed, in case the exported fields are changed
+	salt      uint32
+}
+
+// PrivilegeExpire is one privilege and its lifetime.
+type PrivilegeExpire struct {
+	Privilege Privilege
+	Expire    uint32 // seconds after IssueTs
+}
+
+// Service is one service of a token.
+type Service struct {
+	Type       ServiceType
+	Privileges []PrivilegeExpire // ascending by Privilege
+	Channel    string            // RTC channel; aPaaS room UUID
+	UserID     string            // RTC account (uid as decimal string, "" for uid 0), RTM user ID, Chat user ID, aPaaS user UUID
+	APaaSRole  int16             // aPaaS only
+}
+
+// IssuedAt is the time the token was issued.
+func (t *Token) IssuedAt() time.Time { return time.Unix(int64(t.IssueTs), 0).UTC() }
+
+// ExpiresAt is the time the token stops being valid.
+func (t *Token) ExpiresAt() time.Time {
+	return t.IssuedAt().Add(time.Duration(t.Expire) * time.Second)
+}
+
+// Verify reports whether the token was signed with appCertificate. The comparison is
+// constant-time; an invalid certificate never verifies.
+func (t *Token) Verify(appCertificate string) bool {
+	if t == nil || len(t.signature) != signatureLen || ValidateCertificate(appCertificate) != nil {
+		return false
+	}
+	s := getScratch()
+	defer putScratch(s)
+	cert := append(s.raw[:0], appCertificate...)
+	s.signingKey(cert, t.issueTs, t.salt)
+	s.hmacSHA256(&s.sig, s.key[:], t.content)
+	return hmac.Equal(s.sig[:], t.signature)
+}
+
+// Parse decodes an AccessToken2 string. It never panics, refuses strings longer than
+// MaxTokenLen and stops inflating at MaxInflatedLen. It does not check the signature
+// (see Token.Verify) or whether the token has expired. Errors never contain the token.
+func Parse(s string) (*Token, error) {
+	if len(s) < len(version) || s[:len(version)] != version {
+		return nil, fmt.Errorf("accesstoken: %w", ErrVersion)
+	}
+	if len(s) > MaxTokenLen {
+		return nil, malformed("token is %d bytes, more than the %d allowed", len(s), MaxTokenLen)
+	}
+	compressed, err := base64.StdEncoding.DecodeString(s[len(version):])
+	if err != nil {
+		return nil, malformed("base64: %v", err)
+	}
+	raw, err := inflate(compressed)
+	if err != nil {
+		return nil, err
+	}
+	return decode(raw)
+}
+
+func malformed(format string, args ...any) error {
+	return fmt.Errorf("accesstoken: %w: %s", ErrMalformed, fmt.Sprintf(format, args...))
+}
+
+func inflate(compressed []byte) ([]byte, error) {
+	src := bytes.NewReader(compressed)
+	zr, err := zlib.NewReader(src)
+	if err != nil {
+		return nil, malformed("zlib: %v", err)
+	}
+	raw, err := io.ReadAll(io.LimitReader(zr, MaxInflatedLen+1))
+	if err != nil {
+		return nil, malformed("zlib: %v", err)
+	}
+	if len(raw) > MaxInflatedLen {
+		return nil, malformed("inflates to more than %d bytes", MaxInflatedLen)
+	}
+	if src.Len() != 0 {
+		return nil, malformed("%d bytes after the zlib stream", src.Len())
+	}
+	return raw, nil
+}
+
+// reader walks the inflated bytes; the first short read sticks as its error.
+type reader struct {
+	b   []byte
+	off int
+	err error
+}
+
+func (r *reader) take(n int, what string) []byte {
+	if r.err != nil {
+		return nil
+	}
+	if n > len(r.b)-r.off {
+		r.err = malformed("truncated: %s needs %d bytes at offset %d, %d left", what, n, r.off, len(r.b)-r.off)
+		return nil
+	}
+	p := r.b[r.off : r.off+n]
+	r.off += n
+	return p
+}
+
+func (r *reader) u16(what string) uint16 {
+	if p := r.take(2, what); p != nil {
+		return binary.LittleEndian.Uint16(p)
+	}
+	return 0
+}
+
+func (r *reader) u32(what string) uint32 {
+	if p := r.take(4, what); p != nil {
+		return binary.LittleEndian.Uint32(p)
+	}
+	return 0
+}
+
+func (r *reader) bytes(what string) []byte {
+	n := r.u16(what + " length")
+	return r.take(int(n), what)
+}
+
+func (r *reader) str(what string) string { return string(r.bytes(what)) }
+
+func decode(raw []byte) (*Token, error) {
+	r := &reader{b: raw}
+	t := &Token{Version: version}
+	t.signature = r.bytes("signature")
+	start := r.off
+	t.AppID = r.str("appId")
+	t.IssueTs = r.u32("issueTs")
+	t.Expire = r.u32("expire")
+	t.Salt = r.u32("salt")
+	n := int(r.u16("service count"))
+	if r.err != nil {
+		return nil, r.err
+	}
+	// Each service needs at least 4 bytes, which bounds the allocation.
+	t.Services = make([]Service, 0, min(n, (len(raw)-r.off)/4))
+	for range n {
+		s, err := decodeService(r, t.Services)
+		if err != nil {
+			return nil, err
+		}
+		t.Services = append(t.Services, s)
+	}
+	if r.off != len(raw) {
+		return nil, malformed("%d unexpected bytes after the last service", len(raw)-r.off)
+	}
+	t.content = raw[start:]
+	t.issueTs, t.salt = t.IssueTs, t.Salt
+	return t, nil
+}
+
+func decodeService(r *reader, seen []Service) (Service, error) {
+	at := r.off
+	s := Service{Type: ServiceType(r.u16("service type"))}
+	n := int(r.u16("privilege count"))
+	if r.err != nil {
+		return s, r.err
+	}
+	for _, p := range seen {
+		if p.Type == s.Type {
+			return s, malformed("service %v appears twice (offset %d)", s.Type, at)
+		}
+	}
+	if n*6 > len(r.b)-r.off {
+		return s, malformed("truncated: %d privileges of service %v need %d bytes at offset %d, %d left", n, s.Type, n*6, r.off, len(r.b)-r.off)
+	}
+	s.Privileges = make([]PrivilegeExpire, n)
+	for i := range s.Privileges {
+		s.Privileges[i] = PrivilegeExpire{Privilege: Privilege(r.u16("privilege")), Expire: r.u32("privilege expire")}
+	}
+	slices.SortFunc(s.Privileges, func(a, b PrivilegeExpire) int { return int(a.Privilege) - int(b.Privilege) })
+	for i := 1; i < len(s.Privileges); i++ {
+		if s.Privileges[i].Privilege == s.Privileges[i-1].Privilege {
+			return s, malformed("privilege %d of service %v appears twice", s.Privileges[i].Privilege, s.Type)
+		}
+	}
+	switch s.Type {
+	case ServiceRTC:
+		s.Channel = r.str("rtc channel")
+		s.UserID = r.str("rtc uid")
+	case ServiceRTM:
+		s.UserID = r.str("rtm user id")
+	case ServiceFPA:
+	case ServiceChat:
+		s.UserID = r.str("chat user id")
+	case ServiceAPaaS:
+		s.Channel = r.str("apaas room uuid")
+		s.UserID = r.str("apaas user uuid")
+		s.APaaSRole = int16(r.u16("apaas role"))
+	default:
+		return s, malformed("unknown service type %d at offset %d", uint16(s.Type), at)
+	}
+	return s, r.err
+}

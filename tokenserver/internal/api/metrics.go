@@ -1,0 +1,63 @@
+package api
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// metrics lives in a registry of its own: no global default registry, so two
+// servers in one process (tests) never share or collide.
+type metrics struct {
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	minted   *prometheus.CounterVec
+}
+
+func newMetrics(version string, demo bool) *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tokenserver_http_requests_total",
+			Help: "HTTP requests by route pattern, method and status code.",
+		}, []string{"route", "method", "status"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "tokenserver_http_request_duration_seconds",
+			Help: "Time from request start to the last byte of the answer, by route pattern.",
+			// Minting is tens of microseconds; the top buckets catch slow clients.
+			Buckets: []float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .1, .5, 2},
+		}, []string{"route"}),
+		minted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tokenserver_tokens_minted_total",
+			Help: "Tokens handed out, by type (signaling, rtc, rte, chat-user, chat-app).",
+		}, []string{"type"}),
+	}
+	mode := "live"
+	if demo {
+		mode = "demo"
+	}
+	info := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "tokenserver_build_info",
+		Help: "Always 1; labels say which build runs and in which mode.",
+	}, []string{"version", "mode"})
+	info.WithLabelValues(version, mode).Set(1)
+	m.reg.MustRegister(m.requests, m.latency, m.minted, info,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// Every type is visible at 0 from the start, so rate() works before the first token.
+	for _, t := range tokenTypes {
+		m.minted.WithLabelValues(t)
+	}
+	return m
+}
+
+// tokenTypes are the native API's type names, also the minted metric's labels.
+var tokenTypes = []string{typeSignaling, typeRTC, typeRTE, typeChatUser, typeChatApp}
+
+const (
+	typeSignaling = "signaling"
+	typeRTC       = "rtc"
+	typeRTE       = "rte"
+	typeChatUser  = "chat-user"
+	typeChatApp   = "chat-app"
+)

@@ -1,0 +1,228 @@
+package api
+
+import (
+	"encoding/json"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// operation describes one route for the OpenAPI document. The list is kept
+// by hand next to routes.go on purpose: the test that compares it with gin's
+// routes is what catches a route added without documentation.
+type operation struct {
+	method, path  string // gin syntax: /rtm/:uid
+	slashOptional bool   // also served with a trailing slash
+	tag, summary  string
+	query         bool   // takes ?expiry=
+	request       string // component schema of the JSON body, "" for none
+	ok            string // component schema of the 200 answer
+	okType        string // media type of the 200 answer, default application/json
+	errors        []int  // problem answers besides 404/405/500
+	noStore       bool   // answer carries Cache-Control: no-store
+}
+
+var operations = []operation{
+	{method: "GET", path: "/healthz", tag: "ops", summary: "Liveness and version", ok: "Health"},
+	{method: "GET", path: "/readyz", tag: "ops", summary: "Readiness; says whether the server runs in demo mode", ok: "Ready"},
+	{method: "GET", path: "/metrics", tag: "ops", summary: "Prometheus metrics", ok: "", okType: "text/plain"},
+	{method: "GET", path: "/openapi.json", tag: "ops", summary: "This document", ok: ""},
+	{method: "GET", path: "/ping", slashOptional: true, tag: "compatible", summary: "Liveness as the existing token servers answer it", ok: "Pong"},
+
+	{method: "GET", path: "/rtm/:uid", slashOptional: true, tag: "compatible", query: true, noStore: true,
+		summary: "Signaling (RTM) login token for uid", ok: "RTMToken", errors: []int{400}},
+	{method: "GET", path: "/rtc/:channel/:role/:tokentype/:uid", slashOptional: true, tag: "compatible", query: true, noStore: true,
+		summary: "RTC token for a channel", ok: "RTCToken", errors: []int{400}},
+	{method: "GET", path: "/rte/:channel/:role/:tokentype/:rtcuid", slashOptional: true, tag: "compatible", query: true, noStore: true,
+		summary: "RTC and Signaling tokens; the Signaling user is rtcuid", ok: "RTEToken", errors: []int{400}},
+	{method: "GET", path: "/rte/:channel/:role/:tokentype/:rtcuid/:rtmuid", slashOptional: true, tag: "compatible", query: true, noStore: true,
+		summary: "RTC and Signaling tokens for separate user IDs", ok: "RTEToken", errors: []int{400}},
+	{method: "GET", path: "/chat/app", slashOptional: true, tag: "compatible", query: true, noStore: true,
+		summary: "Chat token with app privileges", ok: "ChatToken", errors: []int{400}},
+	{method: "GET", path: "/chat/account/:uid", slashOptional: true, tag: "compatible", query: true, noStore: true,
+		summary: "Chat token with user privileges", ok: "ChatToken", errors: []int{400}},
+	{method: "POST", path: "/getToken", slashOptional: true, tag: "compatible", request: "GetTokenRequest", noStore: true,
+		summary: "agora-token-service's JSON API", ok: "GetTokenResponse", errors: []int{400, 413, 415}},
+
+	{method: "POST", path: "/v1/tokens", tag: "native", request: "MintRequest", noStore: true,
+		summary: "Mint a token", ok: "MintResponse", errors: []int{400, 413, 415}},
+	{method: "POST", path: "/v1/tokens/inspect", tag: "native", request: "InspectRequest", noStore: true,
+		summary: "Decode a token and check it against this server's app", ok: "Inspection", errors: []int{400, 413, 415}},
+}
+
+var pathParamDoc = map[string]string{
+	"uid":       "user ID (Signaling/Chat: 1-64 bytes of printable ASCII; RTC: a number 0-4294967295 for tokentype uid, else a user account)",
+	"channel":   "RTC channel name",
+	"role":      "publisher (or 1) or subscriber (or 2; audience is accepted too)",
+	"tokentype": "uid (numeric RTC uid) or userAccount",
+	"rtcuid":    "RTC uid or user account, as tokentype says",
+	"rtmuid":    "Signaling user ID; defaults to rtcuid",
+}
+
+var ginParam = regexp.MustCompile(`:([A-Za-z0-9_]+)`)
+
+// openAPIPath turns gin's /rtm/:uid into OpenAPI's /rtm/{uid}.
+func openAPIPath(p string) string { return ginParam.ReplaceAllString(p, "{$1}") }
+
+func ref(name string) map[string]any { return map[string]any{"$ref": "#/components/schemas/" + name} }
+
+func obj(required []string, props map[string]any) map[string]any {
+	o := map[string]any{"type": "object", "properties": props, "additionalProperties": false}
+	if len(required) > 0 {
+		o["required"] = required
+	}
+	return o
+}
+
+var (
+	str     = map[string]any{"type": "string"}
+	integer = map[string]any{"type": "integer"}
+	boolean = map[string]any{"type": "boolean"}
+	dateStr = map[string]any{"type": "string", "format": "date-time"}
+)
+
+func tokenProp(field string) map[string]any {
+	return obj([]string{field}, map[string]any{field: map[string]any{"type": "string", "description": "AccessToken2, starts with 007"}})
+}
+
+var schemas = map[string]any{
+	"Problem": map[string]any{
+		"type":     "object",
+		"required": []string{"type", "title", "status", "detail"},
+		"properties": map[string]any{
+			"type": str, "title": str, "status": integer, "detail": str, "requestId": str,
+			"invalidParams": map[string]any{"type": "array", "items": obj([]string{"name", "reason"}, map[string]any{"name": str, "reason": str})},
+		},
+	},
+	"Health":    obj([]string{"status", "version"}, map[string]any{"status": map[string]any{"const": "ok"}, "version": str}),
+	"Ready":     obj([]string{"status", "mode", "appId"}, map[string]any{"status": str, "mode": map[string]any{"enum": []string{"live", "demo"}}, "appId": str, "warning": str}),
+	"Pong":      obj([]string{"message"}, map[string]any{"message": map[string]any{"const": "pong"}}),
+	"RTMToken":  tokenProp("rtmToken"),
+	"RTCToken":  tokenProp("rtcToken"),
+	"ChatToken": tokenProp("chatToken"),
+	"RTEToken":  obj([]string{"rtcToken", "rtmToken"}, map[string]any{"rtcToken": str, "rtmToken": str}),
+	"GetTokenRequest": obj([]string{"tokenType"}, map[string]any{
+		"tokenType": map[string]any{"enum": []string{"rtc", "rtm", "chat"}},
+		"channel":   str, "role": str, "uid": str,
+		"expire": map[string]any{"type": "integer", "description": "seconds; 0 or absent: the server's default"},
+	}),
+	"GetTokenResponse": tokenProp("token"),
+	"MintRequest": obj([]string{"type"}, map[string]any{
+		"type":      map[string]any{"enum": tokenTypes},
+		"uid":       str,
+		"channel":   str,
+		"role":      map[string]any{"enum": []string{"publisher", "subscriber", "audience", "1", "2"}},
+		"rtmUid":    map[string]any{"type": "string", "description": "rte only; defaults to uid"},
+		"expiresIn": map[string]any{"type": "integer", "minimum": 1, "description": "seconds; absent: the server's default"},
+	}),
+	"MintResponse": obj([]string{"token", "type", "appId", "issuedAt", "expiresAt", "mode"}, map[string]any{
+		"token": str, "type": map[string]any{"enum": tokenTypes}, "appId": str, "uid": str, "channel": str, "rtmUid": str,
+		"issuedAt": dateStr, "expiresAt": dateStr, "mode": map[string]any{"enum": []string{"live", "demo"}},
+	}),
+	"InspectRequest": obj([]string{"token"}, map[string]any{"token": str}),
+	"Inspection": obj([]string{"version", "appId", "issueTs", "issuedAt", "expire", "expiresAt", "salt", "services", "appIdMatches", "signatureValid", "expired", "mode"},
+		map[string]any{
+			"version": str, "appId": str, "issueTs": integer, "issuedAt": dateStr, "expire": integer, "expiresAt": dateStr, "salt": integer,
+			"services": map[string]any{"type": "array", "items": obj([]string{"type", "name", "privileges"}, map[string]any{
+				"type": integer, "name": str, "channel": str, "uid": str,
+				"privileges": map[string]any{"type": "array", "items": obj([]string{"privilege", "name", "expire", "expiresAt"},
+					map[string]any{"privilege": integer, "name": str, "expire": integer, "expiresAt": dateStr})},
+			})},
+			"appIdMatches": boolean, "signatureValid": boolean, "expired": boolean, "mode": str,
+		}),
+}
+
+// openAPIDocument renders the OpenAPI 3.1 document once, at start.
+func openAPIDocument(version string) ([]byte, error) {
+	problem := func(desc string) map[string]any {
+		return map[string]any{"description": desc, "content": map[string]any{problemContentType: map[string]any{"schema": ref("Problem")}}}
+	}
+	errDesc := map[int]string{
+		400: "invalid parameters, each named in invalidParams",
+		404: "no such route", 405: "method not allowed",
+		413: "request body too large", 415: "Content-Type is not application/json",
+		500: "server bug",
+	}
+	paths := map[string]any{}
+	for _, op := range operations {
+		o := map[string]any{
+			"summary":     op.summary,
+			"tags":        []string{op.tag},
+			"operationId": strings.ToLower(op.method) + strings.NewReplacer("/", "_", ":", "", ".", "_").Replace(op.path),
+		}
+		var ps []any
+		for _, m := range ginParam.FindAllStringSubmatch(op.path, -1) {
+			ps = append(ps, map[string]any{"name": m[1], "in": "path", "required": true, "schema": str, "description": pathParamDoc[m[1]]})
+		}
+		if op.query {
+			ps = append(ps, map[string]any{"name": "expiry", "in": "query", "required": false,
+				"schema":      map[string]any{"type": "integer", "minimum": 1},
+				"description": "token lifetime in seconds; absent: the server's default; above the server's maximum: 400"})
+		}
+		if len(ps) > 0 {
+			o["parameters"] = ps
+		}
+		if op.request != "" {
+			o["requestBody"] = map[string]any{"required": true,
+				"content": map[string]any{"application/json": map[string]any{"schema": ref(op.request)}}}
+		}
+		okType := op.okType
+		if okType == "" {
+			okType = "application/json"
+		}
+		okMedia := map[string]any{}
+		if op.ok != "" {
+			okMedia["schema"] = ref(op.ok)
+		}
+		ok := map[string]any{"description": "OK", "content": map[string]any{okType: okMedia}}
+		if op.noStore {
+			ok["headers"] = map[string]any{"Cache-Control": map[string]any{"schema": map[string]any{"const": "no-store"}}}
+		}
+		responses := map[string]any{"200": ok}
+		for _, code := range append([]int{404, 405, 500}, op.errors...) {
+			responses[strconv.Itoa(code)] = problem(errDesc[code])
+		}
+		o["responses"] = responses
+		for _, p := range pathsOf(op) {
+			item, _ := paths[p].(map[string]any)
+			if item == nil {
+				item = map[string]any{}
+				paths[p] = item
+			}
+			op2 := o
+			if strings.HasSuffix(p, "/") && p != "/" {
+				op2 = cloneWith(o, "operationId", o["operationId"].(string)+"_slash")
+			}
+			item[strings.ToLower(op.method)] = op2
+		}
+	}
+	doc := map[string]any{
+		"openapi": "3.1.0",
+		"info": map[string]any{
+			"title":       "tokenserver",
+			"version":     version,
+			"description": "Mints Agora AccessToken2 tokens. Compatible routes match agora-token-service and the Node token server; /v1 is the native API. Every error is application/problem+json.",
+		},
+		"paths":      paths,
+		"components": map[string]any{"schemas": schemas},
+	}
+	return json.MarshalIndent(doc, "", "  ")
+}
+
+// pathsOf lists the OpenAPI paths one operation is served on.
+func pathsOf(op operation) []string {
+	p := openAPIPath(op.path)
+	if op.slashOptional {
+		return []string{p, p + "/"}
+	}
+	return []string{p}
+}
+
+func cloneWith(m map[string]any, k string, v any) map[string]any {
+	out := make(map[string]any, len(m))
+	for kk, vv := range m {
+		out[kk] = vv
+	}
+	out[k] = v
+	return out
+}

@@ -1,0 +1,250 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"signaling-auth/tokenserver/internal/accesstoken"
+	"signaling-auth/tokenserver/internal/api"
+	"signaling-auth/tokenserver/internal/config"
+)
+
+const prog = "tokenserver"
+
+const usage = `Usage:
+  tokenserver [serve] [flags]          run the HTTP token server (default)
+  tokenserver mint --type TYPE [--uid ID] [--channel NAME] [--role ROLE] [--rtmuid ID] [--expire SECONDS] [flags]
+                                       print one token (TYPE: signaling, rtc, rte, chat-user, chat-app)
+  tokenserver inspect [--json] TOKEN   print a token's fields; verify it when a certificate is configured
+  tokenserver healthcheck [flags]      exit 0 when the local server answers /healthz with 200
+  tokenserver version                  print the version
+
+Every subcommand reads the configuration (configs/tokenserver.yaml, TOKENSERVER_* and the
+APP_ID/APP_CERTIFICATE/SERVER_PORT/PORT/CORS_ALLOW_ORIGIN names, .env, flags).
+Configuration flags:
+`
+
+// run is the whole program: subcommand, flags, configuration, and for serve
+// the listener and graceful shutdown when ctx is done.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd, rest := "serve", []string{}
+	if len(args) > 1 {
+		rest = args[1:]
+		if !strings.HasPrefix(rest[0], "-") {
+			cmd, rest = rest[0], rest[1:]
+		}
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, rest, getenv, stdout, stderr)
+	case "mint":
+		return mint(rest, getenv, stdout, stderr)
+	case "inspect":
+		return inspect(rest, getenv, stdout)
+	case "healthcheck":
+		return healthcheck(ctx, rest, getenv, stdout)
+	case "version":
+		fmt.Fprintln(stdout, version)
+		return nil
+	case "help":
+		fmt.Fprint(stdout, usage+flagSet("help", nil).FlagUsages())
+		return nil
+	}
+	return fmt.Errorf("%s: unknown subcommand %q (serve, mint, inspect, healthcheck, version, help)", prog, cmd)
+}
+
+// flagSet has the configuration flags plus whatever extra adds.
+func flagSet(cmd string, extra func(*pflag.FlagSet)) *pflag.FlagSet {
+	fs := pflag.NewFlagSet(prog+" "+cmd, pflag.ContinueOnError)
+	fs.SortFlags = false
+	fs.SetOutput(io.Discard) // errors are returned, usage printed on --help only
+	if extra != nil {
+		extra(fs)
+	}
+	config.AddFlags(fs)
+	return fs
+}
+
+// errHelp means --help was printed; run returns nil.
+var errHelp = errors.New("help printed")
+
+// load parses the flags and loads the configuration.
+func load(cmd string, fs *pflag.FlagSet, args []string, getenv func(string) string, stdout io.Writer) (config.Config, error) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			fmt.Fprint(stdout, usage+fs.FlagUsages())
+			return config.Config{}, errHelp
+		}
+		return config.Config{}, fmt.Errorf("%s %s: %v (see %s help)", prog, cmd, err, prog)
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return config.Config{}, fmt.Errorf("%s: working directory: %v", prog, err)
+	}
+	return config.Load(config.Source{Flags: fs, Getenv: getenv, Dir: dir})
+}
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// newMinter builds the minter and returns the certificate it signs with: the
+// configured pair, or in demo mode a random pair that lives as long as this process.
+func newMinter(cfg config.Config) (*accesstoken.Minter, config.Secret, error) {
+	appID, cert := cfg.AppID, cfg.AppCertificate
+	if cfg.Demo {
+		appID, cert = randomHex(), config.NewSecret(randomHex())
+	}
+	m, err := accesstoken.NewMinter(appID, cert.Reveal())
+	if err != nil {
+		return nil, config.Secret{}, fmt.Errorf("%s: %v", prog, err)
+	}
+	return m, cert, nil
+}
+
+func randomHex() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails
+	return hex.EncodeToString(b)
+}
+
+const demoWarning = "DEMO MODE: no Agora App ID/certificate configured. Tokens are signed with a random pair made for this run; they are well-formed but Agora rejects them. Set APP_ID and APP_CERTIFICATE (or agora.app_id and agora.app_certificate) for real tokens."
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := load("serve", flagSet("serve", nil), args, getenv, stdout)
+	if errors.Is(err, errHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	minter, cert, err := newMinter(cfg)
+	if err != nil {
+		return err
+	}
+	if cfg.Demo {
+		log.Warn(demoWarning, "appId", minter.AppID())
+	}
+	handler, err := api.New(api.Options{
+		Minter:         minter,
+		Certificate:    cert,
+		Demo:           cfg.Demo,
+		DefaultExpiry:  cfg.DefaultExpiry,
+		MaxExpiry:      cfg.MaxExpiry,
+		AllowedOrigins: cfg.AllowedOrigins,
+		TrustedProxies: cfg.TrustedProxies,
+		MaxBodyBytes:   cfg.MaxBodyBytes,
+		Version:        version,
+		Logger:         log,
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %v", prog, err)
+	}
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("%s: cannot listen on %s: address already in use (is another %s running?)", prog, cfg.Listen, prog)
+		}
+		return fmt.Errorf("%s: cannot listen on %s: %v", prog, cfg.Listen, unwrapOpErr(err))
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: cfg.Timeouts.ReadHeader,
+		ReadTimeout:       cfg.Timeouts.Read,
+		WriteTimeout:      cfg.Timeouts.Write,
+		IdleTimeout:       cfg.Timeouts.Idle,
+		MaxHeaderBytes:    cfg.MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	mode := "live"
+	if cfg.Demo {
+		mode = "demo"
+	}
+	log.Info("listening", "service", prog, "addr", ln.Addr().String(), "version", version, "mode", mode,
+		"appId", minter.AppID(), "config", cfg.File, "cors", len(cfg.AllowedOrigins) > 0)
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("%s: %v", prog, err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "service", prog, "grace", cfg.Timeouts.Shutdown)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.Timeouts.Shutdown)
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	<-served
+	if err != nil {
+		_ = srv.Close()
+		return fmt.Errorf("%s: shutdown: in-flight requests did not finish within %s", prog, cfg.Timeouts.Shutdown)
+	}
+	log.Info("stopped", "service", prog)
+	return nil
+}
+
+// unwrapOpErr drops net.OpError's "listen tcp :8081:" prefix, which the
+// caller's message already says.
+func unwrapOpErr(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		return op.Err
+	}
+	return err
+}
+
+// healthcheck GETs /healthz on the configured port of this machine.
+func healthcheck(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	cfg, err := load("healthcheck", flagSet("healthcheck", nil), args, getenv, stdout)
+	if errors.Is(err, errHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	host, port, _ := net.SplitHostPort(cfg.Listen) // validated by config
+	if port == "0" {
+		return fmt.Errorf("%s healthcheck: listen %s has no fixed port to check", prog, cfg.Listen)
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	url := "http://" + net.JoinHostPort(host, port) + "/healthz"
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return fmt.Errorf("%s healthcheck: %v", prog, err)
+	}
+	resp, err := (&http.Client{Transport: &http.Transport{Proxy: nil}}).Do(req)
+	if err != nil {
+		return fmt.Errorf("%s healthcheck: %s: %v", prog, url, errors.Unwrap(err))
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s healthcheck: %s answered %s", prog, url, resp.Status)
+	}
+	fmt.Fprintln(stdout, "ok")
+	return nil
+}
