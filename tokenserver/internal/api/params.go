@@ -227,8 +227,10 @@ func decodeObject(body []byte, fields []jsonField) (params, error) {
 			return nil, errNotObject
 		case errors.As(err, &syn):
 			return nil, fmt.Errorf("request body is not valid JSON: %s (at byte %d)", syn.Error(), syn.Offset)
-		case errors.As(err, &typ), members == nil:
+		case errors.As(err, &typ):
 			return nil, errNotObject
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return nil, errors.New("request body is not valid JSON: it ends too early")
 		default:
 			return nil, errors.New("request body is not valid JSON: " + err.Error())
 		}

@@ -1,0 +1,71 @@
+package site
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"signaling-auth/webdemo/internal/config"
+)
+
+// agoraSources are where agora-rtm-sdk 2.x itself connects once it has the token: its
+// access points (ap-web-N.agora.io), edge servers (*.edge.agora.io, *.edge.sd-rtn.com
+// over wss) and log/stats collectors. Without them the real SDK could not log in.
+var agoraSources = []string{
+	"https://*.agora.io", "wss://*.agora.io",
+	"https://*.sd-rtn.com", "wss://*.sd-rtn.com",
+}
+
+// contentSecurityPolicy allows scripts only from this site and the SDK's origin, and
+// network requests only to the token URL's origin and Agora. The SDK starts web
+// workers from blob: URLs and instantiates WebAssembly, hence worker-src blob: and
+// 'wasm-unsafe-eval' (which does not allow JavaScript eval).
+func contentSecurityPolicy(cfg config.Config) string {
+	connect := []string{"'self'"}
+	for _, u := range []string{cfg.ProxyURL, cfg.ServerURL} {
+		if o := origin(u); o != "" && !slices.Contains(connect, o) {
+			connect = append(connect, o)
+		}
+	}
+	connect = append(connect, agoraSources...)
+	directives := []string{
+		"default-src 'none'",
+		"script-src 'self' " + origin(cfg.SDKURL) + " 'wasm-unsafe-eval'",
+		"worker-src blob:",
+		"connect-src " + strings.Join(connect, " "),
+		"style-src 'self'",
+		"img-src 'self' data:",
+		"base-uri 'none'",
+		"form-action 'self'",
+		"frame-ancestors 'none'",
+	}
+	return strings.Join(directives, "; ")
+}
+
+// origin is scheme://host[:port] of a URL that config has already validated.
+func origin(s string) string {
+	if s == "" {
+		return ""
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// securityHeaders sets the same headers on every answer, errors included.
+func securityHeaders(next http.Handler, csp string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", csp)
+		h.Set("X-Content-Type-Options", "nosniff")
+		// The token URL carries the user ID; no page of ours should leak it onwards.
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		next.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,70 @@
+package site
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"signaling-auth/webdemo/internal/config"
+)
+
+// addRoutes maps the whole surface of the site.
+func addRoutes(mux *http.ServeMux, cfg config.Config, version string, reg *prometheus.Registry) {
+	assets := mustLoadAssets()
+	mux.Handle("/{$}", serveAsset(assets, "index.html"))
+	mux.Handle("/authentication_guide/{$}", serveAsset(assets, "authentication_guide/index.html"))
+	// The original sample's guide links to the path without the slash.
+	mux.Handle("/authentication_guide", http.RedirectHandler("/authentication_guide/", http.StatusMovedPermanently))
+	mux.Handle("/assets/", serveAssets(assets))
+	mux.Handle("/config.json", handleConfig(cfg, version))
+	mux.Handle("/healthz", handleHealthz(version))
+	mux.Handle("/readyz", handleReadyz())
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.Handle("/", handleNotFound())
+}
+
+// pageConfig is what the page reads from /config.json. It holds nothing secret: the
+// App ID is public (it is inside every token anyway).
+type pageConfig struct {
+	ProxyURL    string `json:"proxyUrl"`
+	ServerURL   string `json:"serverUrl"`
+	AppID       string `json:"appId"`
+	TokenExpiry int64  `json:"tokenExpiry"`
+	SDKURL      string `json:"sdkUrl"`
+	Version     string `json:"version"`
+}
+
+func handleConfig(cfg config.Config, version string) http.Handler {
+	pc := pageConfig{
+		ProxyURL:    cfg.ProxyURL,
+		ServerURL:   cfg.ServerURL,
+		AppID:       cfg.AppID,
+		TokenExpiry: int64(cfg.TokenExpiry.Seconds()),
+		SDKURL:      cfg.SDKURL,
+		Version:     version,
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, pc)
+	})
+}
+
+func handleHealthz(version string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": version})
+	})
+}
+
+// handleReadyz is ready as soon as it answers: the site has no dependency of its own
+// (the token server and the proxy are the browser's business, not ours).
+func handleReadyz() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+}
+
+func handleNotFound() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, http.StatusNotFound, "No such page. The guides are listed at /.")
+	})
+}

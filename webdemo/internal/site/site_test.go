@@ -1,0 +1,370 @@
+package site
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"signaling-auth/webdemo/internal/config"
+)
+
+// lockedBuffer lets the server goroutines log while the test reads.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func testConfig() config.Config {
+	return config.Config{
+		Listen:      "127.0.0.1:0",
+		ProxyURL:    "http://proxy.test:8080/",
+		ServerURL:   "http://tokens.test:8081",
+		AppID:       "970CA35de60c44645bbae8a215061b33",
+		TokenExpiry: 600 * time.Second,
+		SDKURL:      "https://cdn.test/npm/agora-rtm-sdk@2.2.2/agora-rtm.js",
+		LogFormat:   "json",
+	}
+}
+
+func start(t *testing.T, cfg config.Config) (*httptest.Server, *lockedBuffer) {
+	t.Helper()
+	logs := &lockedBuffer{}
+	srv := httptest.NewServer(New(cfg, "v1.2.3", slog.New(slog.NewJSONHandler(logs, nil))))
+	t.Cleanup(srv.Close)
+	return srv, logs
+}
+
+func do(t *testing.T, method, url string, header http.Header) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, string(body)
+}
+
+func TestRoutes(t *testing.T) {
+	srv, _ := start(t, testConfig())
+	tests := []struct {
+		name, method, path string
+		status             int
+		ctype              string
+		contains           string
+	}{
+		{"the root lists the guides in a selector", "GET", "/", 200, "text/html; charset=utf-8", `<option value="/authentication_guide/"`},
+		{"the guide page has the user ID field", "GET", "/authentication_guide/", 200, "text/html; charset=utf-8", `<label for="uid">User ID</label>`},
+		{"the guide without its slash redirects to it", "GET", "/authentication_guide", 301, "", ""},
+		{"an ES module is served as JavaScript", "GET", "/assets/js/guide.js", 200, "text/javascript; charset=utf-8", "renewToken"},
+		{"the stylesheet is served as CSS", "GET", "/assets/css/site.css", 200, "text/css; charset=utf-8", ".card"},
+		{"the page configuration is JSON", "GET", "/config.json", 200, "application/json", `"proxyUrl"`},
+		{"health reports the version", "GET", "/healthz", 200, "application/json", `"version":"v1.2.3"`},
+		{"readiness answers", "GET", "/readyz", 200, "application/json", `"ready"`},
+		{"metrics are exposed", "GET", "/metrics", 200, "text/plain", "go_goroutines"},
+		{"HEAD works like GET without a body", "HEAD", "/authentication_guide/", 200, "text/html; charset=utf-8", ""},
+		{"an unknown page is a problem document", "GET", "/nope", 404, "application/problem+json", `"status":404`},
+		{"a page below the guide does not exist", "GET", "/authentication_guide/x", 404, "application/problem+json", ""},
+		{"the assets directory is not listed", "GET", "/assets/", 404, "application/problem+json", ""},
+		{"an asset directory is not listed", "GET", "/assets/js/", 404, "application/problem+json", ""},
+		{"the embedded HTML is not reachable under assets", "GET", "/assets/index.html", 404, "application/problem+json", ""},
+		{"POST is refused", "POST", "/config.json", 405, "application/problem+json", `"status":405`},
+		{"DELETE is refused even on unknown paths", "DELETE", "/nope", 405, "application/problem+json", ""},
+		{"OPTIONS is refused", "OPTIONS", "/", 405, "application/problem+json", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, body := do(t, tt.method, srv.URL+tt.path, nil)
+			if res.StatusCode != tt.status {
+				t.Fatalf("%s %s: status %d, want %d\n%s", tt.method, tt.path, res.StatusCode, tt.status, body)
+			}
+			if tt.ctype != "" && !strings.HasPrefix(res.Header.Get("Content-Type"), tt.ctype) {
+				t.Errorf("Content-Type %q, want %q", res.Header.Get("Content-Type"), tt.ctype)
+			}
+			if !strings.Contains(body, tt.contains) {
+				t.Errorf("body does not contain %q:\n%.400s", tt.contains, body)
+			}
+			if tt.method == "HEAD" && body != "" {
+				t.Errorf("HEAD answered with a body")
+			}
+		})
+	}
+}
+
+func TestPathTricksStayInsideTheSite(t *testing.T) {
+	srv, _ := start(t, testConfig())
+	for _, p := range []string{"/assets/../config.json", "/assets/%2e%2e/main.go", "/assets//js/guide.js", "/assets/js/../../site.go", "/static/index.html", "/site.go"} {
+		res, body := do(t, "GET", srv.URL+p, nil)
+		if res.StatusCode == 200 && strings.Contains(body, "package site") {
+			t.Errorf("%s served Go source", p)
+		}
+		if res.StatusCode == 200 && !strings.HasPrefix(res.Header.Get("Content-Type"), "text/") {
+			t.Errorf("%s: 200 with %q", p, res.Header.Get("Content-Type"))
+		}
+	}
+}
+
+func TestSecurityHeadersOnEveryAnswer(t *testing.T) {
+	srv, _ := start(t, testConfig())
+	for _, p := range []string{"/", "/authentication_guide/", "/config.json", "/nope", "/assets/js/guide.js", "/healthz"} {
+		for _, m := range []string{"GET", "POST"} {
+			res, _ := do(t, m, srv.URL+p, nil)
+			h := res.Header
+			if h.Get("X-Content-Type-Options") != "nosniff" {
+				t.Errorf("%s %s: X-Content-Type-Options %q", m, p, h.Get("X-Content-Type-Options"))
+			}
+			if h.Get("Referrer-Policy") != "no-referrer" {
+				t.Errorf("%s %s: Referrer-Policy %q", m, p, h.Get("Referrer-Policy"))
+			}
+			if h.Get("Content-Security-Policy") == "" {
+				t.Errorf("%s %s: no Content-Security-Policy", m, p)
+			}
+			if h.Get("X-Request-Id") == "" {
+				t.Errorf("%s %s: no X-Request-Id", m, p)
+			}
+		}
+	}
+}
+
+func directives(csp string) map[string][]string {
+	d := map[string][]string{}
+	for _, part := range strings.Split(csp, ";") {
+		f := strings.Fields(part)
+		if len(f) > 0 {
+			d[f[0]] = f[1:]
+		}
+	}
+	return d
+}
+
+func TestContentSecurityPolicyFollowsTheConfig(t *testing.T) {
+	tests := []struct {
+		name        string
+		edit        func(*config.Config)
+		script      []string
+		connect     []string
+		notConnect  []string
+		notAnywhere []string
+	}{
+		{
+			name:       "scripts come from the site and the SDK origin, requests go to the proxy and Agora",
+			edit:       func(c *config.Config) { c.ServerURL = "" },
+			script:     []string{"'self'", "https://cdn.test"},
+			connect:    []string{"'self'", "http://proxy.test:8080", "wss://*.agora.io", "wss://*.sd-rtn.com"},
+			notConnect: []string{"http://tokens.test:8081"},
+		},
+		{
+			name:    "with a server URL both origins may be connected to",
+			edit:    func(c *config.Config) {},
+			connect: []string{"http://proxy.test:8080", "http://tokens.test:8081"},
+		},
+		{
+			name:    "without a proxy the token server's origin is allowed",
+			edit:    func(c *config.Config) { c.ProxyURL = ""; c.ServerURL = "https://tokens.example.com" },
+			connect: []string{"https://tokens.example.com"},
+		},
+		{
+			name:        "the SDK's path is not part of the policy, only its origin",
+			edit:        func(c *config.Config) { c.SDKURL = "http://127.0.0.1:5555/x/agora-rtm.js" },
+			script:      []string{"http://127.0.0.1:5555"},
+			notAnywhere: []string{"agora-rtm.js", "cdn.test", "'unsafe-inline'", "'unsafe-eval'"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testConfig()
+			tt.edit(&cfg)
+			srv, _ := start(t, cfg)
+			res, _ := do(t, "GET", srv.URL+"/authentication_guide/", nil)
+			csp := res.Header.Get("Content-Security-Policy")
+			d := directives(csp)
+			if !contains(d["default-src"], "'none'") {
+				t.Errorf("default-src is not 'none': %s", csp)
+			}
+			for _, s := range tt.script {
+				if !contains(d["script-src"], s) {
+					t.Errorf("script-src lacks %s: %s", s, csp)
+				}
+			}
+			for _, s := range tt.connect {
+				if !contains(d["connect-src"], s) {
+					t.Errorf("connect-src lacks %s: %s", s, csp)
+				}
+			}
+			for _, s := range tt.notConnect {
+				if contains(d["connect-src"], s) {
+					t.Errorf("connect-src has %s: %s", s, csp)
+				}
+			}
+			for _, s := range tt.notAnywhere {
+				if strings.Contains(csp, s) {
+					t.Errorf("policy contains %s: %s", s, csp)
+				}
+			}
+		})
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func TestConfigJSON(t *testing.T) {
+	srv, _ := start(t, testConfig())
+	res, body := do(t, "GET", srv.URL+"/config.json", nil)
+	if res.Header.Get("Cache-Control") != "no-store" {
+		t.Errorf("Cache-Control %q", res.Header.Get("Cache-Control"))
+	}
+	var got map[string]any
+	if err := json.Unmarshal([]byte(body), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{
+		"proxyUrl":    "http://proxy.test:8080/",
+		"serverUrl":   "http://tokens.test:8081",
+		"appId":       "970CA35de60c44645bbae8a215061b33",
+		"tokenExpiry": float64(600),
+		"sdkUrl":      "https://cdn.test/npm/agora-rtm-sdk@2.2.2/agora-rtm.js",
+		"version":     "v1.2.3",
+	}
+	if len(got) != len(want) {
+		t.Errorf("config.json has %d fields, want %d: %s", len(got), len(want), body)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %v, want %v", k, got[k], v)
+		}
+	}
+}
+
+func TestAssetsRevalidateWithETag(t *testing.T) {
+	srv, _ := start(t, testConfig())
+	res, _ := do(t, "GET", srv.URL+"/assets/js/guide.js", nil)
+	etag := res.Header.Get("ETag")
+	if etag == "" || res.Header.Get("Cache-Control") != "no-cache" {
+		t.Fatalf("ETag %q, Cache-Control %q", etag, res.Header.Get("Cache-Control"))
+	}
+	res, body := do(t, "GET", srv.URL+"/assets/js/guide.js", http.Header{"If-None-Match": {etag}})
+	if res.StatusCode != http.StatusNotModified || body != "" {
+		t.Errorf("revalidation: %d with %d bytes, want 304 and no body", res.StatusCode, len(body))
+	}
+	res, _ = do(t, "GET", srv.URL+"/assets/js/guide.js", http.Header{"If-None-Match": {`"other"`}})
+	if res.StatusCode != http.StatusOK {
+		t.Errorf("stale ETag: %d, want 200", res.StatusCode)
+	}
+}
+
+// There is no build step to catch a broken reference, so this test does: every
+// /assets/ path in the HTML and every relative import in the modules must be served.
+func TestEveryReferencedFileIsServed(t *testing.T) {
+	srv, _ := start(t, testConfig())
+	ref := regexp.MustCompile(`(?:src|href)="(/assets/[^"]+)"`)
+	imp := regexp.MustCompile(`(?m)^import .* from '\./([^']+)';$`)
+	seen := map[string]bool{}
+	queue := []string{"/", "/authentication_guide/"}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		if seen[p] {
+			continue
+		}
+		seen[p] = true
+		res, body := do(t, "GET", srv.URL+p, nil)
+		if res.StatusCode != 200 {
+			t.Errorf("%s is referenced but answers %d", p, res.StatusCode)
+			continue
+		}
+		for _, m := range ref.FindAllStringSubmatch(body, -1) {
+			queue = append(queue, m[1])
+		}
+		if strings.HasSuffix(p, ".js") {
+			dir := p[:strings.LastIndex(p, "/")+1]
+			for _, m := range imp.FindAllStringSubmatch(body, -1) {
+				queue = append(queue, dir+m[1])
+			}
+		}
+	}
+	for _, want := range []string{"/assets/js/guide.js", "/assets/js/token.js", "/assets/js/uid.js", "/assets/js/tokenclient.js", "/assets/js/sdk.js", "/assets/css/site.css"} {
+		if !seen[want] {
+			t.Errorf("%s was never reached from the pages", want)
+		}
+	}
+}
+
+func TestAccessLogNamesTheRouteNotThePath(t *testing.T) {
+	srv, logs := start(t, testConfig())
+	do(t, "GET", srv.URL+"/secret-user-id-in-path", nil)
+	do(t, "GET", srv.URL+"/authentication_guide/", nil)
+	var records []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		var r map[string]any
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		records = append(records, r)
+	}
+	if len(records) != 2 {
+		t.Fatalf("%d access log records, want one per request:\n%s", len(records), logs)
+	}
+	if strings.Contains(logs.String(), "secret-user-id") {
+		t.Errorf("the raw path was logged:\n%s", logs)
+	}
+	first, second := records[0], records[1]
+	if first["route"] != "/" || first["status"] != float64(404) {
+		t.Errorf("unknown path logged as %v", first)
+	}
+	if second["route"] != "/authentication_guide/{$}" || second["status"] != float64(200) || second["method"] != "GET" {
+		t.Errorf("guide logged as %v", second)
+	}
+	for _, k := range []string{"request_id", "latency"} {
+		if _, ok := second[k]; !ok {
+			t.Errorf("access log lacks %s: %v", k, second)
+		}
+	}
+}
+
+func TestMetricsCountRequestsByRoute(t *testing.T) {
+	srv, _ := start(t, testConfig())
+	do(t, "GET", srv.URL+"/config.json", nil)
+	do(t, "GET", srv.URL+"/config.json", nil)
+	_, body := do(t, "GET", srv.URL+"/metrics", nil)
+	if !strings.Contains(body, `webdemo_http_requests_total{code="200",route="/config.json"} 2`) {
+		t.Errorf("metrics do not count the two requests:\n%s", body)
+	}
+}

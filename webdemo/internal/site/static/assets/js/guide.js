@@ -1,0 +1,407 @@
+// The Authentication Guide page: fetch a Signaling token for a user ID, log in with it,
+// keep the session alive by renewing the token, log out. Every step is logged, every
+// failure is explained, and every call that could hang has a timeout, so the button
+// always comes back.
+import { Problem, withTimeout } from './problem.js';
+import { userIdProblems } from './uid.js';
+import { decodeToken } from './token.js';
+import { fetchToken, tokenURL } from './tokenclient.js';
+import { loadSDK, loginProblem, describeSDKError } from './sdk.js';
+
+const LOGIN_TIMEOUT_MS = 20000;
+const LOGOUT_TIMEOUT_MS = 10000;
+const RENEW_TIMEOUT_MS = 10000;
+const CONFIG_TIMEOUT_MS = 10000;
+// A token that expires again right after a fresh login means a clock or expiry setting
+// is wrong; logging in again forever would only hide that.
+const MAX_RELOGINS = 3;
+const RELOGIN_WINDOW_MS = 60000;
+const LOG_LIMIT = 300;
+
+const $ = (id) => document.getElementById(id);
+const ui = {
+  form: $('login-form'),
+  uid: $('uid'),
+  button: $('login'),
+  uidError: $('uid-error'),
+  checkUid: $('check-uid'),
+  state: $('state'),
+  expiry: $('expiry'),
+  problem: $('problem'),
+  problemTitle: $('problem-title'),
+  problemDetail: $('problem-detail'),
+  problemFix: $('problem-fix'),
+  log: $('log'),
+  clearLog: $('clear-log'),
+  setupTokenURL: $('setup-token-url'),
+  setupAppID: $('setup-app-id'),
+  setupExpiry: $('setup-expiry'),
+  setupSDK: $('setup-sdk'),
+  version: $('version'),
+};
+
+const session = {
+  cfg: null,
+  busy: '', // what the page is doing right now, '' when idle
+  client: null, // the logged-in RTM instance; events from any other instance are stale
+  uid: '',
+  expiresAt: null,
+  ticker: 0,
+  renewing: false,
+  relogins: [],
+};
+
+// ---- rendering -------------------------------------------------------------------
+
+function render() {
+  const loggedIn = session.client !== null;
+  ui.button.disabled = session.busy !== '';
+  ui.button.textContent = session.busy || (loggedIn ? 'Logout' : 'Login');
+  ui.button.classList.toggle('logout', loggedIn && !session.busy);
+  ui.uid.disabled = session.busy !== '';
+  ui.uid.readOnly = loggedIn;
+  if (session.busy) {
+    ui.state.dataset.state = 'busy';
+    ui.state.textContent = session.busy;
+  } else if (loggedIn) {
+    ui.state.dataset.state = 'in';
+    ui.state.textContent = `Logged in as ${session.uid}`;
+  } else {
+    ui.state.dataset.state = 'out';
+    ui.state.textContent = 'Logged out';
+  }
+}
+
+function setBusy(label) {
+  session.busy = label;
+  render();
+}
+
+function pad(n, width = 2) {
+  return String(n).padStart(width, '0');
+}
+
+function clock(d) {
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+function log(level, message) {
+  const now = new Date();
+  const li = document.createElement('li');
+  li.className = level;
+  const t = document.createElement('time');
+  t.dateTime = now.toISOString();
+  t.textContent = `${clock(now)}.${pad(now.getMilliseconds(), 3)}`;
+  li.append(t, document.createTextNode(message));
+  ui.log.append(li);
+  while (ui.log.children.length > LOG_LIMIT) ui.log.firstElementChild.remove();
+  ui.log.scrollTop = ui.log.scrollHeight;
+}
+
+function showProblem(err) {
+  const p = err instanceof Problem ? err : new Problem('Unexpected error', err && err.message ? err.message : String(err),
+    'Reload the page; if it happens again, the browser console has the details.');
+  ui.problemTitle.textContent = p.title;
+  ui.problemDetail.textContent = p.detail;
+  ui.problemFix.textContent = p.fix;
+  ui.problem.hidden = false;
+  log('error', `${p.title}: ${p.detail}`);
+}
+
+function clearProblem() {
+  ui.problem.hidden = true;
+}
+
+function showUidError(problems) {
+  const bad = problems.length > 0;
+  ui.uidError.hidden = !bad;
+  ui.uidError.textContent = bad ? `User ID ${problems.join('; ')}.` : '';
+  ui.uid.setAttribute('aria-invalid', String(bad));
+}
+
+// ---- expiry countdown ------------------------------------------------------------
+
+function setExpiry(expiresAt) {
+  session.expiresAt = expiresAt;
+  if (!session.ticker) session.ticker = setInterval(tick, 1000);
+  tick();
+}
+
+function stopExpiry() {
+  clearInterval(session.ticker);
+  session.ticker = 0;
+  session.expiresAt = null;
+  ui.expiry.hidden = true;
+}
+
+function tick() {
+  if (!session.expiresAt) return;
+  const left = Math.round((session.expiresAt.getTime() - Date.now()) / 1000);
+  ui.expiry.hidden = false;
+  ui.expiry.classList.toggle('soon', left > 0 && left <= 60);
+  ui.expiry.classList.toggle('over', left <= 0);
+  if (left <= 0) {
+    ui.expiry.textContent = 'Token expired';
+    return;
+  }
+  const h = Math.floor(left / 3600);
+  const m = Math.floor((left % 3600) / 60);
+  const s = left % 60;
+  const text = h > 0 ? `${h}:${pad(m)}:${pad(s)}` : `${m}:${pad(s)}`;
+  ui.expiry.textContent = `Token expires in ${text}`;
+  ui.expiry.title = `at ${clock(session.expiresAt)}`;
+}
+
+// ---- configuration and SDK -------------------------------------------------------
+
+async function loadConfig() {
+  const ctrl = new AbortController();
+  const timer = setTimeout(() => ctrl.abort(), CONFIG_TIMEOUT_MS);
+  try {
+    const res = await fetch('/config.json', { cache: 'no-store', signal: ctrl.signal });
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    return await res.json();
+  } catch (err) {
+    throw new Problem('Page configuration missing', `GET /config.json failed (${err.message}).`,
+      'Check that webdemo is still running, then reload the page.');
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function requireConfig() {
+  if (session.cfg) return session.cfg;
+  const cfg = await loadConfig();
+  session.cfg = cfg;
+  showSetup(cfg);
+  log('info', `Configuration loaded: tokens from ${tokenURL(cfg, 'UID').replace('UID', '{uid}')}`);
+  if (!cfg.appId) log('info', 'No App ID configured: the page will use the App ID inside each token.');
+  prepareSDK(cfg);
+  return cfg;
+}
+
+function showSetup(cfg) {
+  ui.setupTokenURL.textContent = tokenURL(cfg, 'UID').replace('UID', '{uid}');
+  ui.setupAppID.textContent = cfg.appId || '(from the token)';
+  ui.setupExpiry.textContent = `${cfg.tokenExpiry} s`;
+  ui.setupSDK.textContent = `${cfg.sdkUrl} (loading…)`;
+  ui.version.textContent = `webdemo ${cfg.version}`;
+}
+
+function prepareSDK(cfg) {
+  loadSDK(cfg.sdkUrl).then((AgoraRTM) => {
+    const version = AgoraRTM.VERSION ? ` ${AgoraRTM.VERSION}` : '';
+    ui.setupSDK.textContent = `${cfg.sdkUrl} (loaded${version})`;
+    log('info', `Signaling SDK${version} loaded`);
+  }, (err) => {
+    ui.setupSDK.textContent = `${cfg.sdkUrl} (not loaded)`;
+    showProblem(err);
+  });
+}
+
+// ---- the session -----------------------------------------------------------------
+
+const q = (s) => JSON.stringify(s);
+
+// getToken fetches a token for uid and reads the App ID and expiry out of it.
+async function getToken(cfg, uid) {
+  log('info', `Fetching a token: GET ${tokenURL(cfg, uid)}`);
+  const { token } = await fetchToken(cfg, uid);
+  let info;
+  try {
+    info = await decodeToken(token);
+  } catch (err) {
+    if (!cfg.appId) {
+      throw new Problem('Cannot read the token', `The token server's token cannot be read (${err.message}) and no App ID is configured.`,
+        'Set agora.app_id in configs/webdemo.yaml, or point the page at a token server that returns AccessToken2 ("007…") tokens.');
+    }
+    log('warn', `Cannot read the token (${err.message}); using the configured App ID and lifetime.`);
+    info = { appId: cfg.appId, rtmUserId: uid, expiresAt: new Date(Date.now() + cfg.tokenExpiry * 1000) };
+  }
+  log('ok', `Got a token (${token.slice(0, 10)}…, ${token.length} characters) for ${q(info.rtmUserId)}, ` +
+    `App ID ${info.appId}, expires at ${clock(info.expiresAt)}`);
+  if (info.rtmUserId !== uid) {
+    throw new Problem('The token is for another user', `It was minted for ${q(info.rtmUserId)}, not ${q(uid)}.`,
+      'The token server must put the requested user ID into the token; check its /rtm/{uid}/ route.');
+  }
+  if (cfg.appId && cfg.appId.toLowerCase() !== info.appId.toLowerCase()) {
+    throw new Problem('App ID mismatch', `The page is set to App ID ${cfg.appId}, the token was minted for ${info.appId}; Agora would refuse the login.`,
+      'Make agora.app_id in configs/webdemo.yaml the token server\'s App ID, or leave it empty to use the one in the token.');
+  }
+  return { token, appId: cfg.appId || info.appId, info };
+}
+
+function safeLogout(client) {
+  try {
+    Promise.resolve(client.logout()).catch(() => {});
+  } catch {
+    // the instance is being abandoned; nothing more to do
+  }
+}
+
+// connect runs the whole login: token, SDK, client, login.
+async function connect(cfg, uid) {
+  const { token, appId, info } = await getToken(cfg, uid);
+  const AgoraRTM = await loadSDK(cfg.sdkUrl);
+  let client;
+  try {
+    client = new AgoraRTM.RTM(appId, uid);
+  } catch (err) {
+    throw new Problem('The Signaling SDK refused the App ID or User ID', describeSDKError(err),
+      'The App ID must be 32 hex characters and the User ID 1-64 printable ASCII characters.');
+  }
+  listen(client, cfg, uid);
+  log('info', `Logging in to Agora Signaling as ${q(uid)} with App ID ${appId}…`);
+  try {
+    await withTimeout(client.login({ token }), LOGIN_TIMEOUT_MS, () => new Problem('Agora did not answer',
+      `login() did not finish within ${LOGIN_TIMEOUT_MS / 1000} s.`,
+      'Check the network: the browser must reach *.agora.io and *.sd-rtn.com.'));
+  } catch (err) {
+    safeLogout(client);
+    throw err instanceof Problem ? err : loginProblem(err, 'Login');
+  }
+  session.client = client;
+  session.uid = uid;
+  setExpiry(info.expiresAt);
+  log('ok', `Logged in as ${q(uid)}`);
+}
+
+function listen(client, cfg, uid) {
+  client.addEventListener('tokenPrivilegeWillExpire', (channelName) => {
+    if (client !== session.client) return;
+    renew(client, cfg, uid, channelName);
+  });
+  client.addEventListener('linkState', (ev) => {
+    const e = ev || {};
+    const why = e.reasonCode ? ` (${e.reasonCode}${e.reason ? `: ${e.reason}` : ''})` : '';
+    log(e.currentState === 'FAILED' ? 'warn' : 'info', `Connection ${e.previousState || '?'} → ${e.currentState || '?'}${why}`);
+    if (client !== session.client) return;
+    if (tokenExpired(e) && e.currentState !== 'CONNECTED' && e.currentState !== 'CONNECTING') {
+      relogin(client, cfg, uid);
+    } else if (e.currentState === 'FAILED') {
+      session.client = null;
+      stopExpiry();
+      safeLogout(client);
+      render();
+      showProblem(new Problem('Disconnected from Agora Signaling', `The connection failed${why}.`,
+        'Log in again. SAME_UID_LOGIN means this user ID logged in elsewhere.'));
+    }
+  });
+}
+
+// Agora reports an expired token on the link as TOKEN_EXPIRED; older builds only put
+// it in the reason text ("ticket expired").
+function tokenExpired(e) {
+  return e.reasonCode === 'TOKEN_EXPIRED' || /expired/i.test(e.reason || '');
+}
+
+async function renew(client, cfg, uid, channelName) {
+  if (session.renewing) return;
+  session.renewing = true;
+  log('info', 'Agora says the token expires soon: fetching a new one');
+  try {
+    const { token, info } = await getToken(cfg, uid);
+    if (client !== session.client) return;
+    const renewing = channelName ? client.renewToken(token, { channelName }) : client.renewToken(token);
+    await withTimeout(renewing, RENEW_TIMEOUT_MS, () => new Problem('Token renewal timed out',
+      `renewToken() did not finish within ${RENEW_TIMEOUT_MS / 1000} s.`,
+      'Nothing yet: if the old token expires, Agora disconnects and the page logs in again with a fresh token.'));
+    if (client !== session.client) return;
+    setExpiry(info.expiresAt);
+    log('ok', `Token renewed; it now expires at ${clock(info.expiresAt)}`);
+  } catch (err) {
+    if (client === session.client) {
+      showProblem(err instanceof Problem ? err : loginProblem(err, 'Renewing the token'));
+    }
+  } finally {
+    session.renewing = false;
+  }
+}
+
+async function relogin(old, cfg, uid) {
+  session.client = null;
+  stopExpiry();
+  safeLogout(old);
+  const now = Date.now();
+  session.relogins = session.relogins.filter((t) => now - t < RELOGIN_WINDOW_MS);
+  if (session.relogins.length >= MAX_RELOGINS) {
+    render();
+    showProblem(new Problem('The token keeps expiring',
+      `Agora ended the session ${MAX_RELOGINS} times within a minute because the token had expired.`,
+      'Check the clocks of the token server and this computer, and the token lifetime (token_expiry).'));
+    return;
+  }
+  session.relogins.push(now);
+  log('warn', 'The token expired: logging in again with a fresh token');
+  setBusy('Logging in again…');
+  try {
+    await connect(cfg, uid);
+  } catch (err) {
+    showProblem(err);
+  } finally {
+    setBusy('');
+  }
+}
+
+async function login() {
+  clearProblem();
+  const uid = ui.uid.value;
+  if (ui.checkUid.checked) {
+    const problems = userIdProblems(uid);
+    showUidError(problems);
+    if (problems.length > 0) {
+      log('warn', `User ID ${q(uid)} ${problems.join('; ')}`);
+      ui.uid.focus();
+      return;
+    }
+  } else {
+    showUidError([]);
+  }
+  setBusy('Logging in…');
+  try {
+    const cfg = await requireConfig();
+    await connect(cfg, uid);
+  } catch (err) {
+    showProblem(err);
+  } finally {
+    setBusy('');
+  }
+}
+
+async function logout() {
+  const client = session.client;
+  session.client = null;
+  stopExpiry();
+  clearProblem();
+  setBusy('Logging out…');
+  log('info', 'Logging out…');
+  try {
+    await withTimeout(client.logout(), LOGOUT_TIMEOUT_MS, () => new Problem('Logout timed out',
+      `logout() did not finish within ${LOGOUT_TIMEOUT_MS / 1000} s; the page dropped the session anyway.`,
+      'Nothing: log in again whenever you like.'));
+    log('ok', 'Logged out');
+  } catch (err) {
+    showProblem(err instanceof Problem ? err : new Problem('Logout failed', describeSDKError(err),
+      'The page dropped the session anyway; log in again whenever you like.'));
+  } finally {
+    setBusy('');
+  }
+}
+
+// ---- wiring ----------------------------------------------------------------------
+
+ui.form.addEventListener('submit', (event) => {
+  event.preventDefault();
+  if (session.busy) return;
+  if (session.client) logout();
+  else login();
+});
+ui.uid.addEventListener('input', () => showUidError([]));
+ui.clearLog.addEventListener('click', () => ui.log.replaceChildren());
+window.addEventListener('pagehide', () => {
+  if (session.client) safeLogout(session.client);
+});
+
+render();
+requireConfig().catch(showProblem);
+if (!ui.uid.value) ui.uid.focus();
