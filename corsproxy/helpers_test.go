@@ -1,0 +1,189 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer collects the proxy's JSON log lines from several goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// records returns the JSON log records written so far.
+func (b *syncBuffer) records(t testing.TB) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, line := range strings.Split(b.String(), "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("log line is not JSON: %q", line)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// waitRecord waits (bounded) for a log record for which match is true.
+func (b *syncBuffer) waitRecord(t testing.TB, match func(map[string]any) bool) map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, r := range b.records(t) {
+			if match(r) {
+				return r
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("no matching log record in:\n%s", b.String())
+	return nil
+}
+
+// proxyProc is the real program, started in-process with run.
+type proxyProc struct {
+	addr  string // proxy listener host:port
+	admin string // admin listener host:port
+	logs  *syncBuffer
+	stop  func() error // cancels run's context and returns run's error
+}
+
+func (p *proxyProc) url() string { return "http://" + p.addr }
+
+// startProxy runs `corsproxy serve` on loopback port 0 with JSON logs and
+// the given flags, waits for its two "listening" records, and stops it when
+// the test ends.
+func startProxy(t testing.TB, args ...string) *proxyProc {
+	t.Helper()
+	logs := &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	full := append([]string{"corsproxy", "serve", "--listen=127.0.0.1:0", "--admin_listen=127.0.0.1:0", "--log.format=json"}, args...)
+	go func() { done <- run(ctx, full, func(string) string { return "" }, io.Discard, logs) }()
+
+	p := &proxyProc{logs: logs}
+	deadline := time.Now().Add(5 * time.Second)
+	for p.addr == "" || p.admin == "" {
+		select {
+		case err := <-done:
+			cancel()
+			t.Fatalf("run returned before listening: %v\nlogs:\n%s", err, logs.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("proxy did not log its listeners:\n%s", logs.String())
+		}
+		for _, r := range logs.records(t) {
+			switch r["msg"] {
+			case "listening":
+				p.addr, _ = r["addr"].(string)
+			case "admin listening":
+				p.admin, _ = r["addr"].(string)
+			}
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	var once sync.Once
+	var runErr error
+	p.stop = func() error {
+		once.Do(func() { cancel(); runErr = <-done })
+		return runErr
+	}
+	t.Cleanup(func() {
+		if err := p.stop(); err != nil {
+			t.Errorf("run returned %v on shutdown", err)
+		}
+	})
+	return p
+}
+
+// rawResponse is an answer read off the wire, with its headers exactly as
+// sent (repeated headers stay separate lines).
+type rawResponse struct {
+	*http.Response
+	body     []byte
+	informed []int // 1xx statuses received before the final answer
+}
+
+// rawDo sends one HTTP/1.1 request written by hand — so the request target,
+// repeated headers and odd spellings reach the proxy exactly as given —
+// and reads the answer.
+func rawDo(t testing.TB, addr, method, target string, headers [][2]string, body string) rawResponse {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	var req strings.Builder
+	fmt.Fprintf(&req, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, target, addr)
+	for _, h := range headers {
+		fmt.Fprintf(&req, "%s: %s\r\n", h[0], h[1])
+	}
+	if body != "" {
+		fmt.Fprintf(&req, "Content-Length: %d\r\n", len(body))
+	}
+	req.WriteString("Connection: close\r\n\r\n")
+	req.WriteString(body)
+	if _, err := io.WriteString(conn, req.String()); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(conn)
+	var informed []int
+	for {
+		res, err := http.ReadResponse(br, &http.Request{Method: method})
+		if err != nil {
+			t.Fatalf("%s %s: reading the answer: %v", method, target, err)
+		}
+		if res.StatusCode >= 100 && res.StatusCode < 200 && res.StatusCode != http.StatusSwitchingProtocols {
+			informed = append(informed, res.StatusCode)
+			continue
+		}
+		b, err := io.ReadAll(res.Body)
+		if err != nil {
+			t.Fatalf("%s %s: reading the body: %v", method, target, err)
+		}
+		res.Body.Close()
+		return rawResponse{Response: res, body: b, informed: informed}
+	}
+}
+
+// varyHas reports whether the Vary header lists name.
+func varyHas(h http.Header, name string) bool {
+	for _, v := range h.Values("Vary") {
+		for f := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(f), name) {
+				return true
+			}
+		}
+	}
+	return false
+}

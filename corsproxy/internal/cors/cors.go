@@ -1,0 +1,295 @@
+// Package cors adds CORS (Fetch standard) to an http.Handler: it answers
+// preflights itself, puts the CORS response headers on every other answer,
+// and refuses origins that are not allowed.
+//
+// The header logic is github.com/rs/cors v1.11.1, wrapped here once. We would
+// rather use github.com/jub0bs/cors (it refuses dangerous configs by itself),
+// but its v1.0.2 is not served by the module proxy this project builds with,
+// so Check does that refusing for rs/cors, and the Middleware fills the few
+// gaps rs/cors leaves (see Handler). Nothing here re-implements the matching
+// or the header values rs/cors computes.
+package cors
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"signaling-auth/corsproxy/internal/problem"
+
+	rscors "github.com/rs/cors"
+)
+
+// Config is the CORS policy. Build it from validated configuration; New
+// refuses anything Check reports.
+type Config struct {
+	// AllowedOrigins are exact origins ("https://app.example.com"),
+	// patterns ("https://*.example.com") or the single entry "*".
+	AllowedOrigins   []string
+	AllowCredentials bool
+	AllowedMethods   []string
+	AllowedHeaders   []string
+	ExposedHeaders   []string
+	// MaxAge is how long browsers may cache a preflight answer; 0 sends no
+	// Access-Control-Max-Age, which leaves browsers at their default (5s).
+	MaxAge time.Duration
+	// RejectDisallowedOrigins answers a request from an origin that is not
+	// allowed with 403 instead of passing it on without CORS headers.
+	RejectDisallowedOrigins bool
+}
+
+// Observer is told about CORS decisions, for metrics. Its methods must be
+// safe for concurrent use.
+type Observer interface {
+	// Preflight is called once per preflight, with whether it was allowed.
+	Preflight(allowed bool)
+	// DisallowedOrigin is called for each non-preflight request from an
+	// origin that is not allowed, with whether it was rejected (403).
+	DisallowedOrigin(rejected bool)
+}
+
+// Middleware applies one CORS policy.
+type Middleware struct {
+	c      *rscors.Cors
+	reject bool
+	obs    Observer
+}
+
+// New returns the middleware for cfg, or the problems Check finds (joined,
+// one per line). obs may be nil.
+func New(cfg Config, obs Observer) (*Middleware, error) {
+	if errs := Check(cfg); len(errs) > 0 {
+		return nil, joinErrors(errs)
+	}
+	methods := make([]string, 0, len(cfg.AllowedMethods))
+	for _, m := range cfg.AllowedMethods {
+		// Fetch upper-cases these six methods before sending them, so the
+		// config may spell them in any case; any other method is
+		// case-sensitive and is kept as written.
+		if u := strings.ToUpper(m); fetchNormalizedMethods[u] {
+			m = u
+		}
+		methods = append(methods, m)
+	}
+	maxAge := int(cfg.MaxAge / time.Second) // 0: rs/cors sends no header
+	if obs == nil {
+		obs = nopObserver{}
+	}
+	return &Middleware{
+		c: rscors.New(rscors.Options{
+			AllowedOrigins:   cfg.AllowedOrigins,
+			AllowCredentials: cfg.AllowCredentials,
+			AllowedMethods:   methods,
+			AllowedHeaders:   cfg.AllowedHeaders,
+			ExposedHeaders:   cfg.ExposedHeaders,
+			MaxAge:           maxAge,
+			// Preflights reach our gate (never the upstream) so that we
+			// can reject disallowed origins and count preflights.
+			OptionsPassthrough: true,
+		}),
+		reject: cfg.RejectDisallowedOrigins,
+		obs:    obs,
+	}, nil
+}
+
+var fetchNormalizedMethods = map[string]bool{"DELETE": true, "GET": true, "HEAD": true, "OPTIONS": true, "POST": true, "PUT": true}
+
+// Handler returns next behind the CORS policy:
+//
+//   - A preflight (OPTIONS with Access-Control-Request-Method) is answered
+//     here with 204 and never reaches next: with the Access-Control-Allow-*
+//     headers if rs/cors allowed it, without them otherwise, and with 403 when
+//     its origin is not allowed and RejectDisallowedOrigins is set.
+//   - Any other request from an allowed origin, or without Origin, goes to
+//     next with the CORS headers already set; OPTIONS without
+//     Access-Control-Request-Method is such a request (Fetch does not treat it
+//     as a preflight), so it is forwarded.
+//   - A request from an origin that is not allowed gets no CORS headers, and
+//     with RejectDisallowedOrigins a 403 problem without reaching next.
+//   - Every answer carries Vary: Origin (rs/cors sets it before next runs, so
+//     errors written by next carry it too).
+//
+// What it adds to rs/cors: a request with more than one Origin header is
+// refused (rs/cors would echo all of them as separate
+// Access-Control-Allow-Origin headers); Access-Control-Request-Headers is
+// folded into one sorted, lower-case, de-duplicated list before rs/cors sees
+// it (rs/cors only accepts the canonical form browsers send, so a gateway that
+// splits or re-cases the header broke preflights); and CORS headers survive an
+// upstream 1xx answer (httputil.ReverseProxy clears the header map after
+// forwarding one).
+//
+// It does not strip CORS headers coming from next; the proxy does that.
+func (m *Middleware) Handler(next http.Handler) http.Handler {
+	inner := m.c.Handler(m.gate(next))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(r.Header["Origin"]) > 1 {
+			w.Header().Add("Vary", "Origin")
+			problem.Error(w, http.StatusBadRequest, "more than one Origin header")
+			return
+		}
+		if isPreflight(r) {
+			foldRequestHeaders(r.Header)
+		}
+		inner.ServeHTTP(w, r)
+	})
+}
+
+// gate runs after rs/cors has set (or withheld) the CORS headers.
+func (m *Middleware) gate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		if isPreflight(r) {
+			// rs/cors's verdict is whether it set Allow-Origin.
+			allowed := w.Header().Get("Access-Control-Allow-Origin") != ""
+			m.obs.Preflight(allowed)
+			if !allowed && m.reject && origin != "" && !m.c.OriginAllowed(r) {
+				problem.Error(w, http.StatusForbidden, "origin "+origin+" is not allowed")
+				return
+			}
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		if origin != "" && !m.c.OriginAllowed(r) {
+			m.obs.DisallowedOrigin(m.reject)
+			if m.reject {
+				problem.Error(w, http.StatusForbidden, "origin "+origin+" is not allowed")
+				return
+			}
+		}
+		next.ServeHTTP(keepCORSHeaders(w), r)
+	})
+}
+
+// isPreflight is rs/cors's own test, so that gate and rs/cors agree.
+func isPreflight(r *http.Request) bool {
+	return r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
+}
+
+// Bounds on what foldRequestHeaders will normalize; a larger header is left
+// as it is, and rs/cors (which reads it in bounded steps) refuses it.
+const (
+	maxRequestHeadersBytes = 4096
+	maxRequestHeaderNames  = 64
+)
+
+// foldRequestHeaders rewrites Access-Control-Request-Headers into the single
+// sorted, lower-case, duplicate-free line that rs/cors expects.
+func foldRequestHeaders(h http.Header) {
+	values, ok := h["Access-Control-Request-Headers"]
+	if !ok {
+		return
+	}
+	size := 0
+	for _, v := range values {
+		size += len(v)
+	}
+	if size > maxRequestHeadersBytes {
+		return
+	}
+	names := make([]string, 0, 8)
+	for _, v := range values {
+		for n := range strings.SplitSeq(v, ",") {
+			if n = strings.ToLower(strings.Trim(n, " \t")); n != "" {
+				names = append(names, n)
+			}
+		}
+	}
+	if len(names) > maxRequestHeaderNames {
+		return
+	}
+	if len(names) == 0 {
+		delete(h, "Access-Control-Request-Headers")
+		return
+	}
+	slices.Sort(names)
+	names = slices.Compact(names)
+	h["Access-Control-Request-Headers"] = []string{strings.Join(names, ",")}
+}
+
+// corsHeaderKeys are the response headers rs/cors sets on a non-preflight answer.
+var corsHeaderKeys = [...]string{"Access-Control-Allow-Origin", "Access-Control-Allow-Credentials", "Access-Control-Expose-Headers", "Vary"}
+
+// keepCORSHeaders wraps w so that the CORS headers set so far are put back on
+// the final answer if something cleared them while sending a 1xx answer.
+func keepCORSHeaders(w http.ResponseWriter) http.ResponseWriter {
+	rw := &restoringWriter{ResponseWriter: w}
+	h := w.Header()
+	for i, k := range corsHeaderKeys {
+		rw.saved[i] = h[k]
+	}
+	return rw
+}
+
+type restoringWriter struct {
+	http.ResponseWriter
+	saved   [len(corsHeaderKeys)][]string
+	saw1xx  bool
+	written bool
+}
+
+func (w *restoringWriter) WriteHeader(code int) {
+	if code >= 100 && code < 200 {
+		w.saw1xx = true
+	} else if !w.written {
+		w.restore()
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *restoringWriter) Write(b []byte) (int, error) {
+	if !w.written {
+		w.restore()
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *restoringWriter) restore() {
+	w.written = true
+	if !w.saw1xx {
+		return
+	}
+	h := w.ResponseWriter.Header()
+	for i, k := range corsHeaderKeys {
+		saved := w.saved[i]
+		if len(saved) == 0 {
+			continue
+		}
+		if k != "Vary" {
+			if _, ok := h[k]; !ok {
+				h[k] = saved
+			}
+			continue
+		}
+		// The final answer's own Vary values were copied in after the
+		// clear; ours go first, as they would have without the 1xx.
+		vary := slices.Clone(saved)
+		for _, v := range h[k] {
+			if !slices.Contains(saved, v) {
+				vary = append(vary, v)
+			}
+		}
+		h[k] = vary
+	}
+}
+
+// Unwrap lets http.ResponseController (used by httputil.ReverseProxy to
+// flush and to hijack for upgrades) reach the underlying writer.
+func (w *restoringWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+type nopObserver struct{}
+
+func (nopObserver) Preflight(bool)        {}
+func (nopObserver) DisallowedOrigin(bool) {}
+
+type joinedErrors []FieldError
+
+func (e joinedErrors) Error() string {
+	lines := make([]string, len(e))
+	for i, fe := range e {
+		lines[i] = fe.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+func joinErrors(errs []FieldError) error { return joinedErrors(errs) }

@@ -1,0 +1,101 @@
+// Package metrics holds the proxy's Prometheus collectors, on a registry of
+// its own (never the global default one), and serves them. It implements the
+// Observer interfaces of the accesslog, cors and proxy packages, so those
+// packages do not depend on Prometheus.
+package metrics
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics is the set of collectors. Its methods are safe for concurrent use.
+type Metrics struct {
+	reg               *prometheus.Registry
+	requests          *prometheus.CounterVec
+	upstreamDuration  *prometheus.HistogramVec
+	preflights        *prometheus.CounterVec
+	disallowedOrigins *prometheus.CounterVec
+	rejectedTargets   prometheus.Counter
+}
+
+// New returns the collectors registered on a fresh registry, with the Go
+// runtime and process collectors next to them.
+func New() *Metrics {
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "corsproxy_requests_total",
+			Help: "Requests answered, by HTTP status (499: the client went away first).",
+		}, []string{"code"}),
+		upstreamDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "corsproxy_upstream_duration_seconds",
+			Help:    "Time from sending a request upstream to its response headers, by outcome (response or error).",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"outcome"}),
+		preflights: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "corsproxy_preflights_total",
+			Help: "CORS preflights answered by the proxy, by result (allowed or refused).",
+		}, []string{"result"}),
+		disallowedOrigins: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "corsproxy_disallowed_origins_total",
+			Help: "Non-preflight requests from origins that are not allowed, by action (rejected with 403, or forwarded without CORS headers).",
+		}, []string{"action"}),
+		rejectedTargets: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "corsproxy_rejected_targets_total",
+			Help: "Requests refused because their target is not allowed (open-proxy attempts, absolute-form, malformed paths).",
+		}),
+	}
+	m.reg.MustRegister(m.requests, m.upstreamDuration, m.preflights, m.disallowedOrigins, m.rejectedTargets,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Handler serves the registry in the Prometheus exposition format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// Registry returns the registry, so tests and future collectors (rate
+// limiting) can use it.
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// Request implements accesslog.Observer.
+func (m *Metrics) Request(status int, _ time.Duration) {
+	m.requests.WithLabelValues(strconv.Itoa(status)).Inc()
+}
+
+// Upstream implements proxy.Observer.
+func (m *Metrics) Upstream(d time.Duration, err error) {
+	outcome := "response"
+	if err != nil {
+		outcome = "error"
+	}
+	m.upstreamDuration.WithLabelValues(outcome).Observe(d.Seconds())
+}
+
+// RejectedTarget implements proxy.Observer.
+func (m *Metrics) RejectedTarget() { m.rejectedTargets.Inc() }
+
+// Preflight implements cors.Observer.
+func (m *Metrics) Preflight(allowed bool) {
+	result := "refused"
+	if allowed {
+		result = "allowed"
+	}
+	m.preflights.WithLabelValues(result).Inc()
+}
+
+// DisallowedOrigin implements cors.Observer.
+func (m *Metrics) DisallowedOrigin(rejected bool) {
+	action := "forwarded"
+	if rejected {
+		action = "rejected"
+	}
+	m.disallowedOrigins.WithLabelValues(action).Inc()
+}

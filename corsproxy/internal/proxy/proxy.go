@@ -1,0 +1,269 @@
+// Package proxy forwards requests to the destination the target package
+// picks, with net/http/httputil.ReverseProxy. Our policy lives in its hooks:
+// Rewrite (where to, X-Forwarded-*), ModifyResponse (drop the upstream's own
+// CORS headers, point redirects at the proxy) and ErrorHandler (502/504/413
+// as problem documents; a client that left is not an upstream error).
+//
+// Everything else — hop-by-hop headers, streaming, 1xx, trailers, protocol
+// upgrades — is ReverseProxy's, untouched. CORS headers are not set here:
+// the cors middleware in front has already put them on the ResponseWriter,
+// so the errors written here carry them too.
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"signaling-auth/corsproxy/internal/problem"
+	"signaling-auth/corsproxy/internal/target"
+)
+
+// Observer is told about forwarding outcomes, for metrics. Its methods must
+// be safe for concurrent use.
+type Observer interface {
+	// Upstream is called once per round trip with the time until the
+	// upstream's response headers arrived (or the round trip failed).
+	Upstream(d time.Duration, err error)
+	// RejectedTarget is called for each request refused by the resolver.
+	RejectedTarget()
+}
+
+// Options are what New needs.
+type Options struct {
+	Resolver *target.Resolver
+	// Transport sends the requests; build it with NewTransport.
+	Transport http.RoundTripper
+	// MaxBodyBytes caps request bodies (413 beyond it).
+	MaxBodyBytes int64
+	Logger       *slog.Logger
+	Observer     Observer // may be nil
+}
+
+// Proxy is the forwarding http.Handler.
+type Proxy struct {
+	resolver *target.Resolver
+	maxBody  int64
+	log      *slog.Logger
+	obs      Observer
+	rp       *httputil.ReverseProxy
+}
+
+type destKey struct{}
+
+// New returns the forwarding handler.
+func New(o Options) *Proxy {
+	p := &Proxy{resolver: o.Resolver, maxBody: o.MaxBodyBytes, log: o.Logger, obs: o.Observer}
+	if p.obs == nil {
+		p.obs = nopObserver{}
+	}
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	p.rp = &httputil.ReverseProxy{
+		Rewrite:        p.rewrite,
+		Transport:      observe(o.Transport, p.obs),
+		ModifyResponse: p.modifyResponse,
+		ErrorHandler:   p.errorHandler,
+		// ReverseProxy logs copy errors (a client that left mid-body)
+		// through this; they are not worth a warning.
+		ErrorLog: slog.NewLogLogger(p.log.Handler(), slog.LevelDebug),
+	}
+	return p
+}
+
+// ServeHTTP refuses targets the resolver does not allow (403) and bodies over
+// the cap (413), and forwards the rest.
+func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	dest, err := p.resolver.Resolve(r.RequestURI)
+	if err != nil {
+		p.obs.RejectedTarget()
+		problem.Error(w, http.StatusForbidden, err.Error())
+		return
+	}
+	if r.ContentLength > p.maxBody {
+		problem.Error(w, http.StatusRequestEntityTooLarge, "the request body is larger than "+strconv.FormatInt(p.maxBody, 10)+" bytes")
+		return
+	}
+	if r.Body != nil && r.Body != http.NoBody {
+		// Chunked bodies of unknown length are cut off here; the
+		// transport then fails and errorHandler answers 413.
+		r.Body = http.MaxBytesReader(w, r.Body, p.maxBody)
+	}
+	p.rp.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), destKey{}, dest)))
+}
+
+func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
+	dest := pr.In.Context().Value(destKey{}).(target.Destination)
+	if dest.Embedded {
+		// The incoming path is /http://host:port/rest; only /rest goes on.
+		pr.Out.URL.Path, pr.Out.URL.RawPath = dest.Path, dest.RawPath
+	}
+	pr.SetURL(dest.Base)
+	// ReverseProxy has removed any X-Forwarded-* and Forwarded the client
+	// sent; these are the ones we vouch for.
+	pr.SetXForwarded()
+}
+
+func (p *Proxy) modifyResponse(res *http.Response) error {
+	h := res.Header
+	// The cors middleware has set our CORS headers on the ResponseWriter;
+	// ReverseProxy adds the upstream's on top, so the upstream's go — else
+	// a browser sees two Access-Control-Allow-Origin and fails the request.
+	for k := range h {
+		if strings.HasPrefix(k, "Access-Control-") {
+			delete(h, k)
+		}
+	}
+	dropVaryOrigin(h)
+	if loc := h.Get("Location"); loc != "" {
+		dest, _ := res.Request.Context().Value(destKey{}).(target.Destination)
+		if mapped, ok := p.resolver.ProxyLocation(loc, res.Request.URL, dest); ok {
+			h.Set("Location", mapped)
+		}
+	}
+	return nil
+}
+
+// dropVaryOrigin removes Origin from the upstream's Vary: the cors middleware
+// always sends Vary: Origin itself, and once is enough.
+func dropVaryOrigin(h http.Header) {
+	values, ok := h["Vary"]
+	if !ok {
+		return
+	}
+	kept := values[:0:0]
+	for _, v := range values {
+		var parts []string
+		for f := range strings.SplitSeq(v, ",") {
+			if f = strings.TrimSpace(f); f != "" && !strings.EqualFold(f, "Origin") {
+				parts = append(parts, f)
+			}
+		}
+		if len(parts) > 0 {
+			kept = append(kept, strings.Join(parts, ", "))
+		}
+	}
+	if len(kept) == 0 {
+		delete(h, "Vary")
+		return
+	}
+	h["Vary"] = kept
+}
+
+func (p *Proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) {
+	var maxBytes *http.MaxBytesError
+	var netErr net.Error
+	switch {
+	case r.Context().Err() != nil:
+		// The client left (or its deadline passed): nobody to answer, and
+		// not the upstream's fault. The access log records 499.
+		p.log.DebugContext(r.Context(), "client went away", "request_id", r.Header.Get("X-Request-Id"), "err", err)
+	case errors.As(err, &maxBytes):
+		problem.Error(w, http.StatusRequestEntityTooLarge, "the request body is larger than "+strconv.FormatInt(maxBytes.Limit, 10)+" bytes")
+	case errors.As(err, &netErr) && netErr.Timeout():
+		p.log.WarnContext(r.Context(), "upstream timeout", "request_id", r.Header.Get("X-Request-Id"), "upstream", r.URL.Host, "err", err)
+		problem.Error(w, http.StatusGatewayTimeout, "the upstream did not answer in time")
+	default:
+		p.log.WarnContext(r.Context(), "upstream unreachable", "request_id", r.Header.Get("X-Request-Id"), "upstream", r.URL.Host, "err", err)
+		problem.Error(w, http.StatusBadGateway, "the upstream could not be reached")
+	}
+}
+
+// observe wraps rt to time each round trip.
+func observe(rt http.RoundTripper, obs Observer) http.RoundTripper {
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		start := time.Now()
+		res, err := rt.RoundTrip(r)
+		obs.Upstream(time.Since(start), err)
+		return res, err
+	})
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+type nopObserver struct{}
+
+func (nopObserver) Upstream(time.Duration, error) {}
+func (nopObserver) RejectedTarget()               {}
+
+// TransportConfig tunes the outgoing connections.
+type TransportConfig struct {
+	DialTimeout           time.Duration
+	TLSHandshakeTimeout   time.Duration
+	ResponseHeaderTimeout time.Duration
+	IdleConnTimeout       time.Duration
+	MaxIdleConnsPerHost   int
+	// Proxy is an outgoing HTTP proxy; nil means connect directly. The
+	// HTTP_PROXY/HTTPS_PROXY environment is deliberately ignored: a proxy
+	// in front of a token server must not be rerouted by its environment.
+	Proxy *url.URL
+}
+
+// NewTransport returns the transport for upstream requests.
+func NewTransport(c TransportConfig) *http.Transport {
+	t := &http.Transport{
+		DialContext:           (&net.Dialer{Timeout: c.DialTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		TLSHandshakeTimeout:   c.TLSHandshakeTimeout,
+		ResponseHeaderTimeout: c.ResponseHeaderTimeout,
+		IdleConnTimeout:       c.IdleConnTimeout,
+		MaxIdleConns:          0, // no global cap; per host is what matters
+		MaxIdleConnsPerHost:   c.MaxIdleConnsPerHost,
+		ExpectContinueTimeout: time.Second,
+		ForceAttemptHTTP2:     true,
+	}
+	if c.Proxy != nil {
+		t.Proxy = http.ProxyURL(c.Proxy)
+	}
+	return t
+}
+
+// Reachable dials each URL's host (or the outgoing proxy, if one is set)
+// and returns one error per destination that does not accept a TCP
+// connection within timeout. It is the readiness check: cheap, and it does
+// not depend on any path existing upstream.
+func Reachable(ctx context.Context, dests []*url.URL, via *url.URL, timeout time.Duration) []error {
+	if via != nil {
+		dests = []*url.URL{via}
+	}
+	d := net.Dialer{Timeout: timeout}
+	var errs []error
+	for _, u := range dests {
+		addr := hostPort(u)
+		c, err := d.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			name := u.Scheme + "://" + u.Host
+			if via != nil {
+				name = "outgoing proxy " + u.Host
+			}
+			errs = append(errs, fmt.Errorf("%s: %v", name, err))
+			continue
+		}
+		_ = c.Close()
+	}
+	return errs
+}
+
+func hostPort(u *url.URL) string {
+	if u.Port() != "" {
+		return u.Host
+	}
+	port := "80"
+	if u.Scheme == "https" {
+		port = "443"
+	}
+	return net.JoinHostPort(u.Hostname(), port)
+}

@@ -1,0 +1,66 @@
+// Command corsproxy is a CORS reverse proxy for token servers: it answers
+// browser preflights itself, forwards everything else to one configured
+// upstream (or to explicitly allowed targets named in the path, the
+// cors-anywhere style), and puts spec-correct CORS headers on every answer.
+// It is never an open proxy.
+//
+//	corsproxy [serve] [--key=value ...]   run the proxy (default)
+//	corsproxy healthcheck [flags]         GET the admin /healthz; exit 0 on 200
+//	corsproxy version                     print the version
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+// version is stamped at build time: -ldflags "-X main.version=v1.2.3".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+// run is the whole program: it picks the subcommand from args (args[0] is
+// the program name) and runs it until ctx is done. Configuration comes only
+// from args, getenv and the config file.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd, rest := "serve", []string(nil)
+	if len(args) > 1 {
+		rest = args[1:]
+		if !strings.HasPrefix(rest[0], "-") {
+			cmd, rest = rest[0], rest[1:]
+		}
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, rest, getenv, stdout, stderr)
+	case "healthcheck":
+		return healthcheck(ctx, rest, getenv, stdout)
+	case "version":
+		fmt.Fprintln(stdout, "corsproxy", version)
+		return nil
+	case "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		return fmt.Errorf("corsproxy: unknown command %q (want serve, healthcheck or version)", cmd)
+	}
+}
+
+const usage = `usage:
+  corsproxy [serve] [--key=value ...]   run the proxy (default)
+  corsproxy healthcheck [--key=value]   GET the admin /healthz; exit 0 on 200
+  corsproxy version                     print the version
+  corsproxy serve --help                list every configuration flag
+`
