@@ -28,29 +28,35 @@ var opsListenFlags = map[string][]string{
 }
 
 // opsHelpFlagRe reads one pflag usage line: "  --token.max_expiry string   help (default "24h")".
-var opsHelpFlagRe = regexp.MustCompile(`^\s+(?:-\w, )?--([a-z0-9_.-]+)(?: (\w+))?\s{2,}(.*)$`)
-var opsHelpDefaultRe = regexp.MustCompile(` \(default (.*)\)$`)
+// Defaults are shown as (default "x") or (env NAME, default "x").
+var opsHelpFlagRe = regexp.MustCompile(`^\s+(?:-\w, )?--([a-z0-9_.-]+)(?: (\S+))?\s{2,}(.*)$`)
+var opsHelpDefaultRe = regexp.MustCompile(`[(, ]default ("(?:[^"\\]|\\.)*"|[^)\s]*)\)$`)
 
-// opsProgramKeys runs `<prog> help` (or --help) and returns every configuration flag
-// with the default it shows; a flag shown without one defaults to "". The flags are
-// named exactly as the keys (CONVENTIONS.md), so this is the program's key list.
+// opsProgramKeys asks the program for its flags (`help`, `--help` or `serve --help`,
+// whichever lists them) and returns every configuration flag with the default it shows;
+// a flag shown without one defaults to "". The flags are named exactly as the keys
+// (CONVENTIONS.md), so this is the program's key list.
 func opsProgramKeys(t *testing.T, bin string) map[string]string {
 	t.Helper()
-	var out []byte
-	var err error
-	for _, arg := range []string{"help", "--help"} {
-		cmd := exec.Command(bin, arg)
+	var tried []string
+	for _, args := range [][]string{{"help"}, {"--help"}, {"serve", "--help"}} {
+		cmd := exec.Command(bin, args...)
 		cmd.Env = []string{"PATH=/usr/bin:/bin"}
 		cmd.Dir = t.TempDir()
-		if out, err = cmd.CombinedOutput(); err == nil {
-			break
+		out, err := cmd.CombinedOutput()
+		if keys := opsParseHelp(string(out)); err == nil && len(keys) > 0 {
+			return keys
 		}
+		tried = append(tried, fmt.Sprintf("$ %s %s (%v)\n%s", filepath.Base(bin), strings.Join(args, " "), err, out))
 	}
-	if err != nil {
-		t.Fatalf("%s help: %v\n%s", bin, err, out)
-	}
+	t.Fatalf("no way of asking %s lists its configuration flags:\n%s", bin, strings.Join(tried, "\n"))
+	return nil
+}
+
+// opsParseHelp reads pflag usage lines into flag → default.
+func opsParseHelp(out string) map[string]string {
 	keys := map[string]string{}
-	for _, line := range strings.Split(string(out), "\n") {
+	for _, line := range strings.Split(out, "\n") {
 		m := opsHelpFlagRe.FindStringSubmatch(line)
 		if m == nil || m[1] == "config" || m[1] == "help" {
 			continue
@@ -64,9 +70,6 @@ func opsProgramKeys(t *testing.T, bin string) map[string]string {
 			def = strings.TrimSuffix(strings.TrimPrefix(def, "["), "]")
 		}
 		keys[m[1]] = def
-	}
-	if len(keys) == 0 {
-		t.Fatalf("%s help lists no configuration flags:\n%s", bin, out)
 	}
 	return keys
 }

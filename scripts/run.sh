@@ -172,23 +172,25 @@ start webdemo "${no_cert[@]}" "$bin_dir/webdemo" ${cfg_demo[@]+"${cfg_demo[@]}"}
 
 # check I: 0 when child I answers its healthcheck (the program's own subcommand, so no curl
 # is needed; corsproxy's looks at its admin listener).
+# The healthcheck loads the same configuration as the program, so it gets the same
+# environment: the token server's includes the certificate.
 check() {
-	local i=$1 cfg
-	case ${names[$i]} in
-	tokenserver) cfg=(${cfg_token[@]+"${cfg_token[@]}"}) ;;
+	local i=$1 name=${names[$1]} cfg env_cmd=("${no_cert[@]}")
+	case $name in
+	tokenserver) cfg=(${cfg_token[@]+"${cfg_token[@]}"}) env_cmd=(env) ;;
 	corsproxy) cfg=(${cfg_proxy[@]+"${cfg_proxy[@]}"}) ;;
 	webdemo) cfg=(${cfg_demo[@]+"${cfg_demo[@]}"}) ;;
 	esac
-	with_timeout 3 "${no_cert[@]}" "$bin_dir/${names[$i]}" healthcheck ${cfg[@]+"${cfg[@]}"}
+	with_timeout 3 "$tmp/$name.check" "${env_cmd[@]}" "$bin_dir/$name" healthcheck ${cfg[@]+"${cfg[@]}"}
 }
 
-# with_timeout SECONDS ARGV...: run ARGV quietly; fail if it fails or is still running after
-# SECONDS (a port held by a stranger may accept and never answer). coreutils timeout is not
-# on every machine (macOS).
+# with_timeout SECONDS OUTFILE ARGV...: run ARGV with its output in OUTFILE; fail if it
+# fails or is still running after SECONDS (a port held by a stranger may accept and never
+# answer). coreutils timeout is not on every machine (macOS).
 with_timeout() {
-	local limit=$(($1 * 10)) n=0 pid
-	shift
-	"$@" >/dev/null 2>&1 </dev/null &
+	local limit=$(($1 * 10)) out=$2 n=0 pid
+	shift 2
+	"$@" >"$out" 2>&1 </dev/null &
 	pid=$!
 	while kill -0 "$pid" 2>/dev/null; do
 		if [ "$n" -ge "$limit" ]; then
@@ -298,7 +300,10 @@ while :; do
 	fi
 	if [ "$SECONDS" -ge "$deadline" ]; then
 		for i in "${!pids[@]}"; do
-			[ "${ready[$i]}" = 0 ] && say "${names[$i]} did not answer /healthz within ${RUN_READY_TIMEOUT:-60}s"
+			if [ "${ready[$i]}" = 0 ]; then
+				say "${names[$i]} did not answer /healthz within ${RUN_READY_TIMEOUT:-60}s; its healthcheck said:"
+				sed 's/^/    /' "$tmp/${names[$i]}.check" 2>/dev/null
+			fi
 		done
 		stopping=timeout
 		stop_all
