@@ -8,10 +8,12 @@
 package accesslog
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 )
@@ -171,5 +173,16 @@ func (r *recorder) Write(b []byte) (int, error) {
 }
 
 // Unwrap lets http.ResponseController reach the underlying writer (flush,
-// hijack for upgrades, deadlines).
+// deadlines).
 func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// Hijack takes over the connection. ReverseProxy hijacks only to complete a
+// protocol switch, writing the 101 itself on the raw connection, so a
+// successful hijack is recorded as 101.
+func (r *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, brw, err := http.NewResponseController(r.ResponseWriter).Hijack()
+	if err == nil && r.status == 0 {
+		r.status = http.StatusSwitchingProtocols
+	}
+	return c, brw, err
+}

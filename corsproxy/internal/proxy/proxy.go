@@ -21,6 +21,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"signaling-auth/corsproxy/internal/problem"
@@ -73,6 +74,9 @@ func New(o Options) *Proxy {
 		Transport:      observe(o.Transport, p.obs),
 		ModifyResponse: p.modifyResponse,
 		ErrorHandler:   p.errorHandler,
+		// Without a pool ReverseProxy allocates a 32 KiB copy buffer per
+		// request, most of the proxy's garbage.
+		BufferPool: &bufferPool{pool: sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}},
 		// ReverseProxy logs copy errors (a client that left mid-body)
 		// through this; they are not worth a warning.
 		ErrorLog: slog.NewLogLogger(p.log.Handler(), slog.LevelDebug),
@@ -190,6 +194,12 @@ func observe(rt http.RoundTripper, obs Observer) http.RoundTripper {
 		return res, err
 	})
 }
+
+// bufferPool holds ReverseProxy's response copy buffers.
+type bufferPool struct{ pool sync.Pool }
+
+func (p *bufferPool) Get() []byte  { return *p.pool.Get().(*[]byte) }
+func (p *bufferPool) Put(b []byte) { p.pool.Put(&b) }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)
 

@@ -63,10 +63,15 @@ const (
 // Format and LogValue never reveal the certificate.
 type Minter struct {
 	appID string
-	cert  []byte
-	now   func() time.Time
-	salt  func() uint32
+	// cert sits behind a pointer because fmt prints nested pointers as addresses, even
+	// on paths that bypass Format (%p of a Minter value, a Minter inside another value).
+	cert *secret
+	now  func() time.Time
+	salt func() uint32
 }
+
+// secret holds the App Certificate's bytes.
+type secret struct{ b []byte }
 
 // Option configures a Minter.
 type Option func(*Minter)
@@ -104,7 +109,7 @@ func NewMinter(appID, appCertificate string, opts ...Option) (*Minter, error) {
 	if err := pe.err(); err != nil {
 		return nil, err
 	}
-	m := &Minter{appID: appID, cert: []byte(appCertificate), now: time.Now, salt: randomSalt}
+	m := &Minter{appID: appID, cert: &secret{b: []byte(appCertificate)}, now: time.Now, salt: randomSalt}
 	for _, o := range opts {
 		o(m)
 	}
@@ -140,7 +145,7 @@ type Minted struct {
 
 func (m *Minter) mint(sp *spec) Minted {
 	issueTs := uint32(m.now().Unix())
-	tok := build(m.appID, m.cert, issueTs, m.salt(), sp)
+	tok := build(m.appID, m.cert.b, issueTs, m.salt(), sp)
 	at := time.Unix(int64(issueTs), 0).UTC()
 	return Minted{Token: tok, IssuedAt: at, ExpiresAt: at.Add(time.Duration(sp.expire) * time.Second)}
 }

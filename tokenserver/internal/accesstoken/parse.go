@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -104,23 +105,48 @@ func malformed(format string, args ...any) error {
 	return fmt.Errorf("accesstoken: %w: %s", ErrMalformed, fmt.Sprintf(format, args...))
 }
 
+// inflater is a pooled zlib reader and output buffer: a fresh zlib reader costs ~40 KB.
+type inflater struct {
+	src bytes.Reader
+	zr  io.ReadCloser // always also a zlib.Resetter
+	out bytes.Buffer
+}
+
+// emptyZlib is a valid zlib stream of no bytes, used to create pooled readers, since
+// zlib.NewReader needs a readable header.
+var emptyZlib = []byte{0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01}
+
+var inflaterPool = sync.Pool{New: func() any {
+	f := new(inflater)
+	f.src.Reset(emptyZlib)
+	zr, err := zlib.NewReader(&f.src)
+	if err != nil {
+		panic("accesstoken: cannot read an empty zlib stream: " + err.Error())
+	}
+	f.zr = zr
+	return f
+}}
+
+// inflate decompresses a whole zlib stream of at most MaxInflatedLen bytes, checksum
+// included, and refuses bytes after it.
 func inflate(compressed []byte) ([]byte, error) {
-	src := bytes.NewReader(compressed)
-	zr, err := zlib.NewReader(src)
-	if err != nil {
+	f := inflaterPool.Get().(*inflater)
+	defer inflaterPool.Put(f)
+	f.src.Reset(compressed)
+	if err := f.zr.(zlib.Resetter).Reset(&f.src, nil); err != nil {
 		return nil, malformed("zlib: %v", err)
 	}
-	raw, err := io.ReadAll(io.LimitReader(zr, MaxInflatedLen+1))
-	if err != nil {
+	f.out.Reset()
+	if _, err := f.out.ReadFrom(io.LimitReader(f.zr, MaxInflatedLen+1)); err != nil {
 		return nil, malformed("zlib: %v", err)
 	}
-	if len(raw) > MaxInflatedLen {
+	if f.out.Len() > MaxInflatedLen {
 		return nil, malformed("inflates to more than %d bytes", MaxInflatedLen)
 	}
-	if src.Len() != 0 {
-		return nil, malformed("%d bytes after the zlib stream", src.Len())
+	if f.src.Len() != 0 {
+		return nil, malformed("%d bytes after the zlib stream", f.src.Len())
 	}
-	return raw, nil
+	return bytes.Clone(f.out.Bytes()), nil
 }
 
 // reader walks the inflated bytes; the first short read sticks as its error.

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -45,7 +44,13 @@ func (a *API) handleRTM() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		var bad params
 		exp := a.expiry.fromQuery(c, "expiry", &bad)
-		m, err := a.minter.Signaling(c.Param("uid"), exp)
+		var m accesstoken.Minted
+		var err error
+		if len(bad) == 0 {
+			m, err = a.minter.Signaling(c.Param("uid"), exp)
+		} else {
+			bad.check("uid", accesstoken.ValidateUserID(c.Param("uid")))
+		}
 		if a.mintFailed(c, bad, err, names) {
 			return
 		}
@@ -62,12 +67,13 @@ type rtcRequest struct {
 	uid     uint32
 	account string
 	expire  uint32
+	uidName string // the request's name for the uid field
 }
 
 // rtcFromPath reads an rtcRequest from the path; uidParam names the path
 // parameter holding the RTC uid or account.
 func (a *API) rtcFromPath(c *gin.Context, uidParam string, bad *params) rtcRequest {
-	r := rtcRequest{channel: c.Param("channel")}
+	r := rtcRequest{channel: c.Param("channel"), uidName: uidParam}
 	r.role = parseRole(c.Param("role"), "role", bad)
 	switch tt := c.Param("tokentype"); tt {
 	case "uid":
@@ -83,7 +89,16 @@ func (a *API) rtcFromPath(c *gin.Context, uidParam string, bad *params) rtcReque
 	return r
 }
 
-func (a *API) mintRTC(r rtcRequest) (accesstoken.Minted, error) {
+// mintRTC mints r's token, or when bad already has entries only checks the
+// fields not yet reported.
+func (a *API) mintRTC(r rtcRequest, bad *params) (accesstoken.Minted, error) {
+	if len(*bad) > 0 {
+		bad.check("channel", accesstoken.ValidateChannel(r.channel))
+		if !r.byUID {
+			bad.check(r.uidName, accesstoken.ValidateAccount(r.account))
+		}
+		return accesstoken.Minted{}, nil
+	}
 	if r.byUID {
 		return a.minter.RTCWithUID(r.channel, r.uid, r.role, r.expire, r.expire)
 	}
@@ -96,7 +111,7 @@ func (a *API) handleRTC() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		var bad params
 		r := a.rtcFromPath(c, "uid", &bad)
-		m, err := a.mintRTC(r)
+		m, err := a.mintRTC(r, &bad)
 		if a.mintFailed(c, bad, err, names) {
 			return
 		}
@@ -124,10 +139,20 @@ func (a *API) handleRTE() gin.HandlerFunc {
 				bad.add("rtmuid", `required when rtcuid is 0 (any user): a Signaling user ID cannot be "0"`)
 			}
 		}
-		rtc, rtcErr := a.mintRTC(r)
-		rtm, rtmErr := a.minter.Signaling(rtmUID, r.expire)
-		other := errors.Join(bad.merge(rtcErr, rtcNames), bad.merge(rtmErr, names))
-		if a.mintFailed(c, bad, other, nil) {
+		rtc, err := a.mintRTC(r, &bad)
+		if err := bad.merge(err, rtcNames); err != nil {
+			a.mintFailed(c, bad, err, nil)
+			return
+		}
+		var rtm accesstoken.Minted
+		if len(bad) == 0 {
+			rtm, err = a.minter.Signaling(rtmUID, r.expire)
+		} else if explicit {
+			bad.check("rtmuid", accesstoken.ValidateUserID(rtmUID))
+		} else {
+			bad.check("rtcuid", accesstoken.ValidateUserID(rtmUID))
+		}
+		if a.mintFailed(c, bad, err, names) {
 			return
 		}
 		a.metrics.minted.WithLabelValues(typeRTC).Inc()
@@ -142,7 +167,11 @@ func (a *API) handleChatApp() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		var bad params
 		exp := a.expiry.fromQuery(c, "expiry", &bad)
-		m, err := a.minter.ChatApp(exp)
+		var m accesstoken.Minted
+		var err error
+		if len(bad) == 0 {
+			m, err = a.minter.ChatApp(exp)
+		}
 		if a.mintFailed(c, bad, err, names) {
 			return
 		}
@@ -157,7 +186,13 @@ func (a *API) handleChatUser() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		var bad params
 		exp := a.expiry.fromQuery(c, "expiry", &bad)
-		m, err := a.minter.ChatUser(c.Param("uid"), exp)
+		var m accesstoken.Minted
+		var err error
+		if len(bad) == 0 {
+			m, err = a.minter.ChatUser(c.Param("uid"), exp)
+		} else {
+			bad.check("uid", accesstoken.ValidateUserID(c.Param("uid")))
+		}
 		if a.mintFailed(c, bad, err, names) {
 			return
 		}
@@ -190,20 +225,20 @@ func (a *API) handleGetToken() gin.HandlerFunc {
 		)
 		switch tokenType {
 		case "rtc":
-			r := accesstoken.RoleSubscriber
+			r := rtcRequest{channel: channel, role: accesstoken.RoleSubscriber, expire: exp, uidName: "uid"}
 			if role != "" {
-				r = parseRole(role, "role", &bad)
+				r.role = parseRole(role, "role", &bad)
 			}
-			if uid == "" {
+			switch {
+			case uid == "":
 				bad.add("uid", "required for tokenType rtc (a number for a uid token, else a user account)")
-				uid = "0"
+				r.byUID = true
+			case isRTCUID(uid):
+				r.byUID, r.uid = true, parseRTCUID(uid, "uid", &bad)
+			default:
+				r.account = uid
 			}
-			if isRTCUID(uid) {
-				n := parseRTCUID(uid, "uid", &bad)
-				m, err = a.minter.RTCWithUID(channel, n, r, exp, exp)
-			} else {
-				m, err = a.minter.RTCWithAccount(channel, uid, r, exp, exp)
-			}
+			m, err = a.mintRTC(r, &bad)
 			minted = typeRTC
 		case "rtm":
 			if channel != "" {
@@ -211,15 +246,23 @@ func (a *API) handleGetToken() gin.HandlerFunc {
 				// this server does not build those, and a token without them would fail later.
 				bad.add("channel", "stream-channel RTM tokens are not supported; leave channel out")
 			}
-			m, err = a.minter.Signaling(uid, exp)
+			if len(bad) == 0 {
+				m, err = a.minter.Signaling(uid, exp)
+			} else {
+				bad.check("uid", accesstoken.ValidateUserID(uid))
+			}
 			minted = typeSignaling
 		case "chat":
-			if uid == "" {
+			minted = typeChatUser
+			switch {
+			case len(bad) > 0 && uid != "":
+				bad.check("uid", accesstoken.ValidateUserID(uid))
+			case len(bad) > 0:
+			case uid == "":
 				m, err = a.minter.ChatApp(exp)
 				minted = typeChatApp
-			} else {
+			default:
 				m, err = a.minter.ChatUser(uid, exp)
-				minted = typeChatUser
 			}
 		default:
 			bad.add("tokenType", "must be rtc, rtm or chat (got "+quote(tokenType)+")")

@@ -96,18 +96,35 @@ func Mint(m *accesstoken.Minter, lim Limits, q MintRequest) (MintResponse, []Inv
 		t   accesstoken.Minted
 		err error
 	)
+	// Each case checks what only it knows, then mints; once something is
+	// known to be bad it only validates the rest (no token for a bad request).
 	switch q.Type {
 	case typeSignaling:
 		unused("channel", q.Channel)
 		unused("role", q.Role)
 		unused("rtmUid", q.RTMUID)
-		t, err = m.Signaling(q.UID, exp)
+		if len(bad) == 0 {
+			t, err = m.Signaling(q.UID, exp)
+		} else {
+			bad.check("uid", accesstoken.ValidateUserID(q.UID))
+		}
 	case typeRTC:
 		unused("rtmUid", q.RTMUID)
 		r := role()
-		if isRTCUID(q.UID) {
-			t, err = m.RTCWithUID(q.Channel, parseRTCUID(q.UID, "uid", &bad), r, exp, exp)
-		} else {
+		byUID := isRTCUID(q.UID)
+		var uid uint32
+		if byUID {
+			uid = parseRTCUID(q.UID, "uid", &bad)
+		}
+		switch {
+		case len(bad) > 0:
+			bad.check("channel", accesstoken.ValidateChannel(q.Channel))
+			if !byUID {
+				bad.check("uid", accesstoken.ValidateAccount(q.UID))
+			}
+		case byUID:
+			t, err = m.RTCWithUID(q.Channel, uid, r, exp, exp)
+		default:
 			t, err = m.RTCWithAccount(q.Channel, q.UID, r, exp, exp)
 		}
 	case typeRTE:
@@ -127,18 +144,32 @@ func Mint(m *accesstoken.Minter, lim Limits, q MintRequest) (MintResponse, []Inv
 		case isRTCUID(q.UID):
 			account = strconv.FormatUint(uint64(parseRTCUID(q.UID, "uid", &bad)), 10) // "007" → "7", as the uid builder does
 		}
-		t, err = m.RTE(q.Channel, account, r, exp, exp, q.RTMUID, exp)
+		if len(bad) == 0 {
+			t, err = m.RTE(q.Channel, account, r, exp, exp, q.RTMUID, exp)
+		} else {
+			bad.check("channel", accesstoken.ValidateChannel(q.Channel))
+			if account != "" {
+				bad.check("uid", accesstoken.ValidateAccount(account))
+			}
+			bad.check("rtmUid", accesstoken.ValidateUserID(q.RTMUID))
+		}
 	case typeChatUser:
 		unused("channel", q.Channel)
 		unused("role", q.Role)
 		unused("rtmUid", q.RTMUID)
-		t, err = m.ChatUser(q.UID, exp)
+		if len(bad) == 0 {
+			t, err = m.ChatUser(q.UID, exp)
+		} else {
+			bad.check("uid", accesstoken.ValidateUserID(q.UID))
+		}
 	case typeChatApp:
 		unused("uid", q.UID)
 		unused("channel", q.Channel)
 		unused("role", q.Role)
 		unused("rtmUid", q.RTMUID)
-		t, err = m.ChatApp(exp)
+		if len(bad) == 0 {
+			t, err = m.ChatApp(exp)
+		}
 	case "":
 		bad.add("type", "required: signaling, rtc, rte, chat-user or chat-app")
 	default:

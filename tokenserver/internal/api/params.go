@@ -33,6 +33,15 @@ func (p params) has(name string) bool {
 	return false
 }
 
+// check adds a stand-alone validator's verdict on a field not yet reported.
+// Handlers use it instead of minting once a request is known to be bad, so
+// that a bad request still hears about every field but costs no token.
+func (p *params) check(name string, err error) {
+	if err != nil && !p.has(name) {
+		p.add(name, err.Error())
+	}
+}
+
 // merge adds the engine's complaints, renamed to the request's field names,
 // skipping fields already reported (the engine saw a placeholder for those).
 // An error that is not about parameters is returned as is.
@@ -273,6 +282,9 @@ func decodeObject(body []byte, fields []jsonField) (params, error) {
 	}
 	slices.Sort(unknown)
 	for _, name := range unknown {
+		if name == "" {
+			name = `""` // a member with an empty name; say so rather than name nothing
+		}
 		bad = append(bad, InvalidParam{Name: cut(name), Reason: "unknown field"})
 	}
 	return bad, nil

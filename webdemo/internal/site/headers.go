@@ -18,9 +18,10 @@ var agoraSources = []string{
 }
 
 // contentSecurityPolicy allows scripts only from this site and the SDK's origin, and
-// network requests only to the token URL's origin and Agora. The SDK starts web
-// workers from blob: URLs and instantiates WebAssembly, hence worker-src blob: and
-// 'wasm-unsafe-eval' (which does not allow JavaScript eval).
+// network requests only to the token URL's origin and Agora. What the real SDK 2.x
+// needs beyond that, seen in Chromium: web workers from blob: URLs, WebAssembly
+// ('wasm-unsafe-eval', which does not allow JavaScript eval) and a style attribute on
+// an element it hides (style-src-attr; style sheets stay 'self' only).
 func contentSecurityPolicy(cfg config.Config) string {
 	connect := []string{"'self'"}
 	for _, u := range []string{cfg.ProxyURL, cfg.ServerURL} {
@@ -35,6 +36,7 @@ func contentSecurityPolicy(cfg config.Config) string {
 		"worker-src blob:",
 		"connect-src " + strings.Join(connect, " "),
 		"style-src 'self'",
+		"style-src-attr 'unsafe-inline'",
 		"img-src 'self' data:",
 		"base-uri 'none'",
 		"form-action 'self'",

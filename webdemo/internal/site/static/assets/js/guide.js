@@ -92,7 +92,7 @@ function log(level, message) {
   const t = document.createElement('time');
   t.dateTime = now.toISOString();
   t.textContent = `${clock(now)}.${pad(now.getMilliseconds(), 3)}`;
-  li.append(t, document.createTextNode(message));
+  li.append(t, ' ', message);
   ui.log.append(li);
   while (ui.log.children.length > LOG_LIMIT) ui.log.firstElementChild.remove();
   ui.log.scrollTop = ui.log.scrollHeight;

@@ -38,7 +38,7 @@ export async function fetchToken(cfg, uid, timeoutMs = FETCH_TIMEOUT_MS) {
       throw new Problem('Token answer cut off', `The connection to ${originOf(url)} broke while the answer was being read.`,
         'Try again; if it keeps happening, look at the proxy and token server logs.');
     }
-    return { url, token: parseAnswer(url, res, text) };
+    return { url, token: parseAnswer(url, uid, res, text) };
   } finally {
     clearTimeout(timer);
   }
@@ -88,7 +88,7 @@ async function networkProblem(url, err) {
     'Start the proxy and the token server (make run starts all three), or correct proxy_url / server_url in configs/webdemo.yaml.');
 }
 
-function parseAnswer(url, res, text) {
+function parseAnswer(url, uid, res, text) {
   const origin = originOf(url);
   let body = null;
   try {
@@ -120,6 +120,13 @@ function parseAnswer(url, res, text) {
       throw new Problem('Refused (403 Forbidden)', `${origin} refused the request.${said}`,
         'If server_url is set, add it to corsproxy\'s allowed_targets; otherwise check the token server\'s access rules.');
     case 404:
+      if (uid.includes('/') || uid === '.' || uid === '..') {
+        // The browser resolves "." and ".." segments, and a "/" (even as %2F) is a path
+        // separator to most routers, so such a user ID never reaches the /rtm/{uid} route.
+        throw new Problem('This User ID cannot be sent in the URL (404)',
+          `The user ID ${JSON.stringify(uid)} is valid for Signaling, but "/", "." and ".." change the path of GET /rtm/{uid}/, so ${origin} found no such route.${said}`,
+          'Choose a user ID without "/" that is not "." or "..", or fetch its token with POST /v1/tokens, which carries the user ID in the body.');
+      }
       throw new Problem('No token route there (404)', `${origin} has nothing at ${new URL(url).pathname}.${said}`,
         'proxy_url / server_url must lead to a token server that answers GET /rtm/{uid}/.');
     case 429:
@@ -145,7 +152,9 @@ function describeProblem(body) {
   const parts = [body.title, body.detail].filter((s) => typeof s === 'string' && s !== '');
   const invalid = invalidParams(body).map((p) => `${p.name}: ${p.reason}`);
   const all = [...parts, ...invalid];
-  return all.length ? ` It said: ${all.join(' — ')}` : '';
+  if (all.length === 0) return '';
+  const said = all.join(' — ');
+  return ` It said: ${said}${/[.!?]$/.test(said) ? '' : '.'}`;
 }
 
 function invalidParams(body) {

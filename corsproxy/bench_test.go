@@ -1,0 +1,128 @@
+package main
+
+import (
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strconv"
+	"testing"
+
+	"signaling-auth/corsproxy/internal/config"
+	"signaling-auth/corsproxy/internal/metrics"
+)
+
+// The proxy's overhead per request: BenchmarkDirect calls a plain net/http
+// upstream, BenchmarkProxied calls the same upstream through the proxy
+// (CORS, access log to a JSON handler, metrics, ReverseProxy), and
+// BenchmarkPreflight is a preflight the proxy answers itself. Compare them
+// within one run:
+//
+//	go test -run '^$' -bench . -benchmem .
+//
+// Allocations are counted for the whole process: client, proxy and
+// upstream; Proxied minus Direct is what the proxy adds.
+
+const benchToken = `{"rtmToken":"007eJxTYBBbPvPpQmmb1cfW_mVmYFjSo9Lwv8Kz5bOTk_2_n3N_7_KgKA1gqS-sLi7OzM9TMjI0tjAwNTEyMDYyNDE2MzI0NDA1BgDtuRv0"}`
+
+// serveLoopback serves h on a fresh loopback port until the benchmark ends.
+func serveLoopback(b *testing.B, h http.Handler) string {
+	b.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := &http.Server{Handler: h}
+	go func() { _ = srv.Serve(ln) }()
+	b.Cleanup(func() { _ = srv.Close() })
+	return "http://" + ln.Addr().String()
+}
+
+func benchUpstream(b *testing.B) string {
+	body := []byte(benchToken)
+	return serveLoopback(b, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		_, _ = w.Write(body)
+	}))
+}
+
+func benchProxy(b *testing.B, upstream string) string {
+	cfg, err := config.Load([]string{"--upstream=" + upstream}, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// A real handler formatting every record, so logging is in the cost.
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	h, err := newHandler(cfg, log, metrics.New())
+	if err != nil {
+		b.Fatal(err)
+	}
+	return serveLoopback(b, h)
+}
+
+func benchClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 8, DisableCompression: true}}
+}
+
+// do runs b.N requests one after another (a closed loop of one client)
+// with varied user IDs.
+func do(b *testing.B, client *http.Client, method, base string, hdr http.Header, want int) {
+	b.Helper()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		req, err := http.NewRequest(method, base+"/rtm/user-"+strconv.Itoa(i%1000)+"/?expiry=600", nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		req.Header = hdr
+		res, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.StatusCode != want {
+			b.Fatalf("status %d, want %d", res.StatusCode, want)
+		}
+	}
+}
+
+func BenchmarkDirect(b *testing.B) {
+	up := benchUpstream(b)
+	do(b, benchClient(), "GET", up, http.Header{"Origin": {"http://localhost:9000"}}, 200)
+}
+
+func BenchmarkProxied(b *testing.B) {
+	px := benchProxy(b, benchUpstream(b))
+	do(b, benchClient(), "GET", px, http.Header{"Origin": {"http://localhost:9000"}}, 200)
+}
+
+func BenchmarkPreflight(b *testing.B) {
+	px := benchProxy(b, benchUpstream(b))
+	do(b, benchClient(), "OPTIONS", px, http.Header{
+		"Origin":                         {"http://localhost:9000"},
+		"Access-Control-Request-Method":  {"GET"},
+		"Access-Control-Request-Headers": {"x-requested-with"},
+	}, 204)
+}
+
+// BenchmarkBareReverseProxy is an httputil.ReverseProxy with no policy at
+// all in front of the same upstream: Proxied minus this is what our CORS,
+// target checks, access log and metrics cost; this minus Direct is the
+// price of any second HTTP hop.
+func BenchmarkBareReverseProxy(b *testing.B) {
+	up, err := url.Parse(benchUpstream(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	rp := &httputil.ReverseProxy{
+		Rewrite:   func(pr *httputil.ProxyRequest) { pr.SetURL(up) },
+		Transport: &http.Transport{MaxIdleConnsPerHost: 256},
+	}
+	px := serveLoopback(b, rp)
+	do(b, benchClient(), "GET", px, http.Header{"Origin": {"http://localhost:9000"}}, 200)
+}

@@ -1,0 +1,227 @@
+package e2e
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// Every failure must reach the page as an explanation with something to do, and leave
+// the Login button usable.
+
+func TestCORSIsEnforcedByTheBrowser(t *testing.T) {
+	tests := []struct {
+		name string
+		opts stackOptions
+	}{
+		{"a page calling a token server that sends no CORS headers is blocked", stackOptions{direct: true}},
+		{"a page whose origin is not on the proxy's list is refused", stackOptions{proxyOrigins: "http://127.0.0.1:1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := startStack(t, tt.opts)
+			tb := newTab(t)
+			tb.open(s.pageURL())
+			tb.typeAndEnter("bob")
+			p := tb.waitForProblem()
+			if p.Title != "Blocked by CORS" {
+				t.Errorf("problem %+v, want Blocked by CORS", p)
+			}
+			if !strings.Contains(p.Detail, s.web.url()) || !strings.Contains(p.Fix, "cors.allowed_origins") {
+				t.Errorf("the explanation does not name the page's origin and the setting to change: %+v", p)
+			}
+			tb.requireIdle()
+			if calls := tb.sdkCalls(); len(calls) != 0 {
+				t.Errorf("the SDK was called without a token: %+v", calls)
+			}
+			// The browser, not some other failure, stopped it: the preflight it sent got
+			// no permission for this origin.
+			target := s.token.url()
+			if s.proxy != nil {
+				target = s.proxy.url()
+			}
+			req, _ := http.NewRequest(http.MethodOptions, target+"/rtm/bob/?expiry=600", nil)
+			req.Header.Set("Origin", s.web.url())
+			req.Header.Set("Access-Control-Request-Method", "GET")
+			req.Header.Set("Access-Control-Request-Headers", "x-requested-with")
+			res, err := plainHTTP.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if got := res.Header.Get("Access-Control-Allow-Origin"); got != "" {
+				t.Errorf("the preflight was allowed (Access-Control-Allow-Origin %q), so CORS did not block it", got)
+			}
+		})
+	}
+}
+
+func TestTokenServerDownShowsThe502Explanation(t *testing.T) {
+	s := startStack(t, stackOptions{})
+	tb := newTab(t)
+	tb.open(s.pageURL())
+	s.token.stop(t)
+	tb.typeAndEnter("carol")
+	p := tb.waitForProblem()
+	if p.Title != "Token server down (502 Bad Gateway)" || !strings.Contains(p.Fix, "Start tokenserver") {
+		t.Errorf("problem %+v, want the 502 explanation", p)
+	}
+	tb.requireIdle()
+}
+
+func TestUserIDIsCheckedInThePageWithTheServersRules(t *testing.T) {
+	s := startStack(t, stackOptions{})
+	tb := newTab(t)
+	tb.open(s.pageURL())
+	tests := []struct {
+		name, uid, reason string
+	}{
+		{"an empty user ID is refused", "", "must be 1-64 bytes (got 0)"},
+		{"a user ID of 65 bytes is refused", strings.Repeat("a", 65), "must be 1-64 bytes (got 65)"},
+		{"a tab is refused", "a\tb", "must be printable ASCII (byte 0x09 at offset 1)"},
+		{"a non-ASCII letter is refused by its first byte", "zoë", "must be printable ASCII (byte 0xc3 at offset 2)"},
+		{"DEL is refused", "x\x7f", "must be printable ASCII (byte 0x7f at offset 1)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tb.exec(`document.querySelector('#log').replaceChildren()`)
+			tb.submitRaw(tt.uid)
+			tb.waitUntil("the field shows its error", `!document.querySelector('#uid-error').hidden`)
+			if got, want := tb.text("#uid-error"), "User ID "+tt.reason+"."; got != want {
+				t.Errorf("the page says %q, want %q", got, want)
+			}
+			if invalid := eval[string](tb, `document.querySelector('#uid').getAttribute('aria-invalid')`); invalid != "true" {
+				t.Errorf("aria-invalid=%q", invalid)
+			}
+			if log := tb.pageLog(); strings.Contains(log, "Fetching a token") {
+				t.Errorf("the page asked for a token for an invalid user ID:\n%s", log)
+			}
+			if tt.uid != "" { // the server's route has no empty segment to answer for
+				if server := s.serverProblem(t, tt.uid); server != "uid: "+tt.reason {
+					t.Errorf("the server says %q, the page %q: the rules differ", server, tt.reason)
+				}
+			}
+			tb.requireIdle()
+		})
+	}
+	if calls := tb.sdkCalls(); len(calls) != 0 {
+		t.Errorf("the SDK was called: %+v", calls)
+	}
+}
+
+func TestInvalidUserIDShowsTheServersReason(t *testing.T) {
+	s := startStack(t, stackOptions{})
+	tb := newTab(t)
+	tb.open(s.pageURL())
+	// Untick the page's own check, so the token server is asked and must explain.
+	tb.exec(`document.querySelector('#check-uid').checked = false`)
+	for _, uid := range []string{"zoë", strings.Repeat("b", 65)} {
+		want := s.serverProblem(t, uid)
+		tb.submitRaw(uid)
+		p := tb.waitForProblem()
+		if p.Title != "The token server refused the User ID" || p.Detail != want {
+			t.Errorf("for %q the page shows %+v, want the server's %q", uid, p, want)
+		}
+		tb.requireIdle()
+		tb.exec(`document.querySelector('#problem').hidden = true`)
+	}
+}
+
+func TestAgoraRejectingDemoCredentialsIsExplained(t *testing.T) {
+	s := startStack(t, stackOptions{demo: true})
+	tb := newTab(t)
+	tb.open(s.pageURL())
+	// Agora refuses a demo-mode token; the fake SDK answers login as Agora would.
+	tb.exec(`window.fakeRTM.control.rejectLogin = {errorCode: -10005, reason: 'Invalid token.'}`)
+	tb.typeAndEnter("dave")
+	p := tb.waitForProblem()
+	if p.Title != "Agora rejected the credentials (invalid token)" {
+		t.Errorf("problem %+v", p)
+	}
+	if !strings.Contains(p.Fix, "demo mode") || !strings.Contains(p.Fix, "TOKENSERVER_AGORA_APP_CERTIFICATE") {
+		t.Errorf("the fix does not explain demo mode: %q", p.Fix)
+	}
+	if !strings.Contains(p.Detail, "code -10005") {
+		t.Errorf("the detail does not quote Agora's error: %q", p.Detail)
+	}
+	tb.requireIdle()
+	if logins := callsTo(tb.sdkCalls(), "login"); len(logins) != 1 {
+		t.Errorf("login calls: %+v", logins)
+	}
+}
+
+func TestMissingSDKIsExplained(t *testing.T) {
+	closed := "http://127.0.0.1:" + strconv.Itoa(freePort(t)) + "/npm/agora-rtm-sdk@2.2.2/agora-rtm.js"
+	s := startStack(t, stackOptions{sdkURL: closed})
+	tb := newTab(t)
+	tb.open(s.pageURL())
+	// Shown as soon as the page fails to load it, before anyone clicks Login.
+	if p := tb.waitForProblem(); p.Title != "Signaling SDK not loaded" || !strings.Contains(p.Detail, closed) {
+		t.Errorf("on load: %+v", p)
+	}
+	tb.exec(`document.querySelector('#problem').hidden = true`)
+	tb.typeAndEnter("erin")
+	p := tb.waitForProblem()
+	if p.Title != "Signaling SDK not loaded" || !strings.Contains(p.Fix, "sdk_url") {
+		t.Errorf("on login: %+v", p)
+	}
+	tb.requireIdle()
+	if !strings.Contains(tb.pageLog(), "Got a token") {
+		t.Errorf("the token should still have been fetched:\n%s", tb.pageLog())
+	}
+}
+
+func TestCORSAnywhereStyleThroughTheProxy(t *testing.T) {
+	s := startStack(t, stackOptions{corsAnywhere: true})
+	tb := newTab(t)
+	tb.open(s.pageURL())
+	tb.typeAndEnter("frank")
+	tb.waitUntil("logged in", `document.querySelector('#state').dataset.state === 'in'`)
+	logins := callsTo(tb.sdkCalls(), "login")
+	if len(logins) != 1 {
+		t.Fatalf("login calls: %+v", logins)
+	}
+	s.requireSignalingToken(t, logins[0].Token, "frank")
+	if !strings.Contains(tb.pageLog(), s.proxy.url()+"/"+s.token.url()+"/rtm/frank/") {
+		t.Errorf("the page did not use proxy_url + server_url:\n%s", tb.pageLog())
+	}
+	tb.requireCleanConsole()
+}
+
+func TestConfiguredAppID(t *testing.T) {
+	tests := []struct {
+		name, appID string
+		ok          bool
+	}{
+		{"the configured App ID is given to the SDK", strings.ToLower(vectorAppID), true},
+		{"an App ID that differs from the token's stops the login before Agora refuses it", "0123456789abcdef0123456789abcdef", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := startStack(t, stackOptions{appID: tt.appID})
+			tb := newTab(t)
+			tb.open(s.pageURL())
+			if got := tb.text("#setup-app-id"); got != tt.appID {
+				t.Errorf("setup shows App ID %q, want %q", got, tt.appID)
+			}
+			tb.typeAndEnter("gina")
+			if !tt.ok {
+				p := tb.waitForProblem()
+				if p.Title != "App ID mismatch" || !strings.Contains(p.Detail, vectorAppID) || !strings.Contains(p.Fix, "agora.app_id") {
+					t.Errorf("problem %+v", p)
+				}
+				tb.requireIdle()
+				if calls := tb.sdkCalls(); len(calls) != 0 {
+					t.Errorf("the SDK was called: %+v", calls)
+				}
+				return
+			}
+			tb.waitUntil("logged in", `document.querySelector('#state').dataset.state === 'in'`)
+			ctor := callsTo(tb.sdkCalls(), "constructor")
+			if len(ctor) != 1 || ctor[0].AppID != tt.appID {
+				t.Errorf("constructor calls %+v, want App ID %q", ctor, tt.appID)
+			}
+		})
+	}
+}

@@ -1,0 +1,146 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// process is one of our programs running as a child process.
+type process struct {
+	name      string
+	cmd       *exec.Cmd
+	out       *syncBuffer
+	addr      string // from its "listening" log record
+	adminAddr string // corsproxy's "admin listening" record
+	done      chan struct{}
+}
+
+// syncBuffer collects a child's output while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// cleanEnv is the test's environment without anything our programs would read as
+// configuration, and without HTTP proxies, so the developer's shell cannot change a test.
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		switch {
+		case strings.HasPrefix(k, "TOKENSERVER_"), strings.HasPrefix(k, "CORSPROXY_"), strings.HasPrefix(k, "WEBDEMO_"):
+		case k == "APP_ID", k == "APP_CERTIFICATE", k == "SERVER_PORT", k == "PORT", k == "CORS_ALLOW_ORIGIN":
+		case strings.HasSuffix(strings.ToLower(k), "_proxy"):
+		default:
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+// start runs a built program with JSON logs in a fresh working directory (so no
+// configs/*.yaml or .env is picked up) and waits until it has logged where it listens.
+// The process is stopped when the test ends.
+func start(t *testing.T, name string, env []string, args ...string) *process {
+	t.Helper()
+	bin := binary(t, name)
+	p := &process{name: name, out: &syncBuffer{}, done: make(chan struct{})}
+	p.cmd = exec.Command(bin, append(args, "--log.format", "json")...)
+	p.cmd.Dir = t.TempDir()
+	p.cmd.Env = append(cleanEnv(), env...)
+	p.cmd.Stdout = p.out
+	p.cmd.Stderr = p.out
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	go func() {
+		_ = p.cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		p.stop(t)
+		if t.Failed() {
+			t.Logf("%s output:\n%s", name, p.out)
+		}
+	})
+
+	wantAdmin := name == "corsproxy"
+	deadline := time.After(20 * time.Second)
+	for p.addr == "" || (wantAdmin && p.adminAddr == "") {
+		select {
+		case <-p.done:
+			t.Fatalf("%s %s exited before listening:\n%s", name, strings.Join(args, " "), p.out)
+		case <-deadline:
+			t.Fatalf("%s logged no listening record within 20 s:\n%s", name, p.out)
+		case <-time.After(20 * time.Millisecond):
+		}
+		p.addr, p.adminAddr = listeningAddrs(p.out.String())
+	}
+	return p
+}
+
+// listeningAddrs reads the addresses from the JSON log records msg="listening" and
+// msg="admin listening".
+func listeningAddrs(log string) (addr, admin string) {
+	sc := bufio.NewScanner(strings.NewReader(log))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var rec struct {
+			Msg  string `json:"msg"`
+			Addr string `json:"addr"`
+		}
+		if json.Unmarshal(sc.Bytes(), &rec) != nil {
+			continue
+		}
+		switch rec.Msg {
+		case "listening":
+			addr = rec.Addr
+		case "admin listening":
+			admin = rec.Addr
+		}
+	}
+	return addr, admin
+}
+
+// stop ends the process with SIGTERM (graceful shutdown), then SIGKILL if it hangs.
+func (p *process) stop(t *testing.T) {
+	t.Helper()
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+		t.Errorf("%s did not stop within 10 s of SIGTERM; killing it", p.name)
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+}
+
+// url is the process's base URL on loopback.
+func (p *process) url() string {
+	return "http://" + p.addr
+}

@@ -1,0 +1,770 @@
+package accesstoken
+
+import (
+	"bytes"
+	"compress/zlib"
+	"encoding/binary"
+	"hash/adler32"
+	"math"
+	"math/bits"
+	"slices"
+)
+
+// Why a deflate encoder of our own: tokens must be byte-identical to the reference, which
+// compresses with compress/zlib at the default level. Reusing a zlib.Writer through Reset
+// gives identical bytes but still costs ~25 µs per token, because Reset clears the
+// compressor's 640 KB of hash tables and rebuilds three Huffman codes the slow way; that
+// alone misses the 10x speed bar. deflater makes exactly the decisions compress/flate
+// makes at level 6 for a single small input (the same LZ77 hash chains and lazy matching,
+// the same length-limited Huffman lengths, the same choice between stored, fixed and
+// dynamic blocks), with state sized to the input. TestDeflateMatchesCompressZlib and
+// FuzzDeflate compare it with compress/zlib byte for byte; inputs above
+// maxDeflateInput go to compress/zlib itself.
+
+// maxDeflateInput bounds the inputs deflater handles itself. Below it, compress/flate
+// never slides its window, never splits a block (16384 tokens) and every distance is
+// below the 32 KiB window, so those cases need no code here. Tokens are under 1 KiB.
+const maxDeflateInput = 8 << 10
+
+// Constants of compress/flate's level 6 and of RFC 1951.
+const (
+	minMatch      = 4   // compress/flate never emits shorter matches
+	maxMatch      = 258 // RFC 1951
+	lazyLimit     = 16  // level 6: stop looking for a better match after one this long
+	niceMatch     = 128 // level 6: a match this long ends the chain walk
+	chainLimit    = 128 // level 6: chain entries examined per position
+	farMatch4     = 4096
+	hashShift     = 32 - 17 // compress/flate hashes 4 bytes to 17 bits
+	hashMul       = 0x1e35a7bd
+	endOfBlock    = 256
+	numLitCodes   = 286
+	numDistCodes  = 30
+	numCLCodes    = 19
+	maxLitBits    = 15
+	maxCLBits     = 7
+	tokenMatchBit = 1 << 31
+)
+
+// clOrder is the order in which code-length code lengths are sent (RFC 1951 3.2.7).
+var clOrder = [numCLCodes]uint8{16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15}
+
+// lengthCode maps match length-3 (0..255) to its length code minus 257.
+var lengthCode = func() (t [256]uint8) {
+	for x := range t {
+		switch {
+		case x < 8:
+			t[x] = uint8(x)
+		case x == 255:
+			t[x] = 28
+		default:
+			n := bits.Len(uint(x)) - 1
+			t[x] = uint8(4*(n-1) + (x>>(n-2))&3)
+		}
+	}
+	return t
+}()
+
+// lengthBase[c] is the smallest length-3 of length code 257+c; lengthExtra its extra bits.
+var lengthBase, lengthExtra = func() (base, extra [29]uint16) {
+	for x := 255; x >= 0; x-- {
+		base[lengthCode[x]] = uint16(x)
+	}
+	for c := range extra {
+		if c >= 8 && c < 28 {
+			extra[c] = uint16(c/4 - 1)
+		}
+	}
+	return base, extra
+}()
+
+// distCode maps distance-1 to its distance code.
+func distCode(x uint32) uint32 {
+	if x < 4 {
+		return x
+	}
+	n := uint32(bits.Len32(x)) - 1
+	return 2*n + (x>>(n-1))&1
+}
+
+func distExtra(c uint32) uint32 {
+	if c < 4 {
+		return 0
+	}
+	return c/2 - 1
+}
+
+// distBase is the smallest distance-1 of distance code c >= 4 (codes 0-3 have no extra bits).
+func distBase(c uint32) uint32 {
+	return (2 + c&1) << distExtra(c)
+}
+
+// fixedLitLens and fixedDistLens are the code lengths of the fixed Huffman block.
+var fixedLitLens = func() (l [288]uint8) {
+	for i := range l {
+		switch {
+		case i < 144:
+			l[i] = 8
+		case i < 256:
+			l[i] = 9
+		case i < 280:
+			l[i] = 7
+		default:
+			l[i] = 8
+		}
+	}
+	return l
+}()
+
+var fixedLitCodes = canonicalCodes(fixedLitLens[:])
+
+// canonicalCodes returns the RFC 1951 canonical codes for lens, bit-reversed because
+// deflate sends Huffman codes most significant bit first into an LSB-first stream.
+func canonicalCodes(lens []uint8) []uint16 {
+	codes := make([]uint16, len(lens))
+	fillCanonical(codes, lens)
+	return codes
+}
+
+func fillCanonical(codes []uint16, lens []uint8) {
+	var count, next [maxLitBits + 2]uint16
+	for _, l := range lens {
+		count[l]++
+	}
+	count[0] = 0
+	code := uint16(0)
+	for b := 1; b <= maxLitBits+1; b++ {
+		code = (code + count[b-1]) << 1
+		next[b] = code
+	}
+	for i, l := range lens {
+		if l != 0 {
+			codes[i] = bits.Reverse16(next[l]) >> (16 - l)
+			next[l]++
+		}
+	}
+}
+
+// hnode is a symbol and its frequency, for building Huffman codes.
+type hnode struct {
+	sym  uint16
+	freq int32
+}
+
+// deflater is the reusable state of one compression.
+type deflater struct {
+	keys   []uint32 // open-addressing map from hash+1 (0: empty slot)...
+	slots  []uint32 // ...to the chain head: position+1 (0: none)
+	prev   []int32  // prev[i]: the chain's next older position+1 (0: none)
+	tokens []uint32 // literal byte, or tokenMatchBit | (length-3)<<16 | (distance-1)
+
+	litFreq  [numLitCodes]int32
+	distFreq [numDistCodes]int32
+	clFreq   [numCLCodes]int32
+	litLens  [numLitCodes]uint8
+	distLens [numDistCodes]uint8
+	clLens   [numCLCodes]uint8
+	litCodes [numLitCodes]uint16
+	distCode [numDistCodes]uint16
+	clCodes  [numCLCodes]uint16
+	cl       []uint8 // the run-length coded code lengths, extra bits after 16/17/18
+	numCL    int     // code-length code lengths sent
+
+	litNodes  [numLitCodes]hnode
+	distNodes [numDistCodes]hnode
+	clNodes   [numCLCodes]hnode
+	sorted    [numLitCodes]hnode
+	byFreq    []int32
+	merged    []int
+
+	out   []byte
+	acc   uint64
+	nbits uint
+}
+
+// appendZlib appends to dst the zlib stream of src that compress/zlib.NewWriter (default
+// level) writes for one Write and Close.
+func (d *deflater) appendZlib(dst, src []byte) []byte {
+	if len(src) > maxDeflateInput {
+		var b bytes.Buffer
+		zw := zlib.NewWriter(&b)
+		zw.Write(src)
+		zw.Close()
+		return append(dst, b.Bytes()...)
+	}
+	d.out, d.acc, d.nbits = append(dst, 0x78, 0x9c), 0, 0
+	d.lz77(src)
+	if len(d.tokens) > 0 {
+		d.writeBlock(src)
+	}
+	// compress/flate ends every stream with an empty final stored block.
+	d.putBits(1, 3)
+	d.alignByte()
+	d.out = append(d.out, 0, 0, 0xff, 0xff)
+	d.out = binary.BigEndian.AppendUint32(d.out, adler32.Checksum(src))
+	return d.out
+}
+
+func hash4(b []byte) uint32 {
+	return (binary.BigEndian.Uint32(b) * hashMul) >> hashShift
+}
+
+// resetChains sizes the position→hash-head map for n positions (load factor <= 1/2).
+func (d *deflater) resetChains(n int) {
+	size := 64
+	for size < 2*n {
+		size <<= 1
+	}
+	d.keys = slices.Grow(d.keys[:0], size)[:size]
+	d.slots = slices.Grow(d.slots[:0], size)[:size]
+	clear(d.keys)
+	d.prev = slices.Grow(d.prev[:0], n)[:n]
+	d.tokens = d.tokens[:0]
+}
+
+// headSlot finds the slot of hash h: compress/flate's hashHead[h] lives in slots[i]
+// when keys[i] == h+1.
+func (d *deflater) headSlot(h uint32) *uint32 {
+	mask := uint32(len(d.keys) - 1)
+	for i := (h * 0x9e3779b1) >> 16 & mask; ; i = (i + 1) & mask {
+		switch d.keys[i] {
+		case h + 1:
+			return &d.slots[i]
+		case 0:
+			d.keys[i] = h + 1
+			d.slots[i] = 0
+			return &d.slots[i]
+		}
+	}
+}
+
+// insert adds position i to its hash chain and returns the previous head (position+1,
+// or 0 for none), as compress/flate does.
+func (d *deflater) insert(src []byte, i int) int32 {
+	head := d.headSlot(hash4(src[i:]))
+	old := int32(*head)
+	d.prev[i] = old
+	*head = uint32(i + 1)
+	return old
+}
+
+// lz77 turns src into literal and match tokens exactly as compress/flate's deflate loop
+// does at level 6 when the whole input is processed at Close (lazy matching, a match is
+// taken only if the next position does not start a longer one).
+func (d *deflater) lz77(src []byte) {
+	d.resetChains(len(src))
+	n := len(src)
+	maxInsert := n - (minMatch - 1)
+	index := 0
+	length, offset := minMatch-1, 0
+	pending := false // src[index-1] still needs a token
+	chainHead := int32(-1)
+	for {
+		lookahead := n - index
+		if lookahead == 0 {
+			if pending {
+				d.tokens = append(d.tokens, uint32(src[index-1]))
+			}
+			return
+		}
+		if index < maxInsert {
+			chainHead = d.insert(src, index)
+		}
+		prevLength, prevOffset := length, offset
+		length, offset = minMatch-1, 0
+		if chainHead >= 1 && lookahead > prevLength && prevLength < lazyLimit {
+			if l, o, ok := d.findMatch(src, index, int(chainHead)-1, lookahead); ok {
+				length, offset = l, o
+			}
+		}
+		if prevLength >= minMatch && length <= prevLength {
+			d.tokens = append(d.tokens, tokenMatchBit|uint32(prevLength-3)<<16|uint32(prevOffset-1))
+			end := index + prevLength - 1
+			for index++; index < end; index++ {
+				if index < maxInsert {
+					d.insert(src, index)
+				}
+			}
+			pending = false
+			length = minMatch - 1
+			continue
+		}
+		if pending {
+			d.tokens = append(d.tokens, uint32(src[index-1]))
+		}
+		index++
+		pending = true
+	}
+}
+
+// findMatch walks the hash chain from candidate for a match longer than minMatch-1, as
+// compress/flate's findMatch does (including its refusal of 4-byte matches further
+// back than 4096 bytes).
+func (d *deflater) findMatch(src []byte, pos, candidate, lookahead int) (length, offset int, ok bool) {
+	limit := min(maxMatch, lookahead)
+	win := src[:pos+limit]
+	nice := min(limit, niceMatch)
+	length = minMatch - 1
+	want := win[pos+length]
+	cur := win[pos:]
+	for i, tries := candidate, chainLimit; tries > 0; tries-- {
+		if win[i+length] == want {
+			n := matchLen(win[i:i+limit], cur[:limit])
+			if n > length && (n > minMatch || pos-i <= farMatch4) {
+				length, offset, ok = n, pos-i, true
+				if n >= nice {
+					break
+				}
+				want = win[pos+n]
+			}
+		}
+		i = int(d.prev[i]) - 1
+		if i < 0 {
+			break
+		}
+	}
+	return
+}
+
+func matchLen(a, b []byte) int {
+	n := 0
+	for len(a) >= 8 {
+		if x := binary.LittleEndian.Uint64(a) ^ binary.LittleEndian.Uint64(b); x != 0 {
+			return n + bits.TrailingZeros64(x)/8
+		}
+		a, b, n = a[8:], b[8:], n+8
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return n + i
+		}
+	}
+	return n + len(a)
+}
+
+// writeBlock writes the tokens as one non-final block, choosing stored, fixed or dynamic
+// Huffman by the sizes compress/flate computes, with its tie-breaks.
+func (d *deflater) writeBlock(src []byte) {
+	clear(d.litFreq[:])
+	clear(d.distFreq[:])
+	for _, t := range d.tokens {
+		if t&tokenMatchBit == 0 {
+			d.litFreq[t]++
+			continue
+		}
+		d.litFreq[257+int(lengthCode[(t>>16)&0xff])]++
+		d.distFreq[distCode(t&0xffff)]++
+	}
+	d.litFreq[endOfBlock]++
+	numLit := numLitCodes
+	for d.litFreq[numLit-1] == 0 {
+		numLit--
+	}
+	numDist := numDistCodes
+	for numDist > 0 && d.distFreq[numDist-1] == 0 {
+		numDist--
+	}
+	if numDist == 0 {
+		// compress/flate counts one phantom distance so a dynamic header stays valid;
+		// it also enters the fixed-block size below.
+		d.distFreq[0] = 1
+		numDist = 1
+	}
+	extra := 0
+	for c := 8; c < numLit-257; c++ {
+		extra += int(d.litFreq[257+c]) * int(lengthExtra[c])
+	}
+	for c := 4; c < numDist; c++ {
+		extra += int(d.distFreq[c]) * int(distExtra(uint32(c)))
+	}
+
+	fixedSize := 3 + extra
+	for i, f := range d.litFreq {
+		fixedSize += int(f) * int(fixedLitLens[i])
+	}
+	for _, f := range d.distFreq {
+		fixedSize += int(f) * 5
+	}
+
+	litList := d.byFrequency(d.litFreq[:], d.litNodes[:0])
+	distList := d.byFrequency(d.distFreq[:], d.distNodes[:0])
+	size, dynamic := fixedSize, false
+	// The dynamic block costs at least its smallest possible header plus optimal
+	// (unlimited) Huffman codes; when even that is no smaller than the fixed block,
+	// compress/flate would not choose it, and building its codes can be skipped.
+	if d.dynamicLowerBound(numLit, numDist, litList, distList)+extra < fixedSize {
+		d.assignLengths(litList, d.litLens[:], maxLitBits)
+		d.assignLengths(distList, d.distLens[:], maxLitBits)
+		d.codeLengthCodes(numLit, numDist)
+		d.assignLengths(d.byFrequency(d.clFreq[:], d.clNodes[:0]), d.clLens[:], maxCLBits)
+		numCL := numCLCodes
+		for numCL > 4 && d.clFreq[clOrder[numCL-1]] == 0 {
+			numCL--
+		}
+		d.numCL = numCL
+		dynSize := 3 + 5 + 5 + 4 + 3*numCL + extra +
+			int(d.clFreq[16])*2 + int(d.clFreq[17])*3 + int(d.clFreq[18])*7
+		for i, f := range d.clFreq {
+			dynSize += int(f) * int(d.clLens[i])
+		}
+		for i, f := range d.litFreq {
+			dynSize += int(f) * int(d.litLens[i])
+		}
+		for i, f := range d.distFreq {
+			dynSize += int(f) * int(d.distLens[i])
+		}
+		if dynSize < size {
+			size, dynamic = dynSize, true
+		}
+	}
+	if stored := (len(src) + 5) * 8; stored < size {
+		d.putBits(0, 3)
+		d.alignByte()
+		d.out = binary.LittleEndian.AppendUint16(d.out, uint16(len(src)))
+		d.out = binary.LittleEndian.AppendUint16(d.out, ^uint16(len(src)))
+		d.out = append(d.out, src...)
+		return
+	}
+	if !dynamic {
+		d.putBits(2, 3)
+		d.writeTokens(fixedLitCodes, fixedLitLens[:], fixedDistCodes[:], fixedDistLens[:])
+		return
+	}
+	fillCanonical(d.litCodes[:], d.litLens[:])
+	fillCanonical(d.distCode[:], d.distLens[:])
+	fillCanonical(d.clCodes[:], d.clLens[:])
+	d.putBits(4, 3)
+	d.putBits(uint32(numLit-257), 5)
+	d.putBits(uint32(numDist-1), 5)
+	d.putBits(uint32(d.numCL-4), 4)
+	for _, s := range clOrder[:d.numCL] {
+		d.putBits(uint32(d.clLens[s]), 3)
+	}
+	for i := 0; i < len(d.cl); i++ {
+		s := d.cl[i]
+		d.putBits(uint32(d.clCodes[s]), uint(d.clLens[s]))
+		switch s {
+		case 16:
+			i++
+			d.putBits(uint32(d.cl[i]), 2)
+		case 17:
+			i++
+			d.putBits(uint32(d.cl[i]), 3)
+		case 18:
+			i++
+			d.putBits(uint32(d.cl[i]), 7)
+		}
+	}
+	d.writeTokens(d.litCodes[:], d.litLens[:], d.distCode[:], d.distLens[:])
+}
+
+var fixedDistLens = [numDistCodes]uint8{5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5}
+
+var fixedDistCodes = canonicalCodes(fixedDistLens[:])
+
+func (d *deflater) writeTokens(litCodes []uint16, litLens []uint8, distCodes []uint16, distLens []uint8) {
+	for _, t := range d.tokens {
+		if t&tokenMatchBit == 0 {
+			d.putBits(uint32(litCodes[t]), uint(litLens[t]))
+			continue
+		}
+		x := (t >> 16) & 0xff
+		lc := lengthCode[x]
+		d.putBits(uint32(litCodes[257+int(lc)]), uint(litLens[257+int(lc)]))
+		if e := lengthExtra[lc]; e > 0 {
+			d.putBits(x-uint32(lengthBase[lc]), uint(e))
+		}
+		dist := t & 0xffff
+		dc := distCode(dist)
+		d.putBits(uint32(distCodes[dc]), uint(distLens[dc]))
+		if e := distExtra(dc); e > 0 {
+			d.putBits(dist-distBase(dc), uint(e))
+		}
+	}
+	d.putBits(uint32(litCodes[endOfBlock]), uint(litLens[endOfBlock]))
+}
+
+// codeLengthCodes run-length codes the literal/length and distance code lengths with
+// symbols 0-18 into d.cl and counts them in d.clFreq, making compress/flate's choices
+// (a nonzero length is sent once, then repeated with 16 in runs of up to 6; zeros use
+// 18 for 11-138 and 17 for 3-10).
+func (d *deflater) codeLengthCodes(numLit, numDist int) {
+	clear(d.clFreq[:])
+	d.cl = d.cl[:0]
+	lens := func(i int) int {
+		if i < numLit {
+			return int(d.litLens[i])
+		}
+		return int(d.distLens[i-numLit])
+	}
+	total := numLit + numDist
+	for i := 0; i < total; {
+		size := lens(i)
+		run := 1
+		for i+run < total && lens(i+run) == size {
+			run++
+		}
+		i += run
+		if size != 0 {
+			d.cl = append(d.cl, uint8(size))
+			d.clFreq[size]++
+			run--
+			for run >= 3 {
+				n := min(run, 6)
+				d.cl = append(d.cl, 16, uint8(n-3))
+				d.clFreq[16]++
+				run -= n
+			}
+		} else {
+			for run >= 11 {
+				n := min(run, 138)
+				d.cl = append(d.cl, 18, uint8(n-11))
+				d.clFreq[18]++
+				run -= n
+			}
+			if run >= 3 {
+				d.cl = append(d.cl, 17, uint8(run-3))
+				d.clFreq[17]++
+				run = 0
+			}
+		}
+		for ; run > 0; run-- {
+			d.cl = append(d.cl, uint8(size))
+			d.clFreq[size]++
+		}
+	}
+}
+
+// byFrequency appends the used symbols of freq to list, ordered by (frequency, symbol)
+// as compress/flate orders them before building a code.
+func (d *deflater) byFrequency(freq []int32, list []hnode) []hnode {
+	for i, f := range freq {
+		if f != 0 {
+			list = append(list, hnode{uint16(i), f})
+		}
+	}
+	if len(list) > 2 {
+		d.sortByFreq(list)
+	}
+	return list
+}
+
+// assignLengths sets lens to the code lengths compress/flate assigns to the symbols of
+// list (from byFrequency): with one or two symbols every length is 1; otherwise the
+// per-length counts of a boundary package-merge limited to maxBits, the most frequent
+// symbols getting the shortest codes.
+func (d *deflater) assignLengths(list []hnode, lens []uint8, maxBits int32) {
+	clear(lens)
+	if len(list) <= 2 {
+		for _, n := range list {
+			lens[n.sym] = 1
+		}
+		return
+	}
+	var counts [maxLitBits + 1]int32
+	maxBits = packageMerge(list, maxBits, &counts)
+	i := len(list)
+	for b := int32(1); b <= maxBits; b++ {
+		for range counts[b] {
+			i--
+			lens[list[i].sym] = uint8(b)
+		}
+	}
+}
+
+// huffmanCost is the size in bits of the symbols of list (from byFrequency) under an
+// optimal prefix code with no length limit: the sum of the merged weights of Huffman's
+// algorithm, run with two queues since list is sorted. No code, limited or not, is
+// smaller.
+func (d *deflater) huffmanCost(list []hnode) int {
+	switch len(list) {
+	case 0:
+		return 0
+	case 1:
+		return int(list[0].freq) // compress/flate gives a lone symbol a 1-bit code
+	}
+	merged := d.merged[:0]
+	cost, leaf, next := 0, 0, 0
+	take := func() int {
+		if leaf < len(list) && (next >= len(merged) || int(list[leaf].freq) <= merged[next]) {
+			leaf++
+			return int(list[leaf-1].freq)
+		}
+		next++
+		return merged[next-1]
+	}
+	for range len(list) - 1 {
+		w := take() + take()
+		cost += w
+		merged = append(merged, w)
+	}
+	d.merged = merged
+	return cost
+}
+
+// dynamicLowerBound is a lower bound of the dynamic block's size without its extra
+// bits. It counts the fixed part of the header (at least 4 code-length code lengths),
+// optimal unlimited codes for the literals and distances, and for the code lengths
+// what the pattern of used and unused symbols forces: runs of unused symbols are coded
+// exactly as codeLengthCodes will code them, a run of k used ones needs at least
+// ceil(k/6) symbols, and those symbols cost at least an optimal code in which all the
+// used-length symbols are lumped together (merging symbols never makes a code dearer).
+func (d *deflater) dynamicLowerBound(numLit, numDist int, litList, distList []hnode) int {
+	bound := 3 + 5 + 5 + 4 + 3*4 + d.huffmanCost(litList) + d.huffmanCost(distList)
+	used := func(i int) bool {
+		if i < numLit {
+			return d.litFreq[i] != 0
+		}
+		return d.distFreq[i-numLit] != 0
+	}
+	var zeros, rep17, rep18, lengths int32
+	total := numLit + numDist
+	for i := 0; i < total; {
+		u := used(i)
+		run := 1
+		for i+run < total && used(i+run) == u {
+			run++
+		}
+		i += run
+		if u {
+			lengths += int32(run+5) / 6
+			continue
+		}
+		for run >= 11 {
+			rep18++
+			run -= min(run, 138)
+		}
+		if run >= 3 {
+			rep17++
+			run = 0
+		}
+		zeros += int32(run)
+	}
+	bound += 3*int(rep17) + 7*int(rep18)
+	var w [4]hnode
+	list := w[:0]
+	for i, f := range [4]int32{zeros, rep17, rep18, lengths} {
+		if f > 0 {
+			list = append(list, hnode{uint16(i), f})
+		}
+	}
+	slices.SortFunc(list, func(a, b hnode) int { return int(a.freq - b.freq) })
+	return bound + d.huffmanCost(list)
+}
+
+// sortByFreq sorts by frequency, then symbol. list is in symbol order, so a stable
+// counting sort by frequency gives that order without comparisons.
+func (d *deflater) sortByFreq(list []hnode) {
+	maxFreq := int32(0) // at most the token count, bounded by maxDeflateInput
+	for _, n := range list {
+		maxFreq = max(maxFreq, n.freq)
+	}
+	start := slices.Grow(d.byFreq[:0], int(maxFreq)+2)[:maxFreq+2]
+	d.byFreq = start
+	clear(start)
+	for _, n := range list {
+		start[n.freq+1]++
+	}
+	for f := 1; f < len(start); f++ {
+		start[f] += start[f-1]
+	}
+	sorted := d.sorted[:len(list)]
+	for _, n := range list {
+		sorted[start[n.freq]] = n
+		start[n.freq]++
+	}
+	copy(list, sorted)
+}
+
+// packageMerge computes how many of the n >= 3 leaves of list (ascending by frequency)
+// get each code length, at most maxBits (lowered to n-1), by the boundary package-merge
+// that compress/flate runs; ties prefer a package over a leaf. It returns the bit limit
+// used; counts[b] is the number of leaves of length b.
+func packageMerge(list []hnode, maxBits int32, counts *[maxLitBits + 1]int32) int32 {
+	n := int32(len(list))
+	maxBits = min(maxBits, n-1)
+	freq := func(i int32) int32 {
+		if i >= n {
+			return math.MaxInt32
+		}
+		return list[i].freq
+	}
+	// Level L holds chains for codes of up to L bits; level 0 is a sentinel that never
+	// needs anything.
+	type level struct {
+		last, nextLeaf, nextPair, needed int32
+	}
+	var levels [maxLitBits + 2]level
+	// leafCounts[L][j]: leaves to the left of the level-j ancestor of level L's last chain.
+	var leafCounts [maxLitBits + 1][maxLitBits + 1]int32
+	for L := int32(1); L <= maxBits; L++ {
+		levels[L] = level{last: list[1].freq, nextLeaf: freq(2), nextPair: list[0].freq + list[1].freq}
+		if L == 1 {
+			levels[L].nextPair = math.MaxInt32
+		}
+		leafCounts[L][L] = 2
+	}
+	levels[maxBits].needed = 2*n - 4
+	L := maxBits
+	for {
+		l := &levels[L]
+		if l.nextPair == math.MaxInt32 && l.nextLeaf == math.MaxInt32 {
+			l.needed = 0
+			levels[L+1].nextPair = math.MaxInt32
+			L++
+			continue
+		}
+		prev := l.last
+		if l.nextLeaf < l.nextPair {
+			k := leafCounts[L][L] + 1
+			l.last = l.nextLeaf
+			leafCounts[L][L] = k
+			l.nextLeaf = freq(k)
+		} else {
+			l.last = l.nextPair
+			// Take the leaf counts of the chain below, keeping this level's own
+			// (a whole-row copy is cheaper than a slice copy; entries above L are unused).
+			own := leafCounts[L][L]
+			leafCounts[L] = leafCounts[L-1]
+			leafCounts[L][L] = own
+			levels[L-1].needed = 2
+		}
+		if l.needed--; l.needed == 0 {
+			if L == maxBits {
+				break
+			}
+			levels[L+1].nextPair = prev + l.last
+			L++
+		} else {
+			for levels[L-1].needed > 0 {
+				L--
+			}
+		}
+	}
+	top := &leafCounts[maxBits]
+	for b := int32(1); b <= maxBits; b++ {
+		L := maxBits + 1 - b
+		counts[b] = top[L] - top[L-1]
+	}
+	return maxBits
+}
+
+// putBits appends the low nb bits of v to the LSB-first bit stream.
+func (d *deflater) putBits(v uint32, nb uint) {
+	d.acc |= uint64(v) << d.nbits
+	d.nbits += nb
+	for d.nbits >= 32 {
+		d.out = binary.LittleEndian.AppendUint32(d.out, uint32(d.acc))
+		d.acc >>= 32
+		d.nbits -= 32
+	}
+}
+
+// alignByte flushes the pending bits, zero-padded to a byte boundary.
+func (d *deflater) alignByte() {
+	for d.nbits > 0 {
+		d.out = append(d.out, byte(d.acc))
+		d.acc >>= 8
+		d.nbits -= min(d.nbits, 8)
+	}
+	d.acc = 0
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package accesstoken
+
+const raceEnabled = false

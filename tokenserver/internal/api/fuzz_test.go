@@ -1,0 +1,124 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"signaling-auth/tokenserver/internal/accesstoken"
+)
+
+// Seeds live in testdata/fuzz/<FuzzName>/ as well; `go test` runs them all.
+
+func FuzzExpiryParse(f *testing.F) {
+	for _, s := range []string{"", "0", "1", "600", "86400", "86401", "-1", "+1", "1.5", "1e3", " 60", "0x10", "99999999999999999999999", "٣"} {
+		f.Add(s)
+	}
+	e := expiry{def: time.Hour, max: 24 * time.Hour}
+	f.Fuzz(func(t *testing.T, s string) {
+		var bad params
+		n := e.parse(s, "expiry", &bad)
+		if len(bad) > 0 {
+			if len(bad) != 1 || bad[0].Name != "expiry" || bad[0].Reason == "" {
+				t.Fatalf("bad report for %q: %+v", s, bad)
+			}
+			return
+		}
+		if n < 1 || n > 86400 {
+			t.Fatalf("%q accepted as %d, outside 1..86400", s, n)
+		}
+		if strings.TrimLeft(s, "0") != strconv.FormatUint(uint64(n), 10) {
+			t.Fatalf("%q accepted as %d", s, n)
+		}
+	})
+}
+
+func FuzzDecodeObject(f *testing.F) {
+	for _, s := range []string{`{}`, `{"type":"rtc","uid":"1","expiresIn":60}`, `[]`, `null`, `{"a":1}`, `{"uid":`, `{"uid":"\u0000"}`, `{"expiresIn":1e400}`, `{} {}`, `{"uid":"a","uid":"b"}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var q MintRequest
+		bad, err := decodeObject(body, []jsonField{{"type", &q.Type}, {"uid", &q.UID}, {"channel", &q.Channel},
+			{"role", &q.Role}, {"rtmUid", &q.RTMUID}, {"expiresIn", &q.ExpiresIn}})
+		if err == nil && !json.Valid(body) {
+			t.Fatalf("invalid JSON %q accepted", body)
+		}
+		if err != nil && err.Error() == "" {
+			t.Fatal("empty error")
+		}
+		for _, p := range bad {
+			if p.Name == "" || p.Reason == "" || len(p.Name) > 44 {
+				t.Fatalf("bad report %+v", p)
+			}
+		}
+	})
+}
+
+// FuzzCompatRTM drives GET /rtm/{uid}/?expiry= through the whole handler:
+// whatever the input, the answer is a token for exactly that user or a
+// problem, never a 500.
+func FuzzCompatRTM(f *testing.F) {
+	for _, s := range [][2]string{{"alice", "600"}, {"a b", ""}, {strings.Repeat("x", 65), "1"}, {"é", "86401"}, {"a\x00", "-5"}, {"../x", "1"}} {
+		f.Add(s[0], s[1])
+	}
+	a := newTestAPI(f, nil)
+	f.Fuzz(func(t *testing.T, uid, exp string) {
+		path := "/rtm/" + url.PathEscape(uid) + "/?expiry=" + url.QueryEscape(exp)
+		req, err := http.NewRequest(http.MethodGet, "http://x"+path, nil)
+		if err != nil {
+			return // not a URL a client could send
+		}
+		w := httptest.NewRecorder()
+		a.ServeHTTP(w, req)
+		switch w.Code {
+		case http.StatusOK:
+			var body struct{ RtmToken string }
+			if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil {
+				t.Fatal(err)
+			}
+			tok, err := accesstoken.Parse(body.RtmToken)
+			if err != nil || !tok.Verify(testCert) || tok.Services[0].UserID != uid {
+				t.Fatalf("200 for %q without a valid token for that user", uid)
+			}
+		case http.StatusBadRequest, http.StatusNotFound:
+			if w.Header().Get("Content-Type") != problemContentType {
+				t.Fatalf("%d without problem JSON", w.Code)
+			}
+		default:
+			t.Fatalf("status %d for uid %q expiry %q: %s", w.Code, uid, exp, w.Body)
+		}
+	})
+}
+
+// FuzzMintJSON posts arbitrary bodies to /v1/tokens: never a 500.
+func FuzzMintJSON(f *testing.F) {
+	for _, s := range []string{`{"type":"signaling","uid":"a"}`, `{"type":"rte","uid":"0","channel":"c"}`, `{"type":"rtc","uid":"4294967296","channel":"c","role":"2"}`, `{"type":"chat-app","expiresIn":-1}`, `{`, ``} {
+		f.Add(s)
+	}
+	a := newTestAPI(f, nil)
+	f.Fuzz(func(t *testing.T, body string) {
+		req := httptest.NewRequest(http.MethodPost, "/v1/tokens", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		w := httptest.NewRecorder()
+		a.ServeHTTP(w, req)
+		switch w.Code {
+		case http.StatusOK:
+			var r MintResponse
+			if err := json.Unmarshal(w.Body.Bytes(), &r); err != nil {
+				t.Fatal(err)
+			}
+			if tok, err := accesstoken.Parse(r.Token); err != nil || !tok.Verify(testCert) {
+				t.Fatalf("200 without a valid token: %s", w.Body)
+			}
+		case http.StatusBadRequest, http.StatusRequestEntityTooLarge:
+		default:
+			t.Fatalf("status %d for %q: %s", w.Code, body, w.Body)
+		}
+	})
+}
