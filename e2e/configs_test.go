@@ -261,8 +261,9 @@ func TestConfigFilesLoadThroughTheRealLoaderAndBrokenCopiesAreRefused(t *testing
 	}
 }
 
-// TestConfigKeysAreDocumentedInTheReadme checks the README's configuration tables name
-// each key's environment variable, so README, files and programs agree.
+// TestConfigKeysAreDocumentedInTheReadme checks each program's README section names every
+// key it knows (as `key` or as its environment variable), so README, files and programs
+// agree on what can be configured.
 func TestConfigKeysAreDocumentedInTheReadme(t *testing.T) {
 	root := opsRepoRoot(t)
 	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
@@ -270,19 +271,26 @@ func TestConfigKeysAreDocumentedInTheReadme(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, prog := range opsPrograms {
-		t.Run(prog+": every key's environment variable is in README.md", func(t *testing.T) {
+		t.Run(prog+": the README section names every key", func(t *testing.T) {
 			opsRequirePrograms(t, prog)
+			_, section, ok := strings.Cut(string(readme), "\n## "+prog+"\n")
+			if !ok {
+				t.Fatalf("README.md has no \"## %s\" section", prog)
+			}
+			if end := strings.Index(section, "\n## "); end >= 0 {
+				section = section[:end]
+			}
 			bin := opsBuild(t, t.TempDir(), prog)[prog]
 			var missing []string
 			for k := range opsProgramKeys(t, bin) {
 				env := strings.ToUpper(prog) + "_" + strings.ToUpper(strings.ReplaceAll(k, ".", "_"))
-				if !strings.Contains(string(readme), env) {
-					missing = append(missing, env)
+				if !strings.Contains(section, "`"+k+"`") && !strings.Contains(section, env) {
+					missing = append(missing, k)
 				}
 			}
 			slices.Sort(missing)
 			if len(missing) > 0 {
-				t.Errorf("README.md does not mention %s", strings.Join(missing, ", "))
+				t.Errorf("the \"## %s\" section of README.md does not name %s", prog, strings.Join(missing, ", "))
 			}
 		})
 	}
