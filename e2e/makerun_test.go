@@ -192,6 +192,17 @@ func TestMakeRunServesThePageAndStopsEverythingOnASignal(t *testing.T) {
 			if len(children) != len(opsPrograms) {
 				t.Fatalf("programs running under make run: %v, want one each of %v", children, opsPrograms)
 			}
+			// The certificate is in the token server's environment and nobody else's.
+			for name, pid := range children {
+				environ, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+				if err != nil {
+					t.Fatal(err)
+				}
+				has := strings.Contains(string(environ), opsTestCertificate)
+				if has != (name == "tokenserver") {
+					t.Errorf("%s: App Certificate in its environment = %v, want %v", name, has, name == "tokenserver")
+				}
+			}
 
 			target := pgid
 			if tc.group {
