@@ -257,11 +257,16 @@ stop_all() {
 # died I: a child exited on its own. Stop the rest and end with its own last line, which
 # for a start-up failure is the program's one-line error (e.g. the port in use).
 died() {
-	local i=$1 last
-	say "${names[$i]} exited with status ${status[$i]}; stopping the others"
+	local i=$1 last code=${status[$1]}
+	say "${names[$i]} exited with status $code; stopping the others"
 	stop_all
-	last=$(tail -n 1 "$tmp/${names[$i]}.log" 2>/dev/null)
-	printf '%s\n' "${last:-${names[$i]}: exited with status ${status[$i]}}" >&2
+	if [ "$code" -gt 128 ]; then
+		# killed: its last log line is some earlier request, not the reason
+		last="${names[$i]}: killed by signal $((code - 128)) ($(kill -l $((code - 128)) 2>/dev/null))"
+	else
+		last=$(tail -n 1 "$tmp/${names[$i]}.log" 2>/dev/null)
+	fi
+	printf '%s\n' "${last:-${names[$i]}: exited with status $code}" >&2
 	exit 1
 }
 
