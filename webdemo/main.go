@@ -46,7 +46,9 @@ Flags (also in configs/webdemo.yaml and WEBDEMO_* variables; flags win):
 // run is the whole program; main only wires it to the process. It returns when ctx is
 // done and in-flight requests have finished.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	args = args[1:]
+	if len(args) > 0 {
+		args = args[1:] // the program name
+	}
 	cmd := "serve"
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]

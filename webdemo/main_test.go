@@ -221,3 +221,19 @@ func TestCommandLine(t *testing.T) {
 		})
 	}
 }
+
+func TestRunWithoutArgumentsServesFromTheEnvironment(t *testing.T) {
+	t.Chdir(t.TempDir())
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // start, then shut down straight away
+	var stderr lockedBuffer
+	getenv := func(k string) string {
+		return map[string]string{"WEBDEMO_LISTEN": "127.0.0.1:0", "WEBDEMO_LOG_FORMAT": "json"}[k]
+	}
+	if err := run(ctx, nil, getenv, io.Discard, &stderr); err != nil {
+		t.Fatalf("run with no arguments: %v", err)
+	}
+	if !strings.Contains(stderr.String(), `"msg":"listening"`) || !strings.Contains(stderr.String(), `"msg":"stopped"`) {
+		t.Errorf("did not serve and stop:\n%s", stderr.String())
+	}
+}

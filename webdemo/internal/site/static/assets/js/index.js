@@ -3,7 +3,7 @@
 const form = document.getElementById('guide-form');
 const select = document.getElementById('guide');
 
-function open() {
+function openGuide() {
   const target = select.value;
   // Only our own paths: the value comes from our <option>s, but never navigate off-site.
   if (target.startsWith('/') && !target.startsWith('//')) {
@@ -13,6 +13,6 @@ function open() {
 
 form.addEventListener('submit', (event) => {
   event.preventDefault();
-  open();
+  openGuide();
 });
-select.addEventListener('change', open);
+select.addEventListener('change', openGuide);
