@@ -6,10 +6,10 @@ BIN := bin
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: help build test bench fmt lint clean
+.PHONY: help build run up down test e2e bench fmt lint clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
 build: ## build every binary into bin/
 	@mkdir -p $(BIN)
@@ -17,11 +17,23 @@ build: ## build every binary into bin/
 	cd corsproxy && go build -ldflags "$(LDFLAGS)" -o ../$(BIN)/corsproxy .
 	cd webdemo && go build -ldflags "$(LDFLAGS)" -o ../$(BIN)/webdemo .
 
+run: ## build and start tokenserver, corsproxy and webdemo (Ctrl-C stops all three)
+	@./scripts/run.sh
+
+up: ## the same three in containers: docker compose up --build
+	docker compose up --build
+
+down: ## stop and remove the compose containers
+	docker compose down
+
 test: ## go vet + go test -race in every module
 	@set -e; for m in $(MODULES); do \
 		echo "== $$m"; \
 		(cd $$m && go vet ./... && go test -race -count=1 ./...); \
 	done
+
+e2e: ## cross-program tests only: compose, Dockerfiles, make run, config files, browser
+	cd e2e && go vet ./... && go test -race -count=1 ./...
 
 bench: ## run every benchmark (ours next to the baselines)
 	@set -e; for m in $(MODULES); do \
