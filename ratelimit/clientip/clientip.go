@@ -40,17 +40,17 @@ func ParsePrefixes(list []string) ([]netip.Prefix, error) {
 		if strings.Contains(s, "/") {
 			var err error
 			if p, err = netip.ParsePrefix(s); err != nil {
-				return nil, fmt.Errorf("must be an IP address or a CIDR such as 10.0.0.0/8 (got %q)", s)
+				return nil, fmt.Errorf("must be an IP address or CIDR (got %q)", s)
 			}
 		} else {
 			a, err := netip.ParseAddr(s)
 			if err != nil || a.Zone() != "" {
-				return nil, fmt.Errorf("must be an IP address or a CIDR such as 10.0.0.0/8 (got %q)", s)
+				return nil, fmt.Errorf("must be an IP address or CIDR (got %q)", s)
 			}
 			p = netip.PrefixFrom(a, a.BitLen())
 		}
 		if p.Addr().Zone() != "" {
-			return nil, fmt.Errorf("must be an IP address or a CIDR such as 10.0.0.0/8, without a zone (got %q)", s)
+			return nil, fmt.Errorf("must be an IP address or CIDR, without a zone (got %q)", s)
 		}
 		if p.Addr().Is4In6() && p.Bits() >= 96 {
 			// ::ffff:10.0.0.0/104 is 10.0.0.0/8; peers are compared unmapped.
