@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -143,7 +144,8 @@ func (l *Limiter) Allow(ctx context.Context, key string, lim Limit) Decision {
 			// The client went away; that says nothing about the store.
 			return l.fallback(lim, ctx.Err())
 		}
-		if callCtx.Err() != nil {
+		var ne net.Error
+		if callCtx.Err() != nil || (errors.As(err, &ne) && ne.Timeout()) {
 			err = fmt.Errorf("no answer within %s: %w", l.timeout, err)
 		}
 		l.downUntil.Store(time.Now().Add(storeBackoff).UnixNano())

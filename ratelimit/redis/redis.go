@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
@@ -106,9 +107,21 @@ func New(o Options) (*Store, error) {
 	// trips on connect, and nothing for an older or managed Redis to refuse.
 	opt.DisableIdentity = true
 	opt.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
+	// One dial attempt: the Limiter's back-off is the retry.
+	opt.DialerRetries = 1
+	quietLibrary.Do(func() { goredis.SetLogger(discard{}) })
 	c := goredis.NewClient(opt)
 	return &Store{client: c, limiter: redis_rate.NewLimiter(c), prefix: o.Prefix}, nil
 }
+
+// go-redis prints its own unstructured lines to stderr (one per failed
+// dial) through a process-wide logger. The Limiter already reports store
+// failures, structured and throttled, so the library's lines are dropped.
+var quietLibrary sync.Once
+
+type discard struct{}
+
+func (discard) Printf(context.Context, string, ...any) {}
 
 // Allow implements ratelimit.Store.
 func (s *Store) Allow(ctx context.Context, key string, l ratelimit.Limit) (ratelimit.Result, error) {
