@@ -39,8 +39,8 @@ func ParseAPIKey(entry string) ([sha256.Size]byte, error) {
 		return d, fmt.Errorf("a key must be at most %d characters", maxCredential)
 	}
 	for i := 0; i < len(entry); i++ {
-		if entry[i] <= ' ' || entry[i] >= 0x7f {
-			return d, errors.New("a key must be printable ASCII without spaces (clients send it in a header)")
+		if entry[i] <= ' ' || entry[i] >= 0x7f || entry[i] == ',' {
+			return d, errors.New("a key must be printable ASCII without spaces or commas (clients send it in a header; lists are comma-separated)")
 		}
 	}
 	return sha256.Sum256([]byte(entry)), nil

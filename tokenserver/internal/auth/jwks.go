@@ -49,7 +49,7 @@ type JWKS struct {
 	// still picked up at once.
 	lastKidFetch time.Time
 	lastErr      error
-	base        context.Context // Run's context, so fetches stop at shutdown
+	base         context.Context // Run's context, so fetches stop at shutdown
 }
 
 type keySet struct {
