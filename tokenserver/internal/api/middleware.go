@@ -133,9 +133,10 @@ func noStore(c *gin.Context) {
 func newCORS(origins []string) gin.HandlerFunc {
 	allowAll := slices.Contains(origins, "*")
 	cfg := cors.Config{
-		AllowMethods:  []string{http.MethodGet, http.MethodPost},
-		AllowHeaders:  []string{"Content-Type", "X-Requested-With", "Authorization", "X-API-Key", "X-Request-Id"},
-		ExposeHeaders: []string{"X-Request-Id"},
+		AllowMethods: []string{http.MethodGet, http.MethodPost},
+		AllowHeaders: []string{"Content-Type", "X-Requested-With", "Authorization", "X-API-Key", "X-Request-Id"},
+		// Retry-After and RateLimit-* let a page back off on 429.
+		ExposeHeaders: []string{"X-Request-Id", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"},
 		MaxAge:        10 * time.Minute,
 	}
 	if allowAll {

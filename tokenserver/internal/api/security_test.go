@@ -659,3 +659,19 @@ func TestOpenAPIDescribesSecurity(t *testing.T) {
 		})
 	}
 }
+
+func TestBuiltInCORSLetsAPageReadA429(t *testing.T) {
+	srv := newTestServer(t, newTestAPI(t, func(o *Options) {
+		o.Limiter, o.PerIP, o.AllowedOrigins = limiter(), hourly(1), []string{"http://localhost:9000"}
+	}))
+	origin := map[string]string{"Origin": "http://localhost:9000"}
+	do(t, srv, call{path: "/rtm/alice", header: origin})
+	ans := do(t, srv, call{path: "/rtm/alice", header: origin})
+	check429(t, ans, 1)
+	if ans.header.Get("Access-Control-Allow-Origin") != "http://localhost:9000" {
+		t.Errorf("the 429 lacks Access-Control-Allow-Origin: %v", ans.header)
+	}
+	if exp := strings.ToLower(ans.header.Get("Access-Control-Expose-Headers")); !strings.Contains(exp, "retry-after") || !strings.Contains(exp, "ratelimit-remaining") {
+		t.Errorf("Access-Control-Expose-Headers %q", exp)
+	}
+}
