@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -181,6 +182,40 @@ func TestProxyFollowsOnStoreErrorWhenRedisGoes(t *testing.T) {
 			}
 			if n != 1 {
 				t.Errorf("%d store failure records, want 1:\n%s", n, p.logs.String())
+			}
+		})
+	}
+}
+
+func TestAnUpstreamThatLimitsTooLeavesOneSetOfRateLimitFields(t *testing.T) {
+	tests := []struct {
+		name          string
+		upstreamLeft  string
+		wantRemaining string
+		wantLimit     string
+	}{
+		{name: "the upstream's set stays when it has fewer requests left", upstreamLeft: "0", wantRemaining: "0", wantLimit: "5"},
+		{name: "the proxy's set stays when it has fewer requests left", upstreamLeft: "99", wantRemaining: "39", wantLimit: "40"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("RateLimit-Limit", "5")
+				w.Header().Set("RateLimit-Remaining", tt.upstreamLeft)
+				w.Header().Set("RateLimit-Reset", "9")
+				_, _ = io.WriteString(w, `{"rtmToken":"007x"}`)
+			}))
+			t.Cleanup(up.Close)
+			p := startProxy(t, "--upstream="+up.URL)
+			res, _ := getWith(t, p.url()+"/rtm/a/", map[string]string{"Origin": pageOrigin})
+			for _, f := range []string{"RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"} {
+				if n := len(res.Header.Values(f)); n != 1 {
+					t.Errorf("%s appears %d times: %q", f, n, res.Header.Values(f))
+				}
+			}
+			if res.Header.Get("RateLimit-Remaining") != tt.wantRemaining || res.Header.Get("RateLimit-Limit") != tt.wantLimit {
+				t.Errorf("RateLimit-Limit %q Remaining %q, want %s and %s", res.Header.Get("RateLimit-Limit"),
+					res.Header.Get("RateLimit-Remaining"), tt.wantLimit, tt.wantRemaining)
 			}
 		})
 	}

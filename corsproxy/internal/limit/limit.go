@@ -11,6 +11,7 @@ package limit
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
 	"signaling-auth/corsproxy/internal/problem"
 	"signaling-auth/ratelimit"
@@ -47,7 +48,7 @@ func Middleware(o Options) func(http.Handler) http.Handler {
 			switch {
 			case d.Allowed:
 				ratelimit.SetHeaders(w.Header(), d.Result)
-				next.ServeHTTP(w, r)
+				next.ServeHTTP(&oneLimitWriter{ResponseWriter: w}, r)
 			case d.StoreErr != nil:
 				w.Header().Set("Retry-After", "1")
 				problem.Error(w, http.StatusServiceUnavailable,
@@ -63,3 +64,60 @@ func Middleware(o Options) func(http.Handler) http.Handler {
 		})
 	}
 }
+
+// rateLimitFields are the fields SetHeaders writes on an allowed answer.
+var rateLimitFields = []string{"RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"}
+
+// oneLimitWriter keeps a forwarded answer to one set of RateLimit-* fields. The
+// proxy sets its own before forwarding; an upstream that limits too (tokenserver
+// does) adds a second set, which a browser would read joined ("1, 39"). When the
+// answer's header is written, the set with fewer requests remaining stays: that
+// is the limit the client meets first.
+type oneLimitWriter struct {
+	http.ResponseWriter
+	settled bool
+}
+
+func (w *oneLimitWriter) settle() {
+	if w.settled {
+		return
+	}
+	w.settled = true
+	h := w.ResponseWriter.Header()
+	rem := h.Values("RateLimit-Remaining")
+	if len(rem) < 2 {
+		return
+	}
+	best, bestN := 0, -1
+	for i, v := range rem {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err == nil && n >= 0 && (bestN < 0 || n < bestN) {
+			best, bestN = i, n
+		}
+	}
+	for _, f := range rateLimitFields {
+		if vs := h.Values(f); best < len(vs) {
+			h.Set(f, vs[best])
+		} else if len(vs) > 0 {
+			h.Set(f, vs[0])
+		}
+	}
+}
+
+// WriteHeader settles the fields before the final status goes out (1xx
+// answers carry no such fields and pass through).
+func (w *oneLimitWriter) WriteHeader(code int) {
+	if code >= 200 {
+		w.settle()
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *oneLimitWriter) Write(b []byte) (int, error) {
+	w.settle()
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach Flush and Hijack (streaming,
+// protocol upgrades) on the writer underneath.
+func (w *oneLimitWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
