@@ -31,7 +31,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	log := newLogger(cfg.Log, stderr)
 	m := metrics.New()
-	handler, err := newHandler(cfg, log, m)
+	limits, closeLimits, err := rateLimits(cfg, log, m)
+	if err != nil {
+		return err
+	}
+	defer closeLimits()
+	handler, err := newHandler(cfg, log, m, limits...)
 	if err != nil {
 		return err
 	}
@@ -87,7 +92,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		upstream = cfg.Upstream.String()
 	}
 	log.Info("listening", "service", "corsproxy", "addr", ln.Addr().String(), "tls", cfg.TLS != nil,
-		"upstream", upstream, "allowed_targets", len(cfg.AllowedTargets), "config", cfg.File, "version", version)
+		"upstream", upstream, "allowed_targets", len(cfg.AllowedTargets), "config", cfg.File, "version", version,
+		"rate_limit", cfg.RateLimit.PerIP.String()+" per IP, store "+cfg.RateLimit.Store)
 	log.Info("admin listening", "service", "corsproxy", "addr", adminLn.Addr().String())
 
 	var serveErr error

@@ -62,6 +62,14 @@ func opsEnv(s types.ServiceConfig, key string) string {
 	return ""
 }
 
+// opsComposeDockerfile is the Dockerfile a service builds with, as an absolute path.
+func opsComposeDockerfile(s types.ServiceConfig) string {
+	if filepath.IsAbs(s.Build.Dockerfile) {
+		return s.Build.Dockerfile
+	}
+	return filepath.Join(s.Build.Context, s.Build.Dockerfile)
+}
+
 // opsCheckHardened checks what every service of ours must have, whichever file it is in.
 func opsCheckHardened(t *testing.T, s types.ServiceConfig) {
 	t.Helper()
@@ -79,20 +87,21 @@ func opsCheckHardened(t *testing.T, s types.ServiceConfig) {
 		t.Errorf("%s: restart = %q, want a policy that restarts", s.Name, s.Restart)
 	}
 
-	// Built from its own module directory, which must stand alone.
+	// Built with its module's Dockerfile from the context that module needs (its own
+	// directory, or the root when it builds with the sibling module ratelimit).
 	if s.Build == nil {
 		t.Fatalf("%s: no build section", s.Name)
 	}
-	if want := filepath.Join(root, s.Name); s.Build.Context != want {
+	if want := filepath.Join(root, opsBuildContext[s.Name]); s.Build.Context != want {
 		t.Errorf("%s: build context %s, want %s", s.Name, s.Build.Context, want)
 	}
-	dockerfile := s.Build.Dockerfile
-	if !filepath.IsAbs(dockerfile) {
-		dockerfile = filepath.Join(s.Build.Context, dockerfile)
+	dockerfile := opsComposeDockerfile(s)
+	if want := filepath.Join(root, s.Name, "Dockerfile"); dockerfile != want {
+		t.Errorf("%s: dockerfile %s, want %s", s.Name, dockerfile, want)
 	}
-	for _, f := range []string{dockerfile, filepath.Join(s.Build.Context, "go.mod"), filepath.Join(s.Build.Context, "go.sum")} {
+	for _, f := range []string{dockerfile, filepath.Join(root, s.Name, "go.mod"), filepath.Join(root, s.Name, "go.sum")} {
 		if _, err := os.Stat(f); err != nil {
-			t.Errorf("%s: build context lacks %s: %v", s.Name, filepath.Base(f), err)
+			t.Errorf("%s: build lacks %s: %v", s.Name, filepath.Base(f), err)
 		}
 	}
 	if _, ok := s.Build.Args["VERSION"]; !ok {
@@ -450,7 +459,7 @@ func opsNativeService(t *testing.T, p *types.Project, s types.ServiceConfig, bin
 		return out
 	}
 
-	df := opsParseDockerfile(t, filepath.Join(s.Build.Context, "Dockerfile"))
+	df := opsParseDockerfile(t, opsComposeDockerfile(s))
 	entry := s.Entrypoint
 	if len(entry) == 0 {
 		entry = opsExecForm(t, df.all("ENTRYPOINT")[0].args)

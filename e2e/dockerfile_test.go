@@ -5,6 +5,8 @@ package e2e
 
 import (
 	"os"
+	"os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -32,16 +34,52 @@ func TestDockerfilesBuildSmallStampedNonRootImages(t *testing.T) {
 			}
 		}},
 		{"go.mod and go.sum are copied and downloaded before the sources", func(t *testing.T, prog string, df opsDockerfile) {
+			// Every COPY of module files (go.mod, go.sum, or the ratelimit module's) comes
+			// before go mod download, which comes before every COPY of sources.
 			build := df.stages()[0]
-			idx := func(f func(opsInstruction) bool) int { return slices.IndexFunc(build, f) }
-			mods := idx(func(in opsInstruction) bool {
+			modsOnly := func(in opsInstruction) bool {
 				w := strings.Fields(in.args)
-				return in.cmd == "COPY" && slices.Contains(w, "go.mod") && slices.Contains(w, "go.sum")
-			})
-			download := idx(func(in opsInstruction) bool { return in.cmd == "RUN" && strings.Contains(in.args, "go mod download") })
-			sources := idx(func(in opsInstruction) bool { return in.cmd == "COPY" && strings.HasPrefix(in.args, ". ") })
-			if mods < 0 || download < 0 || sources < 0 || !(mods < download && download < sources) {
-				t.Errorf("want COPY go.mod go.sum, then RUN go mod download, then COPY . (got positions %d, %d, %d)", mods, download, sources)
+				if len(w) < 2 {
+					return false
+				}
+				for _, src := range w[:len(w)-1] {
+					if path.Base(src) != "go.mod" && path.Base(src) != "go.sum" {
+						return false
+					}
+				}
+				return true
+			}
+			var mods, sources []int
+			download := -1
+			for i, in := range build {
+				switch {
+				case in.cmd == "COPY" && strings.HasPrefix(in.args, "--from="):
+				case in.cmd == "COPY" && modsOnly(in):
+					mods = append(mods, i)
+				case in.cmd == "COPY":
+					sources = append(sources, i)
+				case in.cmd == "RUN" && strings.Contains(in.args, "go mod download") && download < 0:
+					download = i
+				}
+			}
+			ok := len(mods) > 0 && len(sources) > 0 && download >= 0
+			for _, m := range mods {
+				ok = ok && m < download
+			}
+			for _, src := range sources {
+				ok = ok && download < src
+			}
+			if !ok {
+				t.Errorf("want COPY of go.mod/go.sum, then RUN go mod download, then COPY of the sources (got module copies at %v, download at %d, sources at %v)", mods, download, sources)
+			}
+			ownMod := "go.mod"
+			if opsBuildContext[prog] == "." {
+				ownMod = prog + "/go.mod"
+			}
+			if !slices.ContainsFunc(build[:max(download, 0)], func(in opsInstruction) bool {
+				return in.cmd == "COPY" && slices.Contains(strings.Fields(in.args), ownMod)
+			}) {
+				t.Errorf("the module's own go.mod is not copied before go mod download")
 			}
 		}},
 		{"the binary is static, trimmed, stripped, version-stamped and built without go.work", func(t *testing.T, prog string, df opsDockerfile) {
@@ -123,26 +161,35 @@ func TestDockerfilesBuildSmallStampedNonRootImages(t *testing.T) {
 				}
 			}
 		}},
-		{"the .dockerignore keeps tests out but everything the build needs in", func(t *testing.T, prog string, df opsDockerfile) {
-			b, err := os.ReadFile(filepath.Join(root, prog, ".dockerignore"))
-			if err != nil {
-				t.Fatal(err)
+		{"the ignore file keeps tests and secrets out but everything the build needs in", func(t *testing.T, prog string, df opsDockerfile) {
+			patterns := opsIgnorePatterns(t, opsDockerignore(root, prog))
+			// Paths relative to the build context.
+			prefix := ""
+			if opsBuildContext[prog] == "." {
+				prefix = prog + "/"
 			}
-			var patterns []string
-			for _, l := range strings.Split(string(b), "\n") {
-				if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
-					patterns = append(patterns, l)
-				}
-			}
-			for _, needed := range []string{"go.mod", "go.sum", "main.go", "internal/config/config.go"} {
-				for _, p := range patterns {
-					if ok, _ := filepath.Match(p, needed); ok || p == "*" || p == "**" || p == "." {
-						t.Errorf("pattern %q would keep %s out of the build context", p, needed)
+			needed := []string{prefix + "go.mod", prefix + "go.sum", prefix + "main.go", prefix + "internal/config/config.go"}
+			left := []string{prefix + "main_test.go", prefix + "internal/config/config_test.go"}
+			if opsBuildContext[prog] == "." {
+				needed = append(needed, "ratelimit/go.mod", "ratelimit/go.sum", "ratelimit/limiter.go", "ratelimit/memory/memory.go")
+				// A root context can reach everything: credentials and the other programs stay out.
+				left = append(left, ".env", "secrets/agora_app_certificate", ".git/config", "e2e/go.mod", "bin/tokenserver",
+					"configs/tokenserver.yaml", "ratelimit/memory/memory_test.go")
+				for _, other := range opsPrograms {
+					if other != prog {
+						left = append(left, other+"/main.go")
 					}
 				}
 			}
-			if !slices.Contains(patterns, "**/*_test.go") {
-				t.Errorf("patterns %q do not exclude **/*_test.go", patterns)
+			for _, f := range needed {
+				if opsIgnored(patterns, f) {
+					t.Errorf("%s leaves %s out of the build context", opsDockerignore(root, prog), f)
+				}
+			}
+			for _, f := range left {
+				if !opsIgnored(patterns, f) {
+					t.Errorf("%s lets %s into the build context", opsDockerignore(root, prog), f)
+				}
 			}
 		}},
 	}
@@ -205,6 +252,86 @@ func TestShellWordsSplitLikeTheShellForDockerfileRunLines(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := opsShellWords(t, tc.in); !slices.Equal(got, tc.want) {
 				t.Errorf("opsShellWords(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestDockerBuildStageBuildsFromItsContextAlone replays each Dockerfile's build stage without
+// Docker: the build context filtered by its ignore file, WORKDIR and COPY into an empty
+// directory tree, then the stage's own go build there. A module the image needs but does not
+// copy (ratelimit), or an ignore file that drops a source, fails here as `docker build` would.
+func TestDockerBuildStageBuildsFromItsContextAlone(t *testing.T) {
+	root := opsRepoRoot(t)
+	for _, prog := range opsPrograms {
+		t.Run(prog+": the build stage compiles from what it copies", func(t *testing.T) {
+			opsRequirePrograms(t, prog)
+			ctxDir := filepath.Join(root, opsBuildContext[prog])
+			patterns := opsIgnorePatterns(t, opsDockerignore(root, prog))
+			df := opsParseDockerfile(t, filepath.Join(root, prog, "Dockerfile"))
+			image := t.TempDir() // the build stage's filesystem
+			workdir := "/"
+			var copied []string
+			for _, in := range df.stages()[0] {
+				switch in.cmd {
+				case "WORKDIR":
+					workdir = path.Join(workdir, in.args)
+				case "COPY":
+					if strings.HasPrefix(in.args, "--") {
+						t.Fatalf("%s:%d: COPY flags are not replayed: %s", df.path, in.line, in.args)
+					}
+					w := strings.Fields(in.args)
+					dest := w[len(w)-1]
+					if !path.IsAbs(dest) {
+						dest = path.Join(workdir, dest)
+					}
+					for _, src := range w[:len(w)-1] {
+						src = path.Clean(src)
+						n := 0
+						err := filepath.WalkDir(filepath.Join(ctxDir, src), func(p string, d os.DirEntry, err error) error {
+							if err != nil {
+								return err
+							}
+							rel, _ := filepath.Rel(ctxDir, p)
+							rel = filepath.ToSlash(rel)
+							if d.IsDir() || opsIgnored(patterns, rel) {
+								return nil
+							}
+							// A directory source copies its contents; a file source goes into dest/.
+							inner, _ := filepath.Rel(filepath.Join(ctxDir, src), p)
+							target := filepath.Join(image, dest, filepath.ToSlash(inner))
+							if inner == "." {
+								target = filepath.Join(image, dest, path.Base(rel))
+							}
+							b, err := os.ReadFile(p)
+							if err != nil {
+								return err
+							}
+							if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+								return err
+							}
+							copied = append(copied, rel)
+							n++
+							return os.WriteFile(target, b, 0o644)
+						})
+						if err != nil || n == 0 {
+							t.Fatalf("%s:%d: COPY %s: nothing in the build context (%v)", df.path, in.line, src, err)
+						}
+					}
+				}
+			}
+			for _, f := range copied {
+				if strings.HasSuffix(f, "_test.go") || f == ".env" || strings.HasPrefix(f, "secrets/") {
+					t.Errorf("the image's build stage receives %s", f)
+				}
+			}
+			b := df.goBuild(t)
+			out := filepath.Join(t.TempDir(), prog)
+			cmd := exec.Command("go", opsBuildArgs(t, b.args, map[string]string{"VERSION": "test"}, out)...)
+			cmd.Dir = filepath.Join(image, workdir)
+			cmd.Env = append(os.Environ(), append(b.env, "GOFLAGS=-mod=readonly")...)
+			if msg, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("go build in the replayed build stage (%s): %v\n%s", cmd.Dir, err, msg)
 			}
 		})
 	}

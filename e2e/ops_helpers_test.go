@@ -20,7 +20,9 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -39,6 +41,65 @@ const (
 
 // opsPrograms are the three programs, each a module directory of the repository.
 var opsPrograms = []string{"tokenserver", "corsproxy", "webdemo"}
+
+// opsBuildContext is each program's Docker build context, relative to the repository root.
+// tokenserver and corsproxy build with their sibling module ratelimit (replace … =>
+// ../ratelimit), so their context is the root and <prog>/Dockerfile.dockerignore narrows it;
+// webdemo stands alone in its own directory.
+var opsBuildContext = map[string]string{"tokenserver": ".", "corsproxy": ".", "webdemo": "webdemo"}
+
+// opsDockerignore is the ignore file BuildKit applies to prog's build: <Dockerfile>.dockerignore
+// when the context is the root, else the context's .dockerignore.
+func opsDockerignore(root, prog string) string {
+	if opsBuildContext[prog] == "." {
+		return filepath.Join(root, prog, "Dockerfile.dockerignore")
+	}
+	return filepath.Join(root, opsBuildContext[prog], ".dockerignore")
+}
+
+// opsIgnorePatterns reads an ignore file: one pattern a line, # comments.
+func opsIgnorePatterns(t testing.TB, file string) []string {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var patterns []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+			patterns = append(patterns, l)
+		}
+	}
+	return patterns
+}
+
+// opsIgnored reports whether Docker leaves rel (a slash path relative to the context) out of
+// the build context: the last pattern matching rel or one of its parent directories decides,
+// "!" re-includes, "**" spans directories.
+func opsIgnored(patterns []string, rel string) bool {
+	ignored := false
+	for _, p := range patterns {
+		neg := strings.HasPrefix(p, "!")
+		p = path.Clean(strings.TrimPrefix(strings.TrimPrefix(p, "!"), "/"))
+		expr := regexp.QuoteMeta(p)
+		expr = strings.ReplaceAll(expr, `\*\*/`, `(.*/)?`)
+		expr = strings.ReplaceAll(expr, `/\*\*`, `(/.*)?`)
+		expr = strings.ReplaceAll(expr, `\*\*`, `.*`)
+		expr = strings.ReplaceAll(expr, `\*`, `[^/]*`)
+		expr = strings.ReplaceAll(expr, `\?`, `[^/]`)
+		re := regexp.MustCompile("^" + expr + "$")
+		for cur := rel; ; cur = path.Dir(cur) {
+			if re.MatchString(cur) {
+				ignored = !neg
+				break
+			}
+			if !strings.Contains(cur, "/") {
+				break
+			}
+		}
+	}
+	return ignored
+}
 
 // opsRepoRoot is the repository root: the parent of this module's directory.
 func opsRepoRoot(t testing.TB) string {

@@ -19,6 +19,7 @@ import (
 
 	"signaling-auth/tokenserver/internal/accesstoken"
 	"signaling-auth/tokenserver/internal/api"
+	"signaling-auth/tokenserver/internal/auth"
 	"signaling-auth/tokenserver/internal/config"
 )
 
@@ -143,6 +144,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if cfg.Demo {
 		log.Warn(demoWarning, "appId", minter.AppID())
 	}
+	sec, err := newSecurity(cfg, log)
+	if err != nil {
+		return fmt.Errorf("%s: %v", prog, err)
+	}
+	defer sec.close()
+	authCtx, stopAuth := context.WithCancel(ctx)
+	defer stopAuth()
+	go sec.auth.Run(authCtx)
 	handler, err := api.New(api.Options{
 		Minter:         minter,
 		Certificate:    cert,
@@ -154,6 +163,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		MaxBodyBytes:   cfg.MaxBodyBytes,
 		Version:        version,
 		Logger:         log,
+		Auth:           sec.auth,
+		Limiter:        sec.limiter,
+		PerIP:          cfg.RateLimit.PerIP,
+		PerUID:         cfg.RateLimit.PerUID,
+		Ready:          sec.auth.Ready,
 	})
 	if err != nil {
 		return fmt.Errorf("%s: %v", prog, err)
@@ -181,7 +195,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		mode = "demo"
 	}
 	log.Info("listening", "service", prog, "addr", ln.Addr().String(), "version", version, "mode", mode,
-		"appId", minter.AppID(), "config", cfg.File, "cors", len(cfg.AllowedOrigins) > 0)
+		"appId", minter.AppID(), "config", cfg.File, "cors", len(cfg.AllowedOrigins) > 0,
+		"auth", cfg.Auth.Mode, "rate_limit", sec.summary)
+	if cfg.Auth.Mode == auth.ModeNone && !loopbackOnly(ln.Addr()) {
+		log.Warn(openWarning, "addr", ln.Addr().String())
+	}
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()

@@ -24,6 +24,9 @@ import (
 
 	"signaling-auth/corsproxy/internal/cors"
 	"signaling-auth/corsproxy/internal/target"
+	"signaling-auth/ratelimit"
+	"signaling-auth/ratelimit/clientip"
+	"signaling-auth/ratelimit/redis"
 
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
@@ -58,8 +61,47 @@ type Config struct {
 	MaxHeaderBytes int
 	// TLS is nil when the proxy serves plain HTTP.
 	TLS *tls.Certificate
-	Log Log
+	// TrustedProxies are the IPs/CIDRs whose X-Forwarded-For is believed
+	// for the client address.
+	TrustedProxies []string
+	RateLimit      RateLimit
+	Log            Log
 }
+
+// RateLimit is rate_limit.*: the per-client-IP token bucket.
+type RateLimit struct {
+	// PerIP is the limit; the zero Limit means off.
+	PerIP        ratelimit.Limit
+	Store        string // memory or redis
+	RedisURL     Secret // may hold a password
+	RedisTimeout time.Duration
+	OnStoreError ratelimit.Policy
+	MaxKeys      int
+}
+
+// Secret is a string that prints as "[redacted]" in every format, so a
+// Config holding a password can be logged or shown in a test failure.
+type Secret struct{ v string }
+
+// Reveal returns the value; call it only where the value is used.
+func (s Secret) Reveal() string { return s.v }
+
+// IsZero reports whether no value is set.
+func (s Secret) IsZero() bool { return s.v == "" }
+
+// String implements fmt.Stringer.
+func (s Secret) String() string {
+	if s.v == "" {
+		return ""
+	}
+	return "[redacted]"
+}
+
+// Format makes every fmt verb print the redacted form.
+func (s Secret) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(s.String())) }
+
+// LogValue implements slog.LogValuer.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
 // Timeouts of the server (towards clients) and the transport (towards the
 // upstream). All are positive.
@@ -120,7 +162,7 @@ var keys = []key{
 	{"cors.allow_credentials", kBool, "false", `let pages send cookies/HTTP auth (Access-Control-Allow-Credentials; not with "*")`},
 	{"cors.allowed_methods", kList, "GET,HEAD,POST", "methods a cross-origin page may use"},
 	{"cors.allowed_headers", kList, "Content-Type,Authorization,X-Requested-With", "request headers a cross-origin page may send"},
-	{"cors.exposed_headers", kList, "", "response headers a page may read beyond the CORS-safelisted ones"},
+	{"cors.exposed_headers", kList, "Retry-After,RateLimit-Limit,RateLimit-Remaining,RateLimit-Reset", "response headers a page may read beyond the CORS-safelisted ones (the defaults let it back off on 429)"},
 	{"cors.max_age", kDuration, "10m", "how long browsers may cache a preflight (0: no Access-Control-Max-Age; at most 24h)"},
 	{"cors.reject_disallowed_origins", kBool, "true", "answer requests from other origins with 403 instead of forwarding them without CORS headers"},
 	{"timeouts.dial", kDuration, "5s", "connecting to the upstream"},
@@ -139,6 +181,14 @@ var keys = []key{
 	{"max_header_bytes", kInt, "65536", "largest request header block accepted (431 beyond)"},
 	{"tls.cert_file", kString, "", "PEM certificate (chain) to serve HTTPS; empty: plain HTTP"},
 	{"tls.key_file", kString, "", "PEM private key for tls.cert_file"},
+	{"trusted_proxies", kList, "", "proxy IPs/CIDRs whose X-Forwarded-For gives the client IP for rate limits (empty: the TCP peer)"},
+	{"rate_limit.per_ip", kString, "10/s", "requests per client IP, preflights not counted: N/s, N/min, N/h or off"},
+	{"rate_limit.burst", kInt, "40", "requests a client may make at once before the rate applies"},
+	{"rate_limit.store", kString, "memory", "memory (this process) or redis (shared by every replica)"},
+	{"rate_limit.redis_url", kString, "", "redis store: redis://[user:password@]host:port/db or rediss://… (prefer the environment)"},
+	{"rate_limit.redis_timeout", kDuration, "250ms", "redis store: longest wait for Redis per request; then on_store_error applies"},
+	{"rate_limit.on_store_error", kString, "allow", "when the store fails: allow (requests pass unlimited) or deny (503)"},
+	{"rate_limit.max_keys", kInt, "100000", "memory store: most client IPs tracked; the least recently seen go first"},
 	{"log.level", kString, "info", "debug, info, warn or error"},
 	{"log.format", kString, "text", "text or json"},
 }
@@ -627,6 +677,12 @@ func (p *parser) build() Config {
 		}
 	}
 
+	c.TrustedProxies = p.list("trusted_proxies")
+	if _, err := clientip.ParsePrefixes(c.TrustedProxies); err != nil {
+		p.fail("trusted_proxies", "%v", err)
+	}
+	c.RateLimit = p.rateLimit()
+
 	switch lvl := strings.ToLower(p.str("log.level")); lvl {
 	case "debug":
 		c.Log.Level = slog.LevelDebug
@@ -703,4 +759,48 @@ func redact(s string) string {
 		return u.Redacted()
 	}
 	return s
+}
+
+// rateLimit reads rate_limit.*; every problem is one line.
+func (p *parser) rateLimit() RateLimit {
+	r := RateLimit{
+		Store:        strings.ToLower(p.str("rate_limit.store")),
+		RedisURL:     Secret{p.str("rate_limit.redis_url")},
+		RedisTimeout: p.duration("rate_limit.redis_timeout"),
+		MaxKeys:      int(p.integer("rate_limit.max_keys", 1000, 100_000_000)),
+	}
+	burst := int(p.integer("rate_limit.burst", 1, ratelimit.MaxBurst))
+	s := p.str("rate_limit.per_ip")
+	if rate, period, err := ratelimit.ParseRate(s); err != nil {
+		p.fail("rate_limit.per_ip", "%v (got %q)", err, s)
+	} else if rate > 0 {
+		r.PerIP = ratelimit.Limit{Rate: rate, Period: period, Burst: burst}
+	}
+	switch r.Store {
+	case "memory":
+		if !r.RedisURL.IsZero() {
+			p.fail("rate_limit.redis_url", "set but rate_limit.store is memory, so limits are not shared; set rate_limit.store: redis")
+		}
+	case "redis":
+		if r.RedisURL.IsZero() {
+			p.fail("rate_limit.redis_url", "required when rate_limit.store is redis")
+		}
+	default:
+		p.fail("rate_limit.store", "must be memory or redis (got %q)", r.Store)
+	}
+	if !r.RedisURL.IsZero() {
+		if err := redis.CheckURL(r.RedisURL.Reveal()); err != nil {
+			p.fail("rate_limit.redis_url", "%v", err)
+		}
+	}
+	if (r.RedisTimeout < time.Millisecond || r.RedisTimeout > 10*time.Second) && !p.failed("rate_limit.redis_timeout") {
+		p.fail("rate_limit.redis_timeout", "must be from 1ms to 10s (got %s)", r.RedisTimeout)
+	}
+	pol := p.str("rate_limit.on_store_error")
+	if policy, err := ratelimit.ParsePolicy(strings.ToLower(pol)); err != nil {
+		p.fail("rate_limit.on_store_error", "%v (got %q)", err, pol)
+	} else {
+		r.OnStoreError = policy
+	}
+	return r
 }

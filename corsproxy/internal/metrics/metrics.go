@@ -22,6 +22,8 @@ type Metrics struct {
 	preflights        *prometheus.CounterVec
 	disallowedOrigins *prometheus.CounterVec
 	rejectedTargets   prometheus.Counter
+	rateLimited       prometheus.Counter
+	storeErrors       prometheus.Counter
 }
 
 // New returns the collectors registered on a fresh registry, with the Go
@@ -50,8 +52,17 @@ func New() *Metrics {
 			Name: "corsproxy_rejected_targets_total",
 			Help: "Requests refused because their target is not allowed (open-proxy attempts, absolute-form, malformed paths).",
 		}),
+		rateLimited: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "corsproxy_rate_limited_total",
+			Help: "Requests answered 429 by the per-client-IP rate limit.",
+		}),
+		storeErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "corsproxy_rate_limit_store_errors_total",
+			Help: "Rate-limit decisions taken without the store (it failed or is backing off); rate_limit.on_store_error decided them.",
+		}),
 	}
 	m.reg.MustRegister(m.requests, m.upstreamDuration, m.preflights, m.disallowedOrigins, m.rejectedTargets,
+		m.rateLimited, m.storeErrors,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -61,8 +72,7 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 }
 
-// Registry returns the registry, so tests and future collectors (rate
-// limiting) can use it.
+// Registry returns the registry, so tests and future collectors can use it.
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 
 // Request implements accesslog.Observer.
@@ -99,3 +109,9 @@ func (m *Metrics) DisallowedOrigin(rejected bool) {
 	}
 	m.disallowedOrigins.WithLabelValues(action).Inc()
 }
+
+// RateLimited implements limit.Observer.
+func (m *Metrics) RateLimited() { m.rateLimited.Inc() }
+
+// RateLimitStoreError implements limit.Observer.
+func (m *Metrics) RateLimitStoreError() { m.storeErrors.Inc() }

@@ -8,7 +8,10 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"signaling-auth/ratelimit"
+	"signaling-auth/ratelimit/clientip"
 	"signaling-auth/tokenserver/internal/accesstoken"
+	"signaling-auth/tokenserver/internal/auth"
 	"signaling-auth/tokenserver/internal/config"
 )
 
@@ -24,9 +27,19 @@ type Options struct {
 	MaxExpiry      time.Duration
 	AllowedOrigins []string // empty: no CORS headers at all
 	TrustedProxies []string // IPs/CIDRs; empty: X-Forwarded-For is ignored
-	MaxBodyBytes   int64
-	Version        string
-	Logger         *slog.Logger
+	// Auth checks who calls the token routes and /v1/tokens/inspect; nil
+	// means anyone may (auth.mode none).
+	Auth *auth.Authenticator
+	// Limiter enforces PerIP and PerUID (a zero Limit is off); nil means no
+	// rate limits at all.
+	Limiter       *ratelimit.Limiter
+	PerIP, PerUID ratelimit.Limit
+	// Ready lists reasons /readyz answers 503 (say, no JWKS keys yet); nil
+	// means always ready.
+	Ready        func() []string
+	MaxBodyBytes int64
+	Version      string
+	Logger       *slog.Logger
 	// Now tells inspect whether a token has expired; nil means time.Now.
 	Now func() time.Time
 }
@@ -43,9 +56,17 @@ type API struct {
 	metrics *metrics
 	now     func() time.Time
 	openapi []byte
-	// beforeMint runs in front of every route that hands out a token. Caller
-	// authentication and rate limits (issue 7) go here; today it is empty.
-	beforeMint []gin.HandlerFunc
+	// beforeMint runs in front of every route that hands out a token:
+	// the per-IP limit, caller authentication, user ID binding and the
+	// per-user-ID limit (security.go). beforeInspect is its first two.
+	beforeMint    []gin.HandlerFunc
+	beforeInspect []gin.HandlerFunc
+
+	auth          *auth.Authenticator
+	limiter       *ratelimit.Limiter
+	perIP, perUID ratelimit.Limit
+	clientIPs     *clientip.Resolver
+	ready         func() []string
 }
 
 // New builds the handler. It fails on options that cannot work, such as a
@@ -66,16 +87,36 @@ func New(o Options) (*API, error) {
 	if o.MaxBodyBytes <= 0 {
 		return nil, errors.New("api: MaxBodyBytes must be positive")
 	}
-	a := &API{
-		minter:  o.Minter,
-		cert:    o.Certificate,
-		demo:    o.Demo,
-		expiry:  expiry{def: o.DefaultExpiry, max: o.MaxExpiry},
-		version: o.Version,
-		log:     o.Logger,
-		metrics: newMetrics(o.Version, o.Demo),
-		now:     o.Now,
+	clientIPs, err := clientip.New(o.TrustedProxies)
+	if err != nil {
+		return nil, errors.New("api: trusted proxies: " + err.Error())
 	}
+	for _, l := range []ratelimit.Limit{o.PerIP, o.PerUID} {
+		if err := l.Check(); err != nil {
+			return nil, errors.New("api: rate limit: " + err.Error())
+		}
+	}
+	if o.Auth == nil {
+		o.Auth, _ = auth.New(auth.Options{Mode: auth.ModeNone})
+	}
+	a := &API{
+		minter:    o.Minter,
+		cert:      o.Certificate,
+		demo:      o.Demo,
+		expiry:    expiry{def: o.DefaultExpiry, max: o.MaxExpiry},
+		version:   o.Version,
+		log:       o.Logger,
+		metrics:   newMetrics(o.Version, o.Demo),
+		now:       o.Now,
+		auth:      o.Auth,
+		limiter:   o.Limiter,
+		perIP:     o.PerIP,
+		perUID:    o.PerUID,
+		clientIPs: clientIPs,
+		ready:     o.Ready,
+	}
+	a.beforeInspect = []gin.HandlerFunc{a.limitIP, a.authenticate}
+	a.beforeMint = []gin.HandlerFunc{a.limitIP, a.authenticate, a.bindUsers}
 
 	// gin's mode is process-wide; release mode stops its debug printing to stdout.
 	gin.SetMode(gin.ReleaseMode)
@@ -87,10 +128,11 @@ func New(o Options) (*API, error) {
 	r.RedirectFixedPath = false
 	r.HandleMethodNotAllowed = true
 	r.ContextWithFallback = true
-	if err := r.SetTrustedProxies(o.TrustedProxies); err != nil {
-		return nil, errors.New("api: trusted proxies: " + err.Error())
-	}
-	r.Use(requestID(), observe(a.log, a.metrics), recovery(a.log))
+	// The client address comes from package clientip (clientAddr), for logs
+	// and limits alike; gin's own ClientIP, which trusts every proxy by
+	// default, is not used.
+	_ = r.SetTrustedProxies(nil)
+	r.Use(requestID(), observe(a.log, a.metrics, func(c *gin.Context) string { return a.clientAddr(c).String() }), recovery(a.log))
 	if len(o.AllowedOrigins) > 0 {
 		r.Use(newCORS(o.AllowedOrigins))
 	}
@@ -105,7 +147,7 @@ func New(o Options) (*API, error) {
 	a.routes(r)
 	a.engine = r
 
-	doc, err := openAPIDocument(o.Version)
+	doc, err := openAPIDocument(o.Version, a.auth.Mode(), a.limiter != nil && (!o.PerIP.IsZero() || !o.PerUID.IsZero()))
 	if err != nil {
 		return nil, err
 	}

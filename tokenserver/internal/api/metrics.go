@@ -12,6 +12,10 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	minted   *prometheus.CounterVec
+
+	authRefused *prometheus.CounterVec
+	rateLimited *prometheus.CounterVec
+	storeErrors prometheus.Counter
 }
 
 func newMetrics(version string, demo bool) *metrics {
@@ -31,6 +35,18 @@ func newMetrics(version string, demo bool) *metrics {
 			Name: "tokenserver_tokens_minted_total",
 			Help: "Tokens handed out, by type (signaling, rtc, rte, chat-user, chat-app).",
 		}, []string{"type"}),
+		authRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tokenserver_auth_refused_total",
+			Help: "Requests refused by caller authentication, by status (401: no or bad credentials, 403: a user ID not the caller's).",
+		}, []string{"status"}),
+		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tokenserver_rate_limited_total",
+			Help: "Requests answered 429, by the limit that refused them (ip or uid).",
+		}, []string{"limit"}),
+		storeErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "tokenserver_rate_limit_store_errors_total",
+			Help: "Rate-limit decisions taken without the store (it failed or is backing off); rate_limit.on_store_error decided them.",
+		}),
 	}
 	mode := "live"
 	if demo {
@@ -41,13 +57,17 @@ func newMetrics(version string, demo bool) *metrics {
 		Help: "Always 1; labels say which build runs and in which mode.",
 	}, []string{"version", "mode"})
 	info.WithLabelValues(version, mode).Set(1)
-	m.reg.MustRegister(m.requests, m.latency, m.minted, info,
+	m.reg.MustRegister(m.requests, m.latency, m.minted, info, m.authRefused, m.rateLimited, m.storeErrors,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Every type is visible at 0 from the start, so rate() works before the first token.
 	for _, t := range tokenTypes {
 		m.minted.WithLabelValues(t)
 	}
+	m.authRefused.WithLabelValues("401")
+	m.authRefused.WithLabelValues("403")
+	m.rateLimited.WithLabelValues("ip")
+	m.rateLimited.WithLabelValues("uid")
 	return m
 }
 

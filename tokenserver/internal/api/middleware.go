@@ -57,8 +57,9 @@ func routeLabel(c *gin.Context) string {
 	return r
 }
 
-// observe writes the one access-log record per request and the request metrics.
-func observe(log *slog.Logger, m *metrics) gin.HandlerFunc {
+// observe writes the one access-log record per request and the request
+// metrics. clientIP gives the address logged (the same one rate limits use).
+func observe(log *slog.Logger, m *metrics, clientIP func(*gin.Context) string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
 		c.Next()
@@ -77,7 +78,7 @@ func observe(log *slog.Logger, m *metrics) gin.HandlerFunc {
 			slog.Int("status", status),
 			slog.Duration("latency", elapsed),
 			slog.Int("bytes", c.Writer.Size()),
-			slog.String("client_ip", c.ClientIP()),
+			slog.String("client_ip", clientIP(c)),
 		)
 	}
 }
@@ -132,9 +133,10 @@ func noStore(c *gin.Context) {
 func newCORS(origins []string) gin.HandlerFunc {
 	allowAll := slices.Contains(origins, "*")
 	cfg := cors.Config{
-		AllowMethods:  []string{http.MethodGet, http.MethodPost},
-		AllowHeaders:  []string{"Content-Type", "X-Requested-With", "Authorization", "X-API-Key", "X-Request-Id"},
-		ExposeHeaders: []string{"X-Request-Id"},
+		AllowMethods: []string{http.MethodGet, http.MethodPost},
+		AllowHeaders: []string{"Content-Type", "X-Requested-With", "Authorization", "X-API-Key", "X-Request-Id"},
+		// Retry-After and RateLimit-* let a page back off on 429.
+		ExposeHeaders: []string{"X-Request-Id", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"},
 		MaxAge:        10 * time.Minute,
 	}
 	if allowAll {

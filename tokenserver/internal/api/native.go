@@ -22,8 +22,16 @@ func (a *API) handleHealthz() gin.HandlerFunc {
 // handleReadyz says whether tokens can be minted. Demo mode is ready (200, so
 // compose health checks pass on a fresh machine) but says so: Agora will
 // reject its tokens.
+// It answers 503 while something it needs is missing (Options.Ready: no
+// JWKS keys loaded yet), so a load balancer sends callers elsewhere.
 func (a *API) handleReadyz() gin.HandlerFunc {
 	return func(c *gin.Context) {
+		if a.ready != nil {
+			if reasons := a.ready(); len(reasons) > 0 {
+				writeProblem(c, http.StatusServiceUnavailable, "not ready: "+strings.Join(reasons, "; "))
+				return
+			}
+		}
 		body := gin.H{"status": "ready", "mode": a.mode(), "appId": a.minter.AppID()}
 		if a.demo {
 			body["warning"] = "demo mode: no Agora App ID/certificate configured; tokens are signed with a random pair made for this run and Agora rejects them"

@@ -20,6 +20,7 @@ type operation struct {
 	okType        string // media type of the 200 answer, default application/json
 	errors        []int  // problem answers besides 404/405/500
 	noStore       bool   // answer carries Cache-Control: no-store
+	guarded       bool   // behind caller authentication and rate limits (security.go)
 }
 
 var operations = []operation{
@@ -29,24 +30,24 @@ var operations = []operation{
 	{method: "GET", path: "/openapi.json", tag: "ops", summary: "This document", ok: ""},
 	{method: "GET", path: "/ping", slashOptional: true, tag: "compatible", summary: "Liveness as the existing token servers answer it", ok: "Pong"},
 
-	{method: "GET", path: "/rtm/:uid", slashOptional: true, tag: "compatible", query: true, noStore: true,
+	{method: "GET", path: "/rtm/:uid", slashOptional: true, tag: "compatible", query: true, noStore: true, guarded: true,
 		summary: "Signaling (RTM) login token for uid", ok: "RTMToken", errors: []int{400}},
-	{method: "GET", path: "/rtc/:channel/:role/:tokentype/:uid", slashOptional: true, tag: "compatible", query: true, noStore: true,
+	{method: "GET", path: "/rtc/:channel/:role/:tokentype/:uid", slashOptional: true, tag: "compatible", query: true, noStore: true, guarded: true,
 		summary: "RTC token for a channel", ok: "RTCToken", errors: []int{400}},
-	{method: "GET", path: "/rte/:channel/:role/:tokentype/:rtcuid", slashOptional: true, tag: "compatible", query: true, noStore: true,
+	{method: "GET", path: "/rte/:channel/:role/:tokentype/:rtcuid", slashOptional: true, tag: "compatible", query: true, noStore: true, guarded: true,
 		summary: "RTC and Signaling tokens; the Signaling user is rtcuid", ok: "RTEToken", errors: []int{400}},
-	{method: "GET", path: "/rte/:channel/:role/:tokentype/:rtcuid/:rtmuid", slashOptional: true, tag: "compatible", query: true, noStore: true,
+	{method: "GET", path: "/rte/:channel/:role/:tokentype/:rtcuid/:rtmuid", slashOptional: true, tag: "compatible", query: true, noStore: true, guarded: true,
 		summary: "RTC and Signaling tokens for separate user IDs", ok: "RTEToken", errors: []int{400}},
-	{method: "GET", path: "/chat/app", slashOptional: true, tag: "compatible", query: true, noStore: true,
+	{method: "GET", path: "/chat/app", slashOptional: true, tag: "compatible", query: true, noStore: true, guarded: true,
 		summary: "Chat token with app privileges", ok: "ChatToken", errors: []int{400}},
-	{method: "GET", path: "/chat/account/:uid", slashOptional: true, tag: "compatible", query: true, noStore: true,
+	{method: "GET", path: "/chat/account/:uid", slashOptional: true, tag: "compatible", query: true, noStore: true, guarded: true,
 		summary: "Chat token with user privileges", ok: "ChatToken", errors: []int{400}},
-	{method: "POST", path: "/getToken", slashOptional: true, tag: "compatible", request: "GetTokenRequest", noStore: true,
+	{method: "POST", path: "/getToken", slashOptional: true, tag: "compatible", request: "GetTokenRequest", noStore: true, guarded: true,
 		summary: "agora-token-service's JSON API", ok: "GetTokenResponse", errors: []int{400, 413, 415}},
 
-	{method: "POST", path: "/v1/tokens", tag: "native", request: "MintRequest", noStore: true,
+	{method: "POST", path: "/v1/tokens", tag: "native", request: "MintRequest", noStore: true, guarded: true,
 		summary: "Mint a token", ok: "MintResponse", errors: []int{400, 413, 415}},
-	{method: "POST", path: "/v1/tokens/inspect", tag: "native", request: "InspectRequest", noStore: true,
+	{method: "POST", path: "/v1/tokens/inspect", tag: "native", request: "InspectRequest", noStore: true, guarded: true,
 		summary: "Decode a token and check it against this server's app", ok: "Inspection", errors: []int{400, 413, 415}},
 }
 
@@ -132,8 +133,18 @@ var schemas = map[string]any{
 		}),
 }
 
-// openAPIDocument renders the OpenAPI 3.1 document once, at start.
-func openAPIDocument(version string) ([]byte, error) {
+// securitySchemes are the two ways a caller proves itself (auth.mode
+// api_key: either; jwt: bearer with a JWT).
+var securitySchemes = map[string]any{
+	"apiKey": map[string]any{"type": "apiKey", "in": "header", "name": "X-API-Key",
+		"description": "auth.mode api_key: one of the configured API keys"},
+	"bearer": map[string]any{"type": "http", "scheme": "bearer", "bearerFormat": "JWT or API key",
+		"description": "auth.mode jwt: the caller's JWT (tokens only for the user ID in its uid claim); auth.mode api_key: an API key"},
+}
+
+// openAPIDocument renders the OpenAPI 3.1 document once, at start, for the
+// configured auth mode; limited says rate limits are on.
+func openAPIDocument(version, authMode string, limited bool) ([]byte, error) {
 	problem := func(desc string) map[string]any {
 		return map[string]any{"description": desc, "content": map[string]any{problemContentType: map[string]any{"schema": ref("Problem")}}}
 	}
@@ -142,6 +153,22 @@ func openAPIDocument(version string) ([]byte, error) {
 		404: "no such route", 405: "method not allowed",
 		413: "request body too large", 415: "Content-Type is not application/json",
 		500: "server bug",
+		401: "no or bad credentials; WWW-Authenticate says which scheme",
+		403: "the request asks for a user ID other than the caller's (or for no user at all)",
+		429: "rate limit reached; Retry-After says when to try again",
+		503: "rate limits cannot be checked (the store is down and rate_limit.on_store_error is deny)",
+	}
+	var security []any
+	switch authMode {
+	case "api_key":
+		security = []any{map[string]any{"apiKey": []string{}}, map[string]any{"bearer": []string{}}}
+	case "jwt":
+		security = []any{map[string]any{"bearer": []string{}}}
+	}
+	rateHeaders := map[string]any{
+		"RateLimit-Limit":     map[string]any{"schema": integer, "description": "bucket size (rate_limit.burst)"},
+		"RateLimit-Remaining": map[string]any{"schema": integer, "description": "requests left right now"},
+		"RateLimit-Reset":     map[string]any{"schema": integer, "description": "seconds until the bucket is full again"},
 	}
 	paths := map[string]any{}
 	for _, op := range operations {
@@ -178,9 +205,30 @@ func openAPIDocument(version string) ([]byte, error) {
 		if op.noStore {
 			ok["headers"] = map[string]any{"Cache-Control": map[string]any{"schema": map[string]any{"const": "no-store"}}}
 		}
+		codes := append([]int{404, 405, 500}, op.errors...)
+		if op.guarded {
+			if security != nil {
+				o["security"] = security
+				codes = append(codes, 401)
+			}
+			if authMode == "jwt" && op.path != "/v1/tokens/inspect" {
+				codes = append(codes, 403)
+			}
+			if limited {
+				codes = append(codes, 429, 503)
+				ok["headers"] = cloneWith(rateHeaders, "Cache-Control", map[string]any{"schema": map[string]any{"const": "no-store"}})
+			}
+		}
 		responses := map[string]any{"200": ok}
-		for _, code := range append([]int{404, 405, 500}, op.errors...) {
+		for _, code := range codes {
 			responses[strconv.Itoa(code)] = problem(errDesc[code])
+		}
+		if r, ok := responses["429"].(map[string]any); ok {
+			responses["429"] = cloneWith(r, "headers", cloneWith(rateHeaders, "Retry-After",
+				map[string]any{"schema": integer, "description": "seconds to wait"}))
+		}
+		if r, ok := responses["401"].(map[string]any); ok {
+			responses["401"] = cloneWith(r, "headers", map[string]any{"WWW-Authenticate": map[string]any{"schema": str}})
 		}
 		o["responses"] = responses
 		for _, p := range pathsOf(op) {
@@ -201,10 +249,10 @@ func openAPIDocument(version string) ([]byte, error) {
 		"info": map[string]any{
 			"title":       "tokenserver",
 			"version":     version,
-			"description": "Mints Agora AccessToken2 tokens. Compatible routes match agora-token-service and the Node token server; /v1 is the native API. Every error is application/problem+json.",
+			"description": "Mints Agora AccessToken2 tokens. Compatible routes match agora-token-service and the Node token server; /v1 is the native API. Every error is application/problem+json. This server's auth.mode is " + authMode + "; /healthz, /readyz, /metrics, /openapi.json and /ping need no credentials.",
 		},
 		"paths":      paths,
-		"components": map[string]any{"schemas": schemas},
+		"components": map[string]any{"schemas": schemas, "securitySchemes": securitySchemes},
 	}
 	return json.MarshalIndent(doc, "", "  ")
 }

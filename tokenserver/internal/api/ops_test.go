@@ -90,7 +90,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 // TestOpenAPIReferencesResolve checks every $ref in the document points at a
 // schema that exists and every path parameter is declared.
 func TestOpenAPIReferencesResolve(t *testing.T) {
-	raw, err := openAPIDocument("x")
+	raw, err := openAPIDocument("x", "jwt", true)
 	if err != nil {
 		t.Fatal(err)
 	}

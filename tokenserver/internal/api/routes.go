@@ -12,8 +12,8 @@ func (a *API) routes(r *gin.Engine) {
 	r.GET("/openapi.json", a.handleOpenAPI())
 	both(r, "GET", "/ping", a.handlePing())
 
-	// Everything that hands out a token. Caller auth and rate limits (issue 7)
-	// slot in as a.beforeMint.
+	// Everything that hands out a token, behind the per-IP limit, caller
+	// authentication, user ID binding and the per-user-ID limit (security.go).
 	mint := r.Group("", append([]gin.HandlerFunc{noStore}, a.beforeMint...)...)
 
 	// Compatible routes: agora-token-service and the Node token server,
@@ -28,7 +28,7 @@ func (a *API) routes(r *gin.Engine) {
 
 	// Native API.
 	mint.POST("/v1/tokens", a.handleMint())
-	r.POST("/v1/tokens/inspect", noStore, a.handleInspect())
+	r.POST("/v1/tokens/inspect", append(append([]gin.HandlerFunc{noStore}, a.beforeInspect...), a.handleInspect())...)
 }
 
 // both registers path and path + "/" because gin, with redirects off, would

@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
-	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -23,6 +22,7 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 
+	"signaling-auth/ratelimit/clientip"
 	"signaling-auth/tokenserver/internal/accesstoken"
 )
 
@@ -48,6 +48,8 @@ type Config struct {
 	MaxExpiry      time.Duration
 	AllowedOrigins []string // empty: built-in CORS is off
 	TrustedProxies []string // IPs/CIDRs whose X-Forwarded-For is believed
+	Auth           Auth
+	RateLimit      RateLimit
 	Timeouts       Timeouts
 	MaxHeaderBytes int
 	MaxBodyBytes   int64
@@ -75,7 +77,7 @@ type key struct {
 // keys is every key tokenserver knows. A key missing here cannot be set at
 // all: viper only sees environment variables for keys it knows, and the file
 // check refuses unknown keys.
-var keys = []key{
+var keys = slices.Concat([]key{
 	{"listen", ":8081", "address to listen on, host:port (port 0 picks a free port)"},
 	{"agora.app_id", "", "Agora App ID, 32 hex characters (empty with no certificate: demo mode)"},
 	{"agora.app_certificate", "", "Agora App Certificate, 32 hex characters (prefer the _file form or the environment)"},
@@ -83,7 +85,7 @@ var keys = []key{
 	{"token.default_expiry", "24h", "token lifetime when the client asks for none (Go duration or seconds)"},
 	{"token.max_expiry", "24h", "longest lifetime a client may ask for; larger requests are refused, not clamped"},
 	{"cors.allowed_origins", []string{}, "origins allowed by the built-in CORS (comma-separated; empty: CORS off)"},
-	{"trusted_proxies", []string{}, "proxy IPs/CIDRs whose X-Forwarded-For gives the client IP (comma-separated)"},
+	{"trusted_proxies", []string{}, "proxy IPs/CIDRs whose X-Forwarded-For gives the client IP for logs and rate limits (comma-separated)"},
 	{"timeouts.read_header", "5s", "time to read the request headers"},
 	{"timeouts.read", "10s", "time to read the whole request"},
 	{"timeouts.write", "10s", "time to write the response"},
@@ -93,7 +95,7 @@ var keys = []key{
 	{"max_body_bytes", 16384, "largest request body, bytes (larger: 413)"},
 	{"log.level", "info", "debug, info, warn or error"},
 	{"log.format", "text", "text or json"},
-}
+}, securityKeys)
 
 // compatEnv maps the environment names that existing Agora token servers
 // read to our keys. They rank below the TOKENSERVER_ names.
@@ -218,8 +220,13 @@ func Load(src Source) (Config, error) {
 	}
 	certFile := p.str("agora.app_certificate_file")
 	level := p.str("log.level")
+	var secErrs []error
+	cfg.Auth, cfg.RateLimit = loadSecurity(&p, func(k, format string, a ...any) {
+		secErrs = append(secErrs, fmt.Errorf("config: %s: "+format, append([]any{k}, a...)...))
+	})
 	errs = append(errs, p.errs...)
 	errs = cfg.validate(certFile, level, errs)
+	errs = append(errs, secErrs...)
 	if len(errs) > 0 {
 		return Config{}, errors.Join(errs...)
 	}
@@ -545,13 +552,9 @@ func (c *Config) validate(certFile, level string, errs []error) []error {
 	}
 
 	for _, tp := range c.TrustedProxies {
-		if _, err := netip.ParsePrefix(tp); err == nil {
-			continue
+		if _, err := clientip.ParsePrefixes([]string{tp}); err != nil {
+			add("trusted_proxies", "%v", err)
 		}
-		if _, err := netip.ParseAddr(tp); err == nil {
-			continue
-		}
-		add("trusted_proxies", "must be an IP address or CIDR (got %q)", tp)
 	}
 
 	for _, t := range []struct {

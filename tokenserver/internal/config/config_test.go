@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"signaling-auth/ratelimit"
 )
 
 const (
@@ -62,6 +64,14 @@ func TestDefaultsWithNothingConfigured(t *testing.T) {
 		MaxExpiry:      24 * time.Hour,
 		AllowedOrigins: []string{},
 		TrustedProxies: []string{},
+		Auth:           Auth{Mode: "none", JWT: JWT{UIDClaim: "sub", Leeway: 30 * time.Second, JWKSRefresh: 5 * time.Minute}},
+		RateLimit: RateLimit{
+			PerIP:        ratelimit.Limit{Rate: 10, Period: time.Second, Burst: 40},
+			PerUID:       ratelimit.Limit{Rate: 2, Period: time.Second, Burst: 40},
+			Store:        "memory",
+			RedisTimeout: 250 * time.Millisecond,
+			MaxKeys:      100000,
+		},
 		Timeouts:       Timeouts{ReadHeader: 5 * time.Second, Read: 10 * time.Second, Write: 10 * time.Second, Idle: 60 * time.Second, Shutdown: 10 * time.Second},
 		MaxHeaderBytes: 16384,
 		MaxBodyBytes:   16384,
@@ -231,8 +241,8 @@ func TestInvalidConfig(t *testing.T) {
 		want  []string // every line of the error, in order
 	}{
 		{name: "an unknown key in the file is refused",
-			files: map[string]string{DefaultFile: "listen: \":1\"\nauth:\n  mode: jwt\n"},
-			want:  []string{`config: DIR/configs/tokenserver.yaml: unknown key "auth.mode"`}},
+			files: map[string]string{DefaultFile: "listen: \":1\"\nauth:\n  method: jwt\n"},
+			want:  []string{`config: DIR/configs/tokenserver.yaml: unknown key "auth.method"`}},
 		{name: "a file that is not YAML is refused",
 			files: map[string]string{DefaultFile: "listen: [\n"},
 			want:  []string{`config: DIR/configs/tokenserver.yaml: not valid YAML: yaml: line 1: did not find expected node content`}},

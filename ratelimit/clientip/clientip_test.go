@@ -1,0 +1,173 @@
+package clientip
+
+import (
+	"net/http"
+	"net/netip"
+	"strings"
+	"testing"
+)
+
+func TestClientIP(t *testing.T) {
+	tests := []struct {
+		name    string
+		trusted []string
+		peer    string
+		xff     []string
+		fwd     []string
+		want    string
+	}{
+		{name: "with no trusted proxies the peer is the client", peer: "203.0.113.9:5000", want: "203.0.113.9"},
+		{name: "X-Forwarded-For from an untrusted peer is ignored (spoofing)", peer: "203.0.113.9:5000",
+			xff: []string{"198.51.100.1"}, want: "203.0.113.9"},
+		{name: "Forwarded from an untrusted peer is ignored (spoofing)", peer: "203.0.113.9:5000",
+			fwd: []string{"for=198.51.100.1"}, want: "203.0.113.9"},
+		{name: "a peer outside the trusted CIDR is not believed", trusted: []string{"10.0.0.0/8"}, peer: "11.0.0.1:1",
+			xff: []string{"198.51.100.1"}, want: "11.0.0.1"},
+		{name: "a trusted proxy's X-Forwarded-For gives the client", trusted: []string{"10.0.0.0/8"}, peer: "10.0.0.2:1",
+			xff: []string{"198.51.100.1"}, want: "198.51.100.1"},
+		{name: "a client's own X-Forwarded-For entry left of the proxy's is not believed", trusted: []string{"10.0.0.0/8"},
+			peer: "10.0.0.2:1", xff: []string{"1.1.1.1, 198.51.100.1"}, want: "198.51.100.1"},
+		{name: "a chain of trusted proxies is walked to the first untrusted hop", trusted: []string{"10.0.0.0/8", "192.0.2.7"},
+			peer: "10.0.0.2:1", xff: []string{"6.6.6.6, 198.51.100.1, 192.0.2.7", "10.1.1.1"}, want: "198.51.100.1"},
+		{name: "when every hop is trusted the farthest is the client", trusted: []string{"10.0.0.0/8"},
+			peer: "10.0.0.2:1", xff: []string{"10.9.9.9, 10.8.8.8"}, want: "10.9.9.9"},
+		{name: "garbage a client put there stops the walk at the last trusted hop", trusted: []string{"10.0.0.0/8"},
+			peer: "10.0.0.2:1", xff: []string{"<script>, 10.3.3.3"}, want: "10.3.3.3"},
+		{name: "an empty X-Forwarded-For leaves the peer", trusted: []string{"10.0.0.0/8"}, peer: "10.0.0.2:1",
+			xff: []string{""}, want: "10.0.0.2"},
+		{name: "entries with ports are read", trusted: []string{"10.0.0.0/8"}, peer: "10.0.0.2:1",
+			xff: []string{"198.51.100.1:4711"}, want: "198.51.100.1"},
+		{name: "IPv6 entries with and without brackets are read", trusted: []string{"10.0.0.0/8"}, peer: "10.0.0.2:1",
+			xff: []string{"[2001:db8::1]:80"}, want: "2001:db8::1"},
+		{name: "an IPv4-mapped peer matches an IPv4 trusted proxy", trusted: []string{"127.0.0.1"}, peer: "[::ffff:127.0.0.1]:80",
+			xff: []string{"198.51.100.1"}, want: "198.51.100.1"},
+		{name: "a trusted IPv6 loopback proxy is believed", trusted: []string{"::1"}, peer: "[::1]:80",
+			xff: []string{"2001:db8::5"}, want: "2001:db8::5"},
+		{name: "Forwarded is read when there is no X-Forwarded-For", trusted: []string{"10.0.0.0/8"}, peer: "10.0.0.2:1",
+			fwd: []string{`for=192.0.2.60;proto=http;by=203.0.113.43, for="[2001:db8:cafe::17]:4711"`}, want: "2001:db8:cafe::17"},
+		{name: "an obfuscated Forwarded node stops the walk at the proxy", trusted: []string{"10.0.0.0/8"}, peer: "10.0.0.2:1",
+			fwd: []string{"for=_hidden"}, want: "10.0.0.2"},
+		{name: "X-Forwarded-For wins over a Forwarded header a client added", trusted: []string{"10.0.0.0/8"}, peer: "10.0.0.2:1",
+			xff: []string{"198.51.100.1"}, fwd: []string{"for=6.6.6.6"}, want: "198.51.100.1"},
+		{name: "a very long header is read from its right end only", trusted: []string{"10.0.0.0/8"}, peer: "10.0.0.2:1",
+			xff: []string{strings.Repeat("6.6.6.6, ", 10000) + "198.51.100.1"}, want: "198.51.100.1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := New(tt.trusted)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req, _ := http.NewRequest("GET", "http://x/", nil)
+			req.RemoteAddr = tt.peer
+			for _, v := range tt.xff {
+				req.Header.Add("X-Forwarded-For", v)
+			}
+			for _, v := range tt.fwd {
+				req.Header.Add("Forwarded", v)
+			}
+			if got := r.ClientIP(req); got.String() != tt.want {
+				t.Errorf("ClientIP = %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParsePrefixes(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      string
+		want    string
+		wantErr string
+	}{
+		{name: "a CIDR is kept", in: "10.0.0.0/8", want: "10.0.0.0/8"},
+		{name: "a single IPv4 address is a /32", in: "192.0.2.7", want: "192.0.2.7/32"},
+		{name: "a single IPv6 address is a /128", in: "::1", want: "::1/128"},
+		{name: "host bits in a CIDR are masked", in: "10.1.2.3/8", want: "10.0.0.0/8"},
+		{name: "an IPv4-mapped CIDR becomes IPv4", in: "::ffff:10.0.0.0/104", want: "10.0.0.0/8"},
+		{name: "a host name is refused", in: "proxy.internal", wantErr: "IP address or CIDR"},
+		{name: "a bad prefix length is refused", in: "10.0.0.0/33", wantErr: "IP address or CIDR"},
+		{name: "0.0.0.0/0 is refused: everyone could pick their address", in: "0.0.0.0/0", wantErr: "trusts every address"},
+		{name: "::/0 is refused too", in: "::/0", wantErr: "trusts every address"},
+		{name: "a zone is refused", in: "fe80::1%eth0", wantErr: "IP address or CIDR"},
+		{name: "an empty entry is refused", in: "", wantErr: "IP address or CIDR"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ps, err := ParsePrefixes([]string{tt.in})
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("ParsePrefixes(%q) = %v, %v; want an error with %q", tt.in, ps, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || len(ps) != 1 || ps[0].String() != tt.want {
+				t.Fatalf("ParsePrefixes(%q) = %v, %v; want %s", tt.in, ps, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestKey(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"an IPv4 address is its own key", "203.0.113.9", "203.0.113.9"},
+		{"an IPv6 address is keyed by its /64, which one subscriber usually holds", "2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"},
+		{"an IPv4-mapped address is keyed as IPv4", "::ffff:203.0.113.9", "203.0.113.9"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Key(netip.MustParseAddr(tt.in)); got != tt.want {
+				t.Errorf("Key(%s) = %s, want %s", tt.in, got, tt.want)
+			}
+		})
+	}
+	if Key(netip.Addr{}) != "unknown" {
+		t.Error("an invalid address has a key other than unknown")
+	}
+}
+
+// FuzzClientIP: whatever the headers, the answer is the peer or an address
+// that appears in them, and nothing panics.
+func FuzzClientIP(f *testing.F) {
+	f.Add("10.0.0.2:1", "198.51.100.1, 10.3.3.3", "")
+	f.Add("10.0.0.2:1", "", `for="[2001:db8::1]:80";by=x`)
+	f.Add("[::ffff:10.0.0.2]:1", "[::1", "for=")
+	f.Add("garbage", "1.1.1.1", "")
+	r, err := New([]string{"10.0.0.0/8", "2001:db8::/32"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, peer, xff, fwd string) {
+		req, _ := http.NewRequest("GET", "http://x/", nil)
+		req.RemoteAddr = peer
+		if xff != "" {
+			req.Header.Set("X-Forwarded-For", xff)
+		}
+		if fwd != "" {
+			req.Header.Set("Forwarded", fwd)
+		}
+		got := r.ClientIP(req)
+		if got == Peer(req) {
+			return
+		}
+		if !got.IsValid() {
+			t.Fatalf("invalid address for peer %q", peer)
+		}
+		if !r.Trusted(Peer(req)) {
+			t.Fatalf("an untrusted peer %q was replaced by %s", peer, got)
+		}
+		s := got.String()
+		if !strings.Contains(xff+fwd, s) && !strings.Contains(strings.ToLower(xff+fwd), strings.ToLower(s)) {
+			// Mapped and expanded spellings are normalised; parse to compare.
+			found := false
+			for _, part := range strings.FieldsFunc(xff+","+fwd, func(r rune) bool { return r == ',' || r == ';' || r == '=' || r == '"' || r == ' ' }) {
+				if a, err := parseAddr(part); err == nil && a == got {
+					found = true
+				}
+			}
+			if !found {
+				t.Fatalf("client %s appears nowhere in the headers %q / %q", got, xff, fwd)
+			}
+		}
+	})
+}
