@@ -519,3 +519,20 @@ func TestHealthcheckFailsOnNon200(t *testing.T) {
 		t.Fatal("unexpected")
 	}
 }
+
+func TestServerLimitsAreApplied(t *testing.T) {
+	s := startRun(t, env("TOKENSERVER_MAX_HEADER_BYTES", "2048"))
+	req, _ := http.NewRequest(http.MethodGet, s.url+"/ping", nil)
+	req.Header.Set("X-Big", strings.Repeat("a", 32*1024))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("a 32 KB header got %d, want 431", resp.StatusCode)
+	}
+	if code, _ := get(t, s.url+"/ping"); code != 200 {
+		t.Errorf("a normal request after that got %d", code)
+	}
+}
