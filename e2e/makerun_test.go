@@ -1,0 +1,294 @@
+//go:build linux
+
+package e2e
+
+// `make run` is scripts/run.sh: these tests run the real script, on free ports, in its own
+// process group as a terminal would, and check what a developer sees and what is left
+// running afterwards.
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// opsMakeRun is one run of scripts/run.sh.
+type opsMakeRun struct {
+	cmd   *exec.Cmd
+	out   *opsOutput
+	lines chan string // every output line, for waiting on one
+	done  chan struct{}
+	err   error
+	ports map[string]int
+}
+
+// opsStartMakeRun starts scripts/run.sh with free ports, the binaries in a temporary
+// directory and envFile as its .env; extra adds variables. The script leads its own process
+// group, as a shell's foreground job does, so a signal can go to it alone or to the group.
+func opsStartMakeRun(t *testing.T, envFile string, extra ...string) *opsMakeRun {
+	t.Helper()
+	root := opsRepoRoot(t)
+	r := &opsMakeRun{out: &opsOutput{}, lines: make(chan string, 1000), done: make(chan struct{}), ports: map[string]int{}}
+	env := opsEnvWithout()
+	for _, k := range []string{"PORT_TOKENSERVER", "PORT_CORSPROXY", "PORT_CORSPROXY_ADMIN", "PORT_WEBDEMO"} {
+		r.ports[k] = opsFreePort(t)
+		env = append(env, fmt.Sprintf("%s=%d", k, r.ports[k]))
+	}
+	env = append(env, "RUN_ENV_FILE="+envFile, "RUN_BIN_DIR="+t.TempDir())
+	env = append(env, extra...)
+
+	r.cmd = exec.Command("bash", filepath.Join(root, "scripts", "run.sh"))
+	r.cmd.Dir = root
+	r.cmd.Env = env
+	r.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	pr, pw := io.Pipe()
+	r.cmd.Stdout = pw
+	r.cmd.Stderr = pw
+
+	// bash cannot trap a signal that was ignored when it started, and a test binary run
+	// from a background job starts with SIGINT ignored. While Go handles SIGINT, a child
+	// starts with the default action instead.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt)
+	err := r.cmd.Start()
+	signal.Stop(sig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scanned := make(chan struct{})
+	go func() {
+		defer close(scanned)
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			line := sc.Text()
+			fmt.Fprintln(r.out, line)
+			select {
+			case r.lines <- line:
+			default:
+			}
+		}
+		close(r.lines)
+		_, _ = io.Copy(r.out, pr) // after an over-long line: keep the pipe drained
+	}()
+	go func() {
+		r.err = r.cmd.Wait()
+		pw.Close()
+		<-scanned // every line is in r.out before done says so
+		close(r.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-r.done:
+		default:
+			_ = syscall.Kill(-r.cmd.Process.Pid, syscall.SIGKILL)
+			<-r.done
+		}
+	})
+	return r
+}
+
+// waitLine waits for a line matching re; it fails the test if the script exits first.
+func (r *opsMakeRun) waitLine(t *testing.T, re *regexp.Regexp, timeout time.Duration) string {
+	t.Helper()
+	deadline := time.After(timeout)
+	for {
+		select {
+		case line, ok := <-r.lines:
+			if !ok {
+				<-r.done
+				t.Fatalf("make run ended (%v) before printing %q:\n%s", r.err, re, r.out.String())
+			}
+			if re.MatchString(line) {
+				return line
+			}
+		case <-deadline:
+			t.Fatalf("make run printed no line matching %q within %s:\n%s", re, timeout, r.out.String())
+		}
+	}
+}
+
+// wait waits for the script to exit and returns its exit code.
+func (r *opsMakeRun) wait(t *testing.T, timeout time.Duration) int {
+	t.Helper()
+	select {
+	case <-r.done:
+	case <-time.After(timeout):
+		t.Fatalf("make run still running after %s:\n%s", timeout, r.out.String())
+	}
+	if r.err == nil {
+		return 0
+	}
+	if ee, ok := r.err.(*exec.ExitError); ok {
+		return ee.ExitCode()
+	}
+	t.Fatal(r.err)
+	return -1
+}
+
+// opsEnvFile writes a .env with the test vector's credentials, as a developer would.
+func opsEnvFile(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), ".env")
+	content := "# written by the test\nAGORA_APP_ID=" + opsTestAppID + "\nexport AGORA_APP_CERTIFICATE=\"" + opsTestCertificate + "\"\n"
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// The first run may compile everything: CI's build cache starts cold.
+const opsMakeRunReady = 5 * time.Minute
+
+func TestMakeRunServesThePageAndStopsEverythingOnASignal(t *testing.T) {
+	opsRequirePrograms(t, opsPrograms...)
+	tests := []struct {
+		name   string
+		signal syscall.Signal
+		group  bool // to the whole process group, as Ctrl-C in a terminal does
+	}{
+		{name: "Ctrl-C (SIGINT to the process group) stops all three and exits 0", signal: syscall.SIGINT, group: true},
+		{name: "SIGTERM to the script alone stops all three and exits 0", signal: syscall.SIGTERM},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := opsStartMakeRun(t, opsEnvFile(t))
+			demo := r.ports["PORT_WEBDEMO"]
+			r.waitLine(t, regexp.MustCompile(`^Open http://localhost:`+strconv.Itoa(demo)+`/authentication_guide/$`), opsMakeRunReady)
+
+			resp, _ := opsGet(t, http.MethodGet, fmt.Sprintf("http://localhost:%d/authentication_guide/", demo), nil)
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("the page answers %d, want 200", resp.StatusCode)
+			}
+			// The .env credentials reached the token server: the token is for that app
+			// and signed with that certificate.
+			opsCheckTokenPath(t, fmt.Sprintf("http://localhost:%d", r.ports["PORT_CORSPROXY"]),
+				fmt.Sprintf("http://localhost:%d", demo), opsTestAppID, opsTestCertificate)
+
+			pgid := r.cmd.Process.Pid
+			children := map[string]int{}
+			for pid, comm := range opsGroupMembers(t, pgid) {
+				for _, p := range opsPrograms {
+					if comm == p {
+						if _, dup := children[p]; dup {
+							t.Errorf("two %s processes in the group", p)
+						}
+						children[p] = pid
+					}
+				}
+			}
+			if len(children) != len(opsPrograms) {
+				t.Fatalf("programs running under make run: %v, want one each of %v", children, opsPrograms)
+			}
+
+			target := pgid
+			if tc.group {
+				target = -pgid
+			}
+			if err := syscall.Kill(target, tc.signal); err != nil {
+				t.Fatal(err)
+			}
+			if code := r.wait(t, 60*time.Second); code != 0 {
+				t.Errorf("make run exited %d after %v, want 0:\n%s", code, tc.signal, r.out.String())
+			}
+			for name, pid := range children {
+				if opsAlive(pid) {
+					t.Errorf("%s (pid %d) still runs after make run exited", name, pid)
+				}
+			}
+			if left := opsGroupMembers(t, pgid); len(left) > 0 {
+				t.Errorf("processes left in make run's process group: %v", left)
+			}
+			out := r.out.String()
+			if strings.Contains(out, opsTestCertificate) {
+				t.Error("make run's output contains the App Certificate")
+			}
+			if strings.Contains(out, "goroutine ") || strings.Contains(out, "panic:") {
+				t.Errorf("a program crashed while stopping:\n%s", out)
+			}
+		})
+	}
+}
+
+func TestMakeRunStopsWithTheProgramsOwnLineWhenAPortIsTaken(t *testing.T) {
+	opsRequirePrograms(t, opsPrograms...)
+	tests := []struct {
+		name    string
+		port    string // the variable whose port is taken
+		program string // who must say so
+	}{
+		{name: "the token server's port in use is reported by the token server", port: "PORT_TOKENSERVER", program: "tokenserver"},
+		{name: "the proxy's port in use is reported by the proxy", port: "PORT_CORSPROXY", program: "corsproxy"},
+		{name: "the proxy's admin port in use is reported by the proxy", port: "PORT_CORSPROXY_ADMIN", program: "corsproxy"},
+		{name: "the page's port in use is reported by webdemo", port: "PORT_WEBDEMO", program: "webdemo"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			// Something else holds the port on every address, as another copy would.
+			l, err := net.Listen("tcp", ":0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			taken := l.Addr().(*net.TCPAddr).Port
+
+			r := opsStartMakeRun(t, os.DevNull, fmt.Sprintf("%s=%d", tc.port, taken))
+			code := r.wait(t, opsMakeRunReady)
+			out := r.out.String()
+			if code == 0 {
+				t.Fatalf("make run exited 0 with port %d taken:\n%s", taken, out)
+			}
+			last := opsLastLine(out)
+			if !strings.HasPrefix(last, tc.program+":") || !strings.Contains(last, ":"+strconv.Itoa(taken)) || !strings.Contains(last, "in use") {
+				t.Errorf("last line %q, want %s's own one-line error naming port %d as in use\n%s", last, tc.program, taken, out)
+			}
+			if strings.Contains(out, "goroutine ") || strings.Contains(out, "panic:") {
+				t.Errorf("a stack trace instead of one line:\n%s", out)
+			}
+			if left := opsGroupMembers(t, r.cmd.Process.Pid); len(left) > 0 {
+				t.Errorf("processes left behind: %v", left)
+			}
+		})
+	}
+}
+
+func TestMakeRunRejectsABadEnvFileOrPortWithOneLine(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), ".env")
+	if err := os.WriteFile(bad, []byte("AGORA_APP_ID=x\nthis is not an assignment\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		envFile  string
+		extra    []string
+		wantLine string
+	}{
+		{name: "a .env line that is not KEY=VALUE is named by file and line", envFile: bad, wantLine: bad + ":2: expected KEY=VALUE"},
+		{name: "a port that is not a number is named by its variable", envFile: os.DevNull, extra: []string{"PORT_WEBDEMO=90o0"}, wantLine: `PORT_WEBDEMO: must be a port number 1-65535 (got "90o0")`},
+		{name: "a port out of range is named by its variable", envFile: os.DevNull, extra: []string{"PORT_CORSPROXY=70000"}, wantLine: `PORT_CORSPROXY: must be a port number 1-65535 (got "70000")`},
+		{name: "an env file that does not exist is named", envFile: "/nonexistent/.env", wantLine: "RUN_ENV_FILE=/nonexistent/.env: no such file"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := opsStartMakeRun(t, tc.envFile, tc.extra...)
+			if code := r.wait(t, 30*time.Second); code == 0 {
+				t.Fatalf("make run exited 0:\n%s", r.out.String())
+			}
+			if last := opsLastLine(r.out.String()); !strings.Contains(last, tc.wantLine) {
+				t.Errorf("last line %q, want it to contain %q", last, tc.wantLine)
+			}
+		})
+	}
+}

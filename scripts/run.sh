@@ -1,0 +1,327 @@
+#!/usr/bin/env bash
+# make run: build tokenserver, corsproxy and webdemo, start them wired together, and stop
+# them together. Ctrl-C (or SIGTERM) stops all three gracefully; if one of them dies, the
+# others are stopped and its own error line is the last thing printed.
+#
+# Knobs (environment or .env; the environment wins, as with docker compose):
+#   AGORA_APP_ID, AGORA_APP_CERTIFICATE, AGORA_APP_CERTIFICATE_FILE   credentials (none: demo mode)
+#   PORT_TOKENSERVER (8081) PORT_CORSPROXY (8080) PORT_CORSPROXY_ADMIN (9091) PORT_WEBDEMO (9000)
+#   TOKENSERVER_* CORSPROXY_* WEBDEMO_*   passed to the programs (wiring keys below are set here)
+#   RUN_ENV_FILE (.env)  RUN_BIN_DIR (bin)  RUN_READY_TIMEOUT (60 s)  RUN_STOP_TIMEOUT (15 s)
+#   VERSION (git describe)
+#
+# Written for bash 3.2 too (macOS): no wait -n, no associative arrays, no fractional read -t.
+set -uo pipefail
+
+cd "$(dirname "$0")/.." || exit 1
+
+say() { printf 'run: %s\n' "$*"; }
+die() {
+	printf 'run: %s\n' "$*" >&2
+	exit 1
+}
+
+# --- .env -------------------------------------------------------------------------------
+# Parsed, never sourced: a value is data, not shell code. KEY=VALUE per line, optional
+# `export `, # comments, values optionally in single or double quotes.
+load_env_file() {
+	local file=$1 line key value n=0
+	while IFS= read -r line || [ -n "$line" ]; do
+		n=$((n + 1))
+		line=${line%$'\r'}
+		line=${line#"${line%%[![:space:]]*}"}
+		case $line in '' | '#'*) continue ;; esac
+		line=${line#export }
+		key=${line%%=*}
+		key=${key%"${key##*[![:space:]]}"}
+		if [ "$key" = "$line" ] || ! [[ $key =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]]; then
+			die "$file:$n: expected KEY=VALUE (got \"${line:0:40}\")"
+		fi
+		value=${line#*=}
+		value=${value#"${value%%[![:space:]]*}"}
+		case $value in
+		\"*) value=${value:1} value=${value%%\"*} ;; # up to the closing quote; no escapes
+		\'*) value=${value:1} value=${value%%\'*} ;;
+		*)
+			# an unquoted value ends at " #", like docker compose reads it
+			value=${value%%[[:space:]]#*}
+			value=${value%"${value##*[![:space:]]}"}
+			;;
+		esac
+		if [ -z "${!key+set}" ]; then
+			printf -v "$key" '%s' "$value"
+			case $key in TOKENSERVER_* | CORSPROXY_* | WEBDEMO_*) export "${key?}" ;; esac
+		fi
+	done <"$file"
+}
+
+env_file=${RUN_ENV_FILE:-.env}
+if [ -n "${RUN_ENV_FILE:-}" ]; then
+	if [ ! -r "$env_file" ] || [ -d "$env_file" ]; then die "RUN_ENV_FILE=$env_file: no such file"; fi
+	load_env_file "$env_file"
+elif [ -f "$env_file" ]; then
+	load_env_file "$env_file"
+	say "read $env_file"
+fi
+
+port() { # name default: a port number from the environment, or die naming the variable
+	local v=${!1:-$2}
+	if ! [[ $v =~ ^[0-9]+$ ]] || [ "$v" -lt 1 ] || [ "$v" -gt 65535 ]; then
+		die "$1: must be a port number 1-65535 (got \"$v\")"
+	fi
+	printf '%s' "$v"
+}
+p_token=$(port PORT_TOKENSERVER 8081) || exit 1
+p_proxy=$(port PORT_CORSPROXY 8080) || exit 1
+p_admin=$(port PORT_CORSPROXY_ADMIN 9091) || exit 1
+p_demo=$(port PORT_WEBDEMO 9000) || exit 1
+
+# --- credentials --------------------------------------------------------------------------
+# The short names are the .env interface; the programs read their own prefixed keys. An
+# explicitly set prefixed variable wins. The certificate only ever reaches the token server.
+if [ -n "${AGORA_APP_ID:-}" ]; then
+	export TOKENSERVER_AGORA_APP_ID="${TOKENSERVER_AGORA_APP_ID:-$AGORA_APP_ID}"
+	export WEBDEMO_AGORA_APP_ID="${WEBDEMO_AGORA_APP_ID:-$AGORA_APP_ID}"
+fi
+if [ -n "${AGORA_APP_CERTIFICATE:-}" ]; then
+	export TOKENSERVER_AGORA_APP_CERTIFICATE="${TOKENSERVER_AGORA_APP_CERTIFICATE:-$AGORA_APP_CERTIFICATE}"
+fi
+if [ -n "${AGORA_APP_CERTIFICATE_FILE:-}" ]; then
+	export TOKENSERVER_AGORA_APP_CERTIFICATE_FILE="${TOKENSERVER_AGORA_APP_CERTIFICATE_FILE:-$AGORA_APP_CERTIFICATE_FILE}"
+fi
+unset AGORA_APP_CERTIFICATE
+no_cert=(env -u TOKENSERVER_AGORA_APP_CERTIFICATE -u TOKENSERVER_AGORA_APP_CERTIFICATE_FILE -u APP_CERTIFICATE)
+
+# --- wiring (the same as docker-compose.yml) ---------------------------------------------
+export TOKENSERVER_LISTEN=":$p_token"
+export CORSPROXY_LISTEN=":$p_proxy"
+export CORSPROXY_ADMIN_LISTEN=":$p_admin"
+export CORSPROXY_UPSTREAM="http://127.0.0.1:$p_token"
+export CORSPROXY_CORS_ALLOWED_ORIGINS="http://localhost:$p_demo,http://127.0.0.1:$p_demo"
+export WEBDEMO_LISTEN=":$p_demo"
+export WEBDEMO_PROXY_URL="http://localhost:$p_proxy/"
+
+# --- build --------------------------------------------------------------------------------
+command -v go >/dev/null 2>&1 || die "go is not on PATH: install Go 1.26 from https://go.dev/dl/"
+bin_dir=${RUN_BIN_DIR:-bin}
+mkdir -p "$bin_dir" || die "cannot create $bin_dir"
+bin_dir=$(cd "$bin_dir" && pwd)
+version=${VERSION:-$(git describe --tags --always --dirty 2>/dev/null || echo dev)}
+
+stopping=""
+trap 'stopping=INT' INT
+trap 'stopping=TERM' TERM
+trap 'stopping=HUP' HUP
+
+programs=(tokenserver corsproxy webdemo)
+say "building ${programs[*]} into $bin_dir (version $version)"
+for p in "${programs[@]}"; do
+	if ! (cd "$p" && go build -ldflags "-X main.version=$version" -o "$bin_dir/$p" .); then
+		[ -n "$stopping" ] && exit 130
+		die "building $p failed"
+	fi
+	[ -n "$stopping" ] && exit 130
+done
+
+# --- start --------------------------------------------------------------------------------
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/signaling-auth-run.XXXXXX") || die "mktemp failed"
+trap 'rm -rf "$tmp"' EXIT
+
+names=()   # program name per child
+pids=()    # program pid per child (the program itself: env and the redirections exec into it)
+status=()  # exit status once reaped, "" while running
+filters=() # one reader per child that prefixes its lines; it outlives the program, see start
+
+config_flag() { # the --config flag for a program, when its file exists
+	if [ -f "configs/$1.yaml" ]; then printf '%s\n' --config "configs/$1.yaml"; fi
+}
+
+# start NAME ARGV...: the program writes into a FIFO read by a filter that ignores
+# INT/TERM/HUP, so Ctrl-C cannot kill the reader while the program still logs its shutdown
+# (a Go program writing to a closed stdout dies of SIGPIPE). Both are children of this
+# shell, so no process of ours can outlive it unnoticed.
+start() {
+	local name=$1
+	shift
+	mkfifo "$tmp/$name.fifo" || die "mkfifo failed"
+	(
+		trap '' INT TERM HUP
+		exec 3>"$tmp/$name.log"
+		while IFS= read -r line || [ -n "$line" ]; do
+			printf '%-11s | %s\n' "$name" "$line"
+			printf '%s\n' "$line" >&3
+		done
+	) <"$tmp/$name.fifo" &
+	filters+=("$!")
+	"$@" >"$tmp/$name.fifo" 2>&1 </dev/null &
+	pids+=("$!")
+	names+=("$name")
+	status+=("")
+}
+
+cfg_token=()
+cfg_proxy=()
+cfg_demo=()
+while IFS= read -r a; do cfg_token+=("$a"); done < <(config_flag tokenserver)
+while IFS= read -r a; do cfg_proxy+=("$a"); done < <(config_flag corsproxy)
+while IFS= read -r a; do cfg_demo+=("$a"); done < <(config_flag webdemo)
+
+start tokenserver "$bin_dir/tokenserver" ${cfg_token[@]+"${cfg_token[@]}"}
+start corsproxy "${no_cert[@]}" "$bin_dir/corsproxy" ${cfg_proxy[@]+"${cfg_proxy[@]}"}
+start webdemo "${no_cert[@]}" "$bin_dir/webdemo" ${cfg_demo[@]+"${cfg_demo[@]}"}
+
+# check I: 0 when child I answers its healthcheck (the program's own subcommand, so no curl
+# is needed; corsproxy's looks at its admin listener).
+# The healthcheck loads the same configuration as the program, so it gets the same
+# environment: the token server's includes the certificate.
+check() {
+	local i=$1 name=${names[$1]} cfg env_cmd=("${no_cert[@]}")
+	case $name in
+	tokenserver) cfg=(${cfg_token[@]+"${cfg_token[@]}"}) env_cmd=(env) ;;
+	corsproxy) cfg=(${cfg_proxy[@]+"${cfg_proxy[@]}"}) ;;
+	webdemo) cfg=(${cfg_demo[@]+"${cfg_demo[@]}"}) ;;
+	esac
+	with_timeout 3 "$tmp/$name.check" "${env_cmd[@]}" "$bin_dir/$name" healthcheck ${cfg[@]+"${cfg[@]}"}
+}
+
+# with_timeout SECONDS OUTFILE ARGV...: run ARGV with its output in OUTFILE; fail if it
+# fails or is still running after SECONDS (a port held by a stranger may accept and never
+# answer). coreutils timeout is not on every machine (macOS).
+with_timeout() {
+	local limit=$(($1 * 10)) out=$2 n=0 pid
+	shift 2
+	"$@" >"$out" 2>&1 </dev/null &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		if [ "$n" -ge "$limit" ]; then
+			kill -KILL "$pid" 2>/dev/null
+			wait "$pid" 2>/dev/null
+			return 1
+		fi
+		n=$((n + 1))
+		sleep 0.1
+	done
+	wait "$pid"
+}
+
+# reap: set gone to the index of a child that has exited (recording its status), or to "".
+# Not a $(...) function: wait only works on this shell's own children.
+reap() {
+	local i
+	gone=""
+	for i in "${!pids[@]}"; do
+		if [ -z "${status[$i]}" ] && ! kill -0 "${pids[$i]}" 2>/dev/null; then
+			wait "${pids[$i]}"
+			status[i]=$?
+			gone=$i
+			return
+		fi
+	done
+}
+
+# stop_all: SIGTERM every running child, wait for them (SIGKILL after RUN_STOP_TIMEOUT),
+# then wait for the filters to drain their last lines.
+stop_all() {
+	local i deadline alive
+	for i in "${!pids[@]}"; do
+		[ -z "${status[$i]}" ] && kill -TERM "${pids[$i]}" 2>/dev/null
+	done
+	deadline=$((SECONDS + ${RUN_STOP_TIMEOUT:-15}))
+	while :; do
+		alive=0
+		for i in "${!pids[@]}"; do
+			[ -z "${status[$i]}" ] && kill -0 "${pids[$i]}" 2>/dev/null && alive=1
+		done
+		[ "$alive" = 0 ] && break
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			for i in "${!pids[@]}"; do
+				if [ -z "${status[$i]}" ] && kill -0 "${pids[$i]}" 2>/dev/null; then
+					say "${names[$i]} did not stop within ${RUN_STOP_TIMEOUT:-15}s; killing it"
+					kill -KILL "${pids[$i]}" 2>/dev/null
+				fi
+			done
+			break
+		fi
+		sleep 0.1
+	done
+	for i in "${!pids[@]}"; do
+		if [ -z "${status[$i]}" ]; then
+			wait "${pids[$i]}"
+			status[i]=$?
+		fi
+	done
+	wait "${filters[@]}" 2>/dev/null
+}
+
+# died I: a child exited on its own. Stop the rest and end with its own last line, which
+# for a start-up failure is the program's one-line error (e.g. the port in use).
+died() {
+	local i=$1 last
+	say "${names[$i]} exited with status ${status[$i]}; stopping the others"
+	stop_all
+	last=$(tail -n 1 "$tmp/${names[$i]}.log" 2>/dev/null)
+	printf '%s\n' "${last:-${names[$i]}: exited with status ${status[$i]}}" >&2
+	exit 1
+}
+
+# finish: stop on a signal. Exit 0 only when every program shut down cleanly.
+finish() {
+	local i rc=0
+	say "$stopping received; stopping ${names[*]}"
+	stop_all
+	for i in "${!pids[@]}"; do
+		if [ "${status[$i]}" != 0 ]; then
+			say "${names[$i]} exited with status ${status[$i]} while stopping"
+			rc=1
+		fi
+	done
+	[ "$rc" = 0 ] && say "stopped"
+	exit "$rc"
+}
+
+# --- wait until ready -----------------------------------------------------------------------
+ready=(0 0 0)
+deadline=$((SECONDS + ${RUN_READY_TIMEOUT:-60}))
+while :; do
+	[ -n "$stopping" ] && finish
+	reap
+	[ -n "$gone" ] && died "$gone"
+	all=1
+	for i in "${!pids[@]}"; do
+		if [ "${ready[$i]}" = 0 ]; then
+			if check "$i"; then ready[i]=1; else all=0; fi
+		fi
+	done
+	if [ "$all" = 1 ]; then
+		# a stranger holding a port may answer /healthz for a child that just died of it
+		reap
+		[ -n "$gone" ] && died "$gone"
+		break
+	fi
+	if [ "$SECONDS" -ge "$deadline" ]; then
+		for i in "${!pids[@]}"; do
+			if [ "${ready[$i]}" = 0 ]; then
+				say "${names[$i]} did not answer /healthz within ${RUN_READY_TIMEOUT:-60}s; its healthcheck said:"
+				sed 's/^/    /' "$tmp/${names[$i]}.check" 2>/dev/null
+			fi
+		done
+		stopping=timeout
+		stop_all
+		exit 1
+	fi
+	sleep 0.2
+done
+
+if [ -z "${TOKENSERVER_AGORA_APP_CERTIFICATE:-}${TOKENSERVER_AGORA_APP_CERTIFICATE_FILE:-}" ]; then
+	say "no AGORA_APP_CERTIFICATE in $env_file: the token server runs in demo mode (see configs/.env.example)"
+fi
+say "tokenserver :$p_token, corsproxy :$p_proxy (admin :$p_admin), webdemo :$p_demo are up; Ctrl-C stops them"
+printf 'Open http://localhost:%s/authentication_guide/\n' "$p_demo"
+
+# --- run until a signal or a death -------------------------------------------------------------
+while :; do
+	[ -n "$stopping" ] && finish
+	reap
+	[ -n "$gone" ] && died "$gone"
+	sleep 0.5
+done
