@@ -175,6 +175,7 @@ type deflater struct {
 	sorted    [numLitCodes]hnode
 	byFreq    []int32
 	merged    []int
+	chains    []chain
 
 	out   []byte
 	acc   uint64
@@ -561,7 +562,7 @@ func (d *deflater) assignLengths(list []hnode, lens []uint8, maxBits int32) {
 		return
 	}
 	var counts [maxLitBits + 1]int32
-	maxBits = packageMerge(list, maxBits, &counts)
+	maxBits = d.packageMerge(list, maxBits, &counts)
 	i := len(list)
 	for b := int32(1); b <= maxBits; b++ {
 		for range counts[b] {
@@ -677,9 +678,15 @@ func (d *deflater) sortByFreq(list []hnode) {
 
 // packageMerge computes how many of the n >= 3 leaves of list (ascending by frequency)
 // get each code length, at most maxBits (lowered to n-1), by the boundary package-merge
-// that compress/flate runs; ties prefer a package over a leaf. It returns the bit limit
-// used; counts[b] is the number of leaves of length b.
-func packageMerge(list []hnode, maxBits int32, counts *[maxLitBits + 1]int32) int32 {
+// that compress/flate runs, with its tie-break (a package beats a leaf of equal weight).
+// It returns the bit limit used; counts[b] is the number of leaves of length b.
+//
+// compress/flate keeps, per level, the leaf counts along the last chain's ancestry in a
+// 16x16 array and copies a row whenever it takes a package. Here chains are immutable
+// nodes in an arena that point to the chain below (the same information, shared instead
+// of copied): leafCounts[L][j] of compress/flate is the count of the node reached from
+// level L's last chain after L-j steps down.
+func (d *deflater) packageMerge(list []hnode, maxBits int32, counts *[maxLitBits + 1]int32) int32 {
 	n := int32(len(list))
 	maxBits = min(maxBits, n-1)
 	freq := func(i int32) int32 {
@@ -688,20 +695,20 @@ func packageMerge(list []hnode, maxBits int32, counts *[maxLitBits + 1]int32) in
 		}
 		return list[i].freq
 	}
-	// Level L holds chains for codes of up to L bits; level 0 is a sentinel that never
-	// needs anything.
 	type level struct {
 		last, nextLeaf, nextPair, needed int32
+		chain                            int32 // arena index of this level's last chain
 	}
+	// Level L holds chains for codes of up to L bits; level 0 is a sentinel that never
+	// needs anything.
 	var levels [maxLitBits + 2]level
-	// leafCounts[L][j]: leaves to the left of the level-j ancestor of level L's last chain.
-	var leafCounts [maxLitBits + 1][maxLitBits + 1]int32
+	arena := d.chains[:0]
 	for L := int32(1); L <= maxBits; L++ {
-		levels[L] = level{last: list[1].freq, nextLeaf: freq(2), nextPair: list[0].freq + list[1].freq}
+		levels[L] = level{last: list[1].freq, nextLeaf: freq(2), nextPair: list[0].freq + list[1].freq, chain: int32(len(arena))}
 		if L == 1 {
 			levels[L].nextPair = math.MaxInt32
 		}
-		leafCounts[L][L] = 2
+		arena = append(arena, chain{leaves: 2, below: -1})
 	}
 	levels[maxBits].needed = 2*n - 4
 	L := maxBits
@@ -714,20 +721,18 @@ func packageMerge(list []hnode, maxBits int32, counts *[maxLitBits + 1]int32) in
 			continue
 		}
 		prev := l.last
+		cur := arena[l.chain]
 		if l.nextLeaf < l.nextPair {
-			k := leafCounts[L][L] + 1
+			cur.leaves++
 			l.last = l.nextLeaf
-			leafCounts[L][L] = k
-			l.nextLeaf = freq(k)
+			l.nextLeaf = freq(cur.leaves)
 		} else {
 			l.last = l.nextPair
-			// Take the leaf counts of the chain below, keeping this level's own
-			// (a whole-row copy is cheaper than a slice copy; entries above L are unused).
-			own := leafCounts[L][L]
-			leafCounts[L] = leafCounts[L-1]
-			leafCounts[L][L] = own
+			cur.below = levels[L-1].chain
 			levels[L-1].needed = 2
 		}
+		l.chain = int32(len(arena))
+		arena = append(arena, cur)
 		if l.needed--; l.needed == 0 {
 			if L == maxBits {
 				break
@@ -740,12 +745,24 @@ func packageMerge(list []hnode, maxBits int32, counts *[maxLitBits + 1]int32) in
 			}
 		}
 	}
-	top := &leafCounts[maxBits]
+	d.chains = arena
+	// Leaves to the left of the chain at each level, walking down from the top.
+	var left [maxLitBits + 1]int32
+	for c, L := levels[maxBits].chain, maxBits; c >= 0 && L > 0; L-- {
+		left[L] = arena[c].leaves
+		c = arena[c].below
+	}
 	for b := int32(1); b <= maxBits; b++ {
 		L := maxBits + 1 - b
-		counts[b] = top[L] - top[L-1]
+		counts[b] = left[L] - left[L-1]
 	}
 	return maxBits
+}
+
+// chain is a package-merge chain: the leaves it has taken at its level, and the arena
+// index of the chain below it at the time it last took a package (-1: none).
+type chain struct {
+	leaves, below int32
 }
 
 // putBits appends the low nb bits of v to the LSB-first bit stream.

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"compress/zlib"
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -147,4 +149,119 @@ func FuzzDeflate(f *testing.F) {
 			t.Fatalf("deflater differs from compress/zlib\n got %x\nwant %x", got, want)
 		}
 	})
+}
+
+func TestPackageMergeMatchesTheRowLayout(t *testing.T) {
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	r := rand.New(rand.NewPCG(seed, 5))
+	var d deflater
+	for i := range 20000 {
+		n := 3 + r.IntN(numCLCodes-2)
+		if i%3 == 0 {
+			n = 3 + r.IntN(numLitCodes-3)
+		}
+		list := make([]hnode, n)
+		for j := range list {
+			switch i % 4 {
+			case 0: // small counts with many ties
+				list[j] = hnode{uint16(j), 1 + r.Int32N(4)}
+			case 1: // Fibonacci-like growth: deep trees that hit the limit
+				list[j] = hnode{uint16(j), int32(math.Pow(1.618, float64(j%40))) + r.Int32N(2)}
+			default:
+				list[j] = hnode{uint16(j), 1 + r.Int32N(1000)}
+			}
+		}
+		slices.SortFunc(list, func(a, b hnode) int {
+			if a.freq != b.freq {
+				return int(a.freq - b.freq)
+			}
+			return int(a.sym) - int(b.sym)
+		})
+		limits := []int32{maxLitBits}
+		if n <= numCLCodes { // the 7-bit limit only ever applies to the 19 code-length codes
+			limits = append(limits, maxCLBits)
+		}
+		for _, maxBits := range limits {
+			var got, want [maxLitBits + 1]int32
+			gb := d.packageMerge(list, maxBits, &got)
+			wb := packageMergeRows(list, maxBits, &want)
+			if gb != wb || got != want {
+				t.Fatalf("round %d, limit %d, freqs %v: got %d %v, want %d %v", i, maxBits, list, gb, got, wb, want)
+			}
+		}
+	}
+}
+
+// packageMergeRows is the boundary package-merge laid out as compress/flate's bitCounts
+// lays it out (a 16x16 array of leaf counts, a row copied per package): the oracle for
+// deflater.packageMerge, including length limits that bind, which no deflate input
+// below maxDeflateInput reaches for 15-bit codes.
+func packageMergeRows(list []hnode, maxBits int32, counts *[maxLitBits + 1]int32) int32 {
+	n := int32(len(list))
+	maxBits = min(maxBits, n-1)
+	freq := func(i int32) int32 {
+		if i >= n {
+			return math.MaxInt32
+		}
+		return list[i].freq
+	}
+	// Level L holds chains for codes of up to L bits; level 0 is a sentinel that never
+	// needs anything.
+	type level struct {
+		last, nextLeaf, nextPair, needed int32
+	}
+	var levels [maxLitBits + 2]level
+	// leafCounts[L][j]: leaves to the left of the level-j ancestor of level L's last chain.
+	var leafCounts [maxLitBits + 1][maxLitBits + 1]int32
+	for L := int32(1); L <= maxBits; L++ {
+		levels[L] = level{last: list[1].freq, nextLeaf: freq(2), nextPair: list[0].freq + list[1].freq}
+		if L == 1 {
+			levels[L].nextPair = math.MaxInt32
+		}
+		leafCounts[L][L] = 2
+	}
+	levels[maxBits].needed = 2*n - 4
+	L := maxBits
+	for {
+		l := &levels[L]
+		if l.nextPair == math.MaxInt32 && l.nextLeaf == math.MaxInt32 {
+			l.needed = 0
+			levels[L+1].nextPair = math.MaxInt32
+			L++
+			continue
+		}
+		prev := l.last
+		if l.nextLeaf < l.nextPair {
+			k := leafCounts[L][L] + 1
+			l.last = l.nextLeaf
+			leafCounts[L][L] = k
+			l.nextLeaf = freq(k)
+		} else {
+			l.last = l.nextPair
+			// Take the leaf counts of the chain below, keeping this level's own
+			// (a whole-row copy is cheaper than a slice copy; entries above L are unused).
+			own := leafCounts[L][L]
+			leafCounts[L] = leafCounts[L-1]
+			leafCounts[L][L] = own
+			levels[L-1].needed = 2
+		}
+		if l.needed--; l.needed == 0 {
+			if L == maxBits {
+				break
+			}
+			levels[L+1].nextPair = prev + l.last
+			L++
+		} else {
+			for levels[L-1].needed > 0 {
+				L--
+			}
+		}
+	}
+	top := &leafCounts[maxBits]
+	for b := int32(1); b <= maxBits; b++ {
+		L := maxBits + 1 - b
+		counts[b] = top[L] - top[L-1]
+	}
+	return maxBits
 }

@@ -1,6 +1,7 @@
 package accesstoken
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -77,6 +78,7 @@ type secret struct{ b []byte }
 type Option func(*Minter)
 
 // WithClock sets the issueTs source (default time.Now), so tests are deterministic.
+// issueTs is a uint32 of Unix seconds, as in the reference: times outside 1970-2106 wrap.
 func WithClock(now func() time.Time) Option {
 	return func(m *Minter) {
 		if now != nil {
@@ -117,7 +119,12 @@ func NewMinter(appID, appCertificate string, opts ...Option) (*Minter, error) {
 }
 
 // AppID returns the App ID tokens are minted for.
-func (m *Minter) AppID() string { return m.appID }
+func (m *Minter) AppID() string {
+	if m == nil {
+		return ""
+	}
+	return m.appID
+}
 
 // String describes the Minter without its certificate.
 func (m Minter) String() string {
@@ -143,11 +150,17 @@ type Minted struct {
 	ExpiresAt time.Time // issueTs + token expire
 }
 
-func (m *Minter) mint(sp *spec) Minted {
+// errNoCredentials is returned by a Minter that NewMinter did not make.
+var errNoCredentials = errors.New("accesstoken: Minter has no credentials (use NewMinter)")
+
+func (m *Minter) mint(sp *spec) (Minted, error) {
+	if m == nil || m.cert == nil {
+		return Minted{}, errNoCredentials
+	}
 	issueTs := uint32(m.now().Unix())
 	tok := build(m.appID, m.cert.b, issueTs, m.salt(), sp)
 	at := time.Unix(int64(issueTs), 0).UTC()
-	return Minted{Token: tok, IssuedAt: at, ExpiresAt: at.Add(time.Duration(sp.expire) * time.Second)}
+	return Minted{Token: tok, IssuedAt: at, ExpiresAt: at.Add(time.Duration(sp.expire) * time.Second)}, nil
 }
 
 // Signaling mints a Signaling (RTM) login token for userID, valid for expire seconds;
@@ -161,7 +174,7 @@ func (m *Minter) Signaling(userID string, expire uint32) (Minted, error) {
 	}
 	sp := spec{expire: expire}
 	sp.add(rtmService(userID, expire))
-	return m.mint(&sp), nil
+	return m.mint(&sp)
 }
 
 func rtmService(userID string, expire uint32) service {
@@ -199,7 +212,7 @@ func (m *Minter) RTCWithUID(channel string, uid uint32, role Role, tokenExpire, 
 	}
 	sp := spec{expire: tokenExpire}
 	sp.add(rtcService(channel, account, role, privilegeExpire))
-	return m.mint(&sp), nil
+	return m.mint(&sp)
 }
 
 // RTCWithAccount mints an RTC token for a user account (1-255 bytes of the channel
@@ -216,7 +229,7 @@ func (m *Minter) RTCWithAccount(channel, account string, role Role, tokenExpire,
 	}
 	sp := spec{expire: tokenExpire}
 	sp.add(rtcService(channel, account, role, privilegeExpire))
-	return m.mint(&sp), nil
+	return m.mint(&sp)
 }
 
 // RTE mints one token carrying RTC and RTM (Signaling) privileges, the same token as the
@@ -240,7 +253,7 @@ func (m *Minter) RTE(channel, rtcAccount string, role Role, rtcTokenExpire, priv
 	sp := spec{expire: rtcTokenExpire}
 	sp.add(rtcService(channel, rtcAccount, role, privilegeExpire))
 	sp.add(rtmService(rtmUserID, rtmTokenExpire))
-	return m.mint(&sp), nil
+	return m.mint(&sp)
 }
 
 // ChatUser mints a Chat user token, the same token as the reference
@@ -256,7 +269,7 @@ func (m *Minter) ChatUser(userID string, expire uint32) (Minted, error) {
 	s.add(PrivChatUser, expire)
 	sp := spec{expire: expire}
 	sp.add(s)
-	return m.mint(&sp), nil
+	return m.mint(&sp)
 }
 
 // ChatApp mints a Chat app token, the same token as the reference
@@ -269,5 +282,5 @@ func (m *Minter) ChatApp(expire uint32) (Minted, error) {
 	s.add(PrivChatApp, expire)
 	sp := spec{expire: expire}
 	sp.add(s)
-	return m.mint(&sp), nil
+	return m.mint(&sp)
 }

@@ -280,3 +280,18 @@ func TestMinterIsSafeForConcurrentUse(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestAMinterNotMadeByNewMinterRefusesToMint(t *testing.T) {
+	var zero Minter
+	var nilMinter *Minter
+	for name, m := range map[string]*Minter{"a zero Minter": &zero, "a nil Minter": nilMinter} {
+		t.Run(name+" returns an error instead of panicking", func(t *testing.T) {
+			if _, err := m.Signaling("alice", 60); !errors.Is(err, errNoCredentials) {
+				t.Errorf("Signaling error = %v", err)
+			}
+			if m.AppID() != "" {
+				t.Errorf("AppID = %q", m.AppID())
+			}
+		})
+	}
+}

@@ -76,6 +76,7 @@ func (t *Token) Verify(appCertificate string) bool {
 	defer putScratch(s)
 	cert := append(s.raw[:0], appCertificate...)
 	s.signingKey(cert, t.issueTs, t.salt)
+	clear(cert) // the pooled buffer must not keep the caller's certificate
 	s.hmacSHA256(&s.sig, s.key[:], t.content)
 	return hmac.Equal(s.sig[:], t.signature)
 }
