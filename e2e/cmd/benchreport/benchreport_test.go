@@ -210,7 +210,9 @@ func TestTheBareServerAnswersLikeTheTokenServerAndStopsCleanly(t *testing.T) {
 	logs := &syncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"benchreport", "bare", "-listen", "127.0.0.1:0"}, nil, io.Discard, logs) }()
+	go func() {
+		done <- run(ctx, []string{"benchreport", "bare", "-listen", "127.0.0.1:0"}, nil, io.Discard, logs)
+	}()
 	var addr string
 	for deadline := time.Now().Add(5 * time.Second); addr == ""; {
 		if time.Now().After(deadline) {

@@ -164,7 +164,9 @@ func (r *Result) ErrorSummary() string {
 	for k, n := range r.ErrorKinds {
 		kinds = append(kinds, kv{k, n})
 	}
-	sort.Slice(kinds, func(i, j int) bool { return kinds[i].n > kinds[j].n || kinds[i].n == kinds[j].n && kinds[i].k < kinds[j].k })
+	sort.Slice(kinds, func(i, j int) bool {
+		return kinds[i].n > kinds[j].n || kinds[i].n == kinds[j].n && kinds[i].k < kinds[j].k
+	})
 	var b bytes.Buffer
 	for i, e := range kinds {
 		if i > 0 {
