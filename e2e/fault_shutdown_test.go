@@ -115,4 +115,3 @@ func faultNeverSent(err error) bool {
 	// answered with these words.
 	return strings.Contains(msg, "server closed idle connection") || strings.Contains(msg, "EOF") && !strings.Contains(msg, "unexpected EOF")
 }
-

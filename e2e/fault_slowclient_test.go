@@ -22,12 +22,7 @@ func TestFaultSlowHeadersAreCutOffAtTheReadHeaderTimeout(t *testing.T) {
 		t.Run(p.name, func(t *testing.T) {
 			before := faultGoroutines(t, p)
 			const clients = 20
-			type result struct {
-				sent    int
-				elapsed time.Duration
-				err     error
-			}
-			results := make([]result, clients)
+			results := make([]faultTrickleResult, clients)
 			var wg sync.WaitGroup
 			for i := range clients {
 				wg.Go(func() { results[i] = faultTrickle(p.addr, 50*time.Millisecond, 10*time.Second) })
@@ -54,14 +49,16 @@ func TestFaultSlowHeadersAreCutOffAtTheReadHeaderTimeout(t *testing.T) {
 	}
 }
 
+// faultTrickleResult is when the server cut a trickling client off, or what went wrong.
+type faultTrickleResult struct {
+	elapsed time.Duration
+	err     error
+}
+
 // faultTrickle sends a request's headers one byte every interval, for at most limit, and
 // reports when the server closed the connection. It is an error if the server answered
 // or let the trickle go on for the whole limit.
-func faultTrickle(addr string, interval, limit time.Duration) (r struct {
-	sent    int
-	elapsed time.Duration
-	err     error
-}) {
+func faultTrickle(addr string, interval, limit time.Duration) (r faultTrickleResult) {
 	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		r.err = err
@@ -89,7 +86,6 @@ func faultTrickle(addr string, interval, limit time.Duration) (r struct {
 		if _, err := c.Write([]byte{b}); err != nil {
 			break // the server closed the connection
 		}
-		r.sent++
 		select {
 		case err := <-closed:
 			r.elapsed = time.Since(start)
