@@ -573,10 +573,10 @@ func TestComposeStackServesThePageAndTokensWhenStartedAsComposeWould(t *testing.
 
 			page := fmt.Sprintf("http://127.0.0.1:%d", ports["PORT_WEBDEMO"])
 			resp, body := opsGet(t, http.MethodGet, page+"/authentication_guide/", nil)
-			if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Header.Get("Content-Type"), "text/html") {
-				t.Errorf("GET /authentication_guide/: %d %s, want 200 text/html", resp.StatusCode, resp.Header.Get("Content-Type"))
+			if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Header.Get("Content-Type"), "text/html") ||
+				!strings.Contains(strings.ToLower(string(body)), "<html") {
+				t.Errorf("GET /authentication_guide/: %d %s, want 200 and an HTML page", resp.StatusCode, resp.Header.Get("Content-Type"))
 			}
-			_ = body
 			resp, body = opsGet(t, http.MethodGet, page+"/config.json", nil)
 			proxyURL := fmt.Sprintf("http://localhost:%d/", ports["PORT_CORSPROXY"])
 			if resp.StatusCode != http.StatusOK || !json.Valid(body) {

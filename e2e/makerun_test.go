@@ -192,6 +192,17 @@ func TestMakeRunServesThePageAndStopsEverythingOnASignal(t *testing.T) {
 			if len(children) != len(opsPrograms) {
 				t.Fatalf("programs running under make run: %v, want one each of %v", children, opsPrograms)
 			}
+			// The certificate is in the token server's environment and nobody else's.
+			for name, pid := range children {
+				environ, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+				if err != nil {
+					t.Fatal(err)
+				}
+				has := strings.Contains(string(environ), opsTestCertificate)
+				if has != (name == "tokenserver") {
+					t.Errorf("%s: App Certificate in its environment = %v, want %v", name, has, name == "tokenserver")
+				}
+			}
 
 			target := pgid
 			if tc.group {
@@ -288,6 +299,54 @@ func TestMakeRunRejectsABadEnvFileOrPortWithOneLine(t *testing.T) {
 			}
 			if last := opsLastLine(r.out.String()); !strings.Contains(last, tc.wantLine) {
 				t.Errorf("last line %q, want it to contain %q", last, tc.wantLine)
+			}
+		})
+	}
+}
+
+func TestMakeRunStopsTheOthersWhenOneDiesLater(t *testing.T) {
+	opsRequirePrograms(t, opsPrograms...)
+	tests := []struct {
+		name   string
+		victim string
+	}{
+		{name: "the proxy killed while serving takes the other two down and make run fails naming it", victim: "corsproxy"},
+		{name: "the token server killed while serving takes the other two down and make run fails naming it", victim: "tokenserver"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := opsStartMakeRun(t, os.DevNull)
+			r.waitLine(t, regexp.MustCompile(`^Open http://`), opsMakeRunReady)
+			pgid := r.cmd.Process.Pid
+			var victim int
+			others := map[int]string{}
+			for pid, comm := range opsGroupMembers(t, pgid) {
+				switch {
+				case comm == tc.victim:
+					victim = pid
+				case comm == "tokenserver" || comm == "corsproxy" || comm == "webdemo":
+					others[pid] = comm
+				}
+			}
+			if victim == 0 || len(others) != 2 {
+				t.Fatalf("want %s and two others under make run, got victim %d, others %v", tc.victim, victim, others)
+			}
+			if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			if code := r.wait(t, 60*time.Second); code == 0 {
+				t.Errorf("make run exited 0 after %s died:\n%s", tc.victim, r.out.String())
+			}
+			if last, want := opsLastLine(r.out.String()), tc.victim+": killed by signal 9"; !strings.HasPrefix(last, want) {
+				t.Errorf("last line %q, want it to start with %q", last, want)
+			}
+			for pid, name := range others {
+				if opsAlive(pid) {
+					t.Errorf("%s (pid %d) still runs after %s died", name, pid, tc.victim)
+				}
+			}
+			if left := opsGroupMembers(t, pgid); len(left) > 0 {
+				t.Errorf("processes left in make run's process group: %v", left)
 			}
 		})
 	}

@@ -210,8 +210,9 @@ func (p *opsProc) exited() bool {
 	}
 }
 
-// opsWaitHealthy runs the program's healthcheck command (argv, env) until it exits 0. It
-// fails the test if the program dies first or the timeout passes, showing its output.
+// opsWaitHealthy runs the program's healthcheck command (argv, env, in the program's own
+// working directory, as docker exec would) until it exits 0. It fails the test if the
+// program dies first or the timeout passes, showing its output.
 func opsWaitHealthy(t *testing.T, p *opsProc, argv, env []string, timeout time.Duration) {
 	t.Helper()
 	err := opsEventually(timeout, func() error {
@@ -222,6 +223,7 @@ func opsWaitHealthy(t *testing.T, p *opsProc, argv, env []string, timeout time.D
 		defer cancel()
 		cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 		cmd.Env = env
+		cmd.Dir = p.cmd.Dir
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			return fmt.Errorf("%s: %v: %s", strings.Join(argv, " "), err, strings.TrimSpace(string(out)))

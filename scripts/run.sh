@@ -113,15 +113,16 @@ trap 'stopping=INT' INT
 trap 'stopping=TERM' TERM
 trap 'stopping=HUP' HUP
 
-programs=(tokenserver corsproxy webdemo)
-say "building ${programs[*]} into $bin_dir (version $version)"
-for p in "${programs[@]}"; do
-	if ! (cd "$p" && go build -ldflags "-X main.version=$version" -o "$bin_dir/$p" .); then
-		[ -n "$stopping" ] && exit 130
-		die "building $p failed"
-	fi
+# One go build for the three modules (go.work ties them together): packages they share
+# compile once and the three links run in parallel, about twice as fast as three builds.
+# A binary already up to date in bin_dir is not linked again. GOWORK is set so that a
+# GOWORK=off in the caller's environment cannot break the build.
+say "building tokenserver corsproxy webdemo into $bin_dir (version $version)"
+if ! GOWORK="$PWD/go.work" go build -ldflags "-X main.version=$version" -o "$bin_dir/" ./tokenserver ./corsproxy ./webdemo; then
 	[ -n "$stopping" ] && exit 130
-done
+	die "the build failed (above)"
+fi
+[ -n "$stopping" ] && exit 130
 
 # --- start --------------------------------------------------------------------------------
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/signaling-auth-run.XXXXXX") || die "mktemp failed"
@@ -256,11 +257,16 @@ stop_all() {
 # died I: a child exited on its own. Stop the rest and end with its own last line, which
 # for a start-up failure is the program's one-line error (e.g. the port in use).
 died() {
-	local i=$1 last
-	say "${names[$i]} exited with status ${status[$i]}; stopping the others"
+	local i=$1 last code=${status[$1]}
+	say "${names[$i]} exited with status $code; stopping the others"
 	stop_all
-	last=$(tail -n 1 "$tmp/${names[$i]}.log" 2>/dev/null)
-	printf '%s\n' "${last:-${names[$i]}: exited with status ${status[$i]}}" >&2
+	if [ "$code" -gt 128 ]; then
+		# killed: its last log line is some earlier request, not the reason
+		last="${names[$i]}: killed by signal $((code - 128)) ($(kill -l $((code - 128)) 2>/dev/null))"
+	else
+		last=$(tail -n 1 "$tmp/${names[$i]}.log" 2>/dev/null)
+	fi
+	printf '%s\n' "${last:-${names[$i]}: exited with status $code}" >&2
 	exit 1
 }
 
