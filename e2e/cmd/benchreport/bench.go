@@ -42,6 +42,7 @@ type measured struct {
 	scenario
 	servers   []*server
 	res       load.Result
+	rounds    []float64     // fetches/s of each round
 	serverCPU time.Duration // CPU time of its servers while counting
 	genCPU    time.Duration // CPU time of this process (the clients) while counting
 	peakRSS   []namedBytes  // per server, VmHWM at the end of the run
@@ -144,8 +145,8 @@ func bench(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "measured time of each HTTP scenario")
-	fs.DurationVar(&c.warmup, "warmup", 500*time.Millisecond, "unmeasured load before each round of a scenario")
-	fs.IntVar(&c.rounds, "rounds", 5, "split each scenario's time into this many rounds, taken in turns with the other scenarios")
+	fs.DurationVar(&c.warmup, "warmup", 300*time.Millisecond, "unmeasured load before each round of a scenario")
+	fs.IntVar(&c.rounds, "rounds", 10, "split each scenario's time into this many rounds, taken in turns with the other scenarios")
 	fs.IntVar(&c.clients, "clients", 64, "concurrent closed-loop clients")
 	fs.StringVar(&c.benchtime, "benchtime", "500ms", "go test -benchtime of each engine benchmark")
 	fs.BoolVar(&c.engine, "engine", true, "run the engine benchmarks")
@@ -263,6 +264,7 @@ func measureHTTP(ctx context.Context, work string, bins map[string]string, c ben
 			m.serverCPU += serversCPU(m.servers) - srv0
 			m.genCPU += selfCPU() - gen0
 			m.res.Add(res)
+			m.rounds = append(m.rounds, res.Rate())
 		}
 	}
 	for i := range ms {

@@ -240,3 +240,24 @@ func TestTheBareServerAnswersLikeTheTokenServerAndStopsCleanly(t *testing.T) {
 		t.Fatal("bare did not stop within 10 s")
 	}
 }
+
+func TestRatiosAreTheMedianOfRoundByRoundRatios(t *testing.T) {
+	base := measured{rounds: []float64{100, 200, 100, 100}}
+	// A busy second round halves both; the ratio of that round is the same as the others'.
+	a := measured{rounds: []float64{50, 100, 60, 40}}
+	got := roundRatios(a, base)
+	if got.median != 0.5 || got.low != 0.4 || got.high != 0.6 {
+		t.Errorf("roundRatios = %+v, want median 0.5 from 0.4 to 0.6", got)
+	}
+	if s := got.String(); s != "0.50 (rounds 0.40–0.60)" {
+		t.Errorf("String() = %q", s)
+	}
+	odd := roundRatios(measured{rounds: []float64{10, 30, 20}}, measured{rounds: []float64{100, 100, 100}})
+	if odd.median != 0.2 {
+		t.Errorf("median of 0.1, 0.3, 0.2 = %v", odd.median)
+	}
+	// Without rounds (a report built by hand), the overall rates are compared.
+	if r := roundRatios(fakeRun(50, 0), fakeRun(100, 0)); r.median != 0.5 {
+		t.Errorf("overall ratio %v, want 0.5", r.median)
+	}
+}
