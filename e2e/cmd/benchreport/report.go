@@ -123,7 +123,9 @@ func (r *report) failures(strict bool) []error {
 // spread is a median ratio with the lowest and highest of its rounds.
 type spread struct{ median, low, high float64 }
 
-func (s spread) String() string { return fmt.Sprintf("%.2f (rounds %.2f–%.2f)", s.median, s.low, s.high) }
+func (s spread) String() string {
+	return fmt.Sprintf("%.2f (rounds %.2f–%.2f)", s.median, s.low, s.high)
+}
 
 // roundRatios compares a with base round by round: rounds with the same
 // index ran one right after the other, under the same background load.
