@@ -1,8 +1,9 @@
 // Package proxy forwards requests to the destination the target package
 // picks, with net/http/httputil.ReverseProxy. Our policy lives in its hooks:
 // Rewrite (where to, X-Forwarded-*), ModifyResponse (drop the upstream's own
-// CORS headers, point redirects at the proxy) and ErrorHandler (502/504/413
-// as problem documents; a client that left is not an upstream error).
+// CORS headers, point redirects at the proxy) and ErrorHandler (400/413/
+// 502/504 as problem documents; a client that left or sent a broken body is
+// not an upstream error).
 //
 // Everything else — hop-by-hop headers, streaming, 1xx, trailers, protocol
 // upgrades — is ReverseProxy's, untouched. CORS headers are not set here:
@@ -14,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -60,6 +62,8 @@ type Proxy struct {
 
 type destKey struct{}
 
+type bodyKey struct{}
+
 // New returns the forwarding handler.
 func New(o Options) *Proxy {
 	p := &Proxy{resolver: o.Resolver, maxBody: o.MaxBodyBytes, log: o.Logger, obs: o.Observer}
@@ -97,12 +101,17 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		problem.Error(w, http.StatusRequestEntityTooLarge, "the request body is larger than "+strconv.FormatInt(p.maxBody, 10)+" bytes")
 		return
 	}
+	ctx := context.WithValue(r.Context(), destKey{}, dest)
 	if r.Body != nil && r.Body != http.NoBody {
 		// Chunked bodies of unknown length are cut off here; the
 		// transport then fails and errorHandler answers 413.
-		r.Body = http.MaxBytesReader(w, r.Body, p.maxBody)
+		body := &clientBody{ReadCloser: http.MaxBytesReader(w, r.Body, p.maxBody)}
+		r.Body = body
+		// ReverseProxy hands errorHandler a request whose Body is its own
+		// wrapper, so the context carries ours.
+		ctx = context.WithValue(ctx, bodyKey{}, body)
 	}
-	p.rp.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), destKey{}, dest)))
+	p.rp.ServeHTTP(w, r.WithContext(ctx))
 }
 
 func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
@@ -166,13 +175,26 @@ func dropVaryOrigin(h http.Header) {
 func (p *Proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) {
 	var maxBytes *http.MaxBytesError
 	var netErr net.Error
+	// A round trip also fails when the client's own body does: the
+	// transport reports the read error as its own. That is the client's
+	// fault, not the upstream's.
+	var bodyErr error
+	if b, ok := r.Context().Value(bodyKey{}).(*clientBody); ok {
+		bodyErr = b.readErr()
+	}
 	switch {
+	case errors.As(bodyErr, &maxBytes) || errors.As(err, &maxBytes):
+		problem.Error(w, http.StatusRequestEntityTooLarge, "the request body is larger than "+strconv.FormatInt(maxBytes.Limit, 10)+" bytes")
 	case r.Context().Err() != nil:
 		// The client left (or its deadline passed): nobody to answer, and
-		// not the upstream's fault. The access log records 499.
+		// not the upstream's fault. The access log records 499. Abort
+		// rather than return: net/http would send an empty 200 to a client
+		// that only stopped sending and still reads.
 		p.log.DebugContext(r.Context(), "client went away", "request_id", r.Header.Get("X-Request-Id"), "err", err)
-	case errors.As(err, &maxBytes):
-		problem.Error(w, http.StatusRequestEntityTooLarge, "the request body is larger than "+strconv.FormatInt(maxBytes.Limit, 10)+" bytes")
+		panic(http.ErrAbortHandler)
+	case bodyErr != nil:
+		p.log.DebugContext(r.Context(), "bad request body", "request_id", r.Header.Get("X-Request-Id"), "err", bodyErr)
+		problem.Error(w, http.StatusBadRequest, "the request body is malformed: "+bodyErr.Error())
 	case errors.As(err, &netErr) && netErr.Timeout():
 		p.log.WarnContext(r.Context(), "upstream timeout", "request_id", r.Header.Get("X-Request-Id"), "upstream", r.URL.Host, "err", err)
 		problem.Error(w, http.StatusGatewayTimeout, "the upstream did not answer in time")
@@ -180,6 +202,32 @@ func (p *Proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) 
 		p.log.WarnContext(r.Context(), "upstream unreachable", "request_id", r.Header.Get("X-Request-Id"), "upstream", r.URL.Host, "err", err)
 		problem.Error(w, http.StatusBadGateway, "the upstream could not be reached")
 	}
+}
+
+// clientBody remembers why reading the client's request body failed, for
+// errorHandler.
+type clientBody struct {
+	io.ReadCloser
+	mu  sync.Mutex
+	err error
+}
+
+func (b *clientBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		b.mu.Lock()
+		if b.err == nil {
+			b.err = err
+		}
+		b.mu.Unlock()
+	}
+	return n, err
+}
+
+func (b *clientBody) readErr() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.err
 }
 
 // observe wraps rt to time each round trip.

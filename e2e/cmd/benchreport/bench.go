@@ -1,0 +1,295 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"signaling-auth/e2e/internal/load"
+)
+
+// benchConfig is what the bench subcommand's flags set.
+type benchConfig struct {
+	duration  time.Duration
+	warmup    time.Duration
+	rounds    int
+	clients   int
+	benchtime string
+	engine    bool
+	out       string
+	strict    bool
+	logLevel  string
+	prebuilt  map[string]*string // program → binary to use instead of building it
+}
+
+// scenario is one HTTP measurement: the servers it starts and what the
+// clients do against the first of them.
+type scenario struct {
+	title string
+	// start returns the servers, the one the clients talk to first.
+	start func(launcher) ([]*server, error)
+	cors  bool
+	pre   bool
+}
+
+// measured is a scenario's servers and what was measured against them.
+type measured struct {
+	scenario
+	servers   []*server
+	res       load.Result
+	rounds    []float64     // fetches/s of each round
+	serverCPU time.Duration // CPU time of its servers while counting
+	genCPU    time.Duration // CPU time of this process (the clients) while counting
+	peakRSS   []namedBytes  // per server, VmHWM at the end of the run
+	stopErrs  []error
+}
+
+type namedBytes struct {
+	name  string
+	bytes int64
+}
+
+func tokenEnv() []string {
+	return []string{"TOKENSERVER_AGORA_APP_ID=" + vectorAppID, "TOKENSERVER_AGORA_APP_CERTIFICATE=" + vectorCertificate}
+}
+
+// launcher starts the programs the way every scenario needs them.
+type launcher struct {
+	work     string            // where each process gets its directory
+	bins     map[string]string // program name → binary
+	logLevel string
+}
+
+// addrs picks the listen addresses: port 0 and the listening record at
+// info and debug, fixed free ports otherwise (the record is not logged).
+func (l launcher) addrs(admin bool) (*server, []string, error) {
+	if l.logLevel == "info" || l.logLevel == "debug" {
+		args := []string{"--listen", "127.0.0.1:0"}
+		if admin {
+			args = append(args, "--admin_listen", "127.0.0.1:0")
+		}
+		return nil, args, nil
+	}
+	known := &server{}
+	var err error
+	if known.addr, err = freeAddr(); err != nil {
+		return nil, nil, err
+	}
+	args := []string{"--listen", known.addr}
+	if admin {
+		if known.admin, err = freeAddr(); err != nil {
+			return nil, nil, err
+		}
+		args = append(args, "--admin_listen", known.admin)
+	}
+	return known, args, nil
+}
+
+func (l launcher) bare() (*server, error) {
+	return startServer(l.work, "bare", l.bins["bare"], nil, nil, "bare", "--listen", "127.0.0.1:0")
+}
+
+func (l launcher) token() (*server, error) {
+	known, listen, err := l.addrs(false)
+	if err != nil {
+		return nil, err
+	}
+	return startServer(l.work, "tokenserver", l.bins["tokenserver"], known, tokenEnv(),
+		append([]string{"serve", "--log.format", "json", "--log.level", l.logLevel}, listen...)...)
+}
+
+func (l launcher) proxy(upstream *server) (*server, error) {
+	known, listen, err := l.addrs(true)
+	if err != nil {
+		return nil, err
+	}
+	return startServer(l.work, "corsproxy", l.bins["corsproxy"], known, nil,
+		append([]string{"serve", "--upstream", "http://" + upstream.addr, "--cors.allowed_origins", allowedOrigin,
+			"--log.format", "json", "--log.level", l.logLevel}, listen...)...)
+}
+
+// proxied starts a token server and a proxy in front of it.
+func proxied(l launcher) ([]*server, error) {
+	token, err := l.token()
+	if err != nil {
+		return nil, err
+	}
+	proxy, err := l.proxy(token)
+	if err != nil {
+		token.kill()
+		return nil, err
+	}
+	return []*server{proxy, token}, nil
+}
+
+var scenarios = []scenario{
+	{title: "bare net/http handler, fixed 170-byte JSON (the ceiling)", start: func(l launcher) ([]*server, error) {
+		s, err := l.bare()
+		return []*server{s}, err
+	}},
+	{title: "tokenserver GET /rtm/{uid}/", start: func(l launcher) ([]*server, error) {
+		s, err := l.token()
+		return []*server{s}, err
+	}},
+	{title: "corsproxy → tokenserver, allowed Origin", start: proxied, cors: true},
+	{title: "corsproxy → tokenserver, preflight before each GET", start: proxied, cors: true, pre: true},
+}
+
+func bench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var c benchConfig
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.DurationVar(&c.duration, "duration", 10*time.Second, "measured time of each HTTP scenario")
+	fs.DurationVar(&c.warmup, "warmup", 300*time.Millisecond, "unmeasured load before each round of a scenario")
+	fs.IntVar(&c.rounds, "rounds", 10, "split each scenario's time into this many rounds, taken in turns with the other scenarios")
+	fs.IntVar(&c.clients, "clients", 64, "concurrent closed-loop clients")
+	fs.StringVar(&c.benchtime, "benchtime", "500ms", "go test -benchtime of each engine benchmark")
+	fs.BoolVar(&c.engine, "engine", true, "run the engine benchmarks")
+	fs.StringVar(&c.out, "out", "bench/results/latest.md", "report file, relative to the repository root (\"\": none)")
+	fs.StringVar(&c.logLevel, "log.level", "info", "log.level of tokenserver and corsproxy (info: one access record per request, as deployed)")
+	c.prebuilt = map[string]*string{
+		"tokenserver": fs.String("tokenserver", "", "use this tokenserver binary instead of building one (to compare builds)"),
+		"corsproxy":   fs.String("corsproxy", "", "use this corsproxy binary instead of building one"),
+	}
+	fs.BoolVar(&c.strict, "strict", false, "exit 1 when a target is missed (errors always fail)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if c.clients < 1 || c.rounds < 1 || c.duration <= 0 || c.warmup < 0 {
+		return fmt.Errorf("bench: -clients and -rounds must be positive and -duration more than 0")
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	root, err := repoRoot(wd)
+	if err != nil {
+		return fmt.Errorf("bench: %v", err)
+	}
+	work, err := os.MkdirTemp("", "benchreport-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+
+	rep := report{cfg: c, host: describeHost(root)}
+	fmt.Fprintln(stderr, "building tokenserver and corsproxy...")
+	bins, err := buildPrograms(root, work)
+	if err != nil {
+		return err
+	}
+	for name, bin := range c.prebuilt {
+		if *bin != "" {
+			bins[name] = *bin
+		}
+	}
+	if c.engine {
+		fmt.Fprintln(stderr, "engine benchmarks (tokenserver/internal/accesstoken)...")
+		if rep.engine, err = runEngine(root, c.benchtime); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stderr, "HTTP: %d scenarios × %d rounds of %v, %d clients...\n", len(scenarios), c.rounds, c.duration/time.Duration(c.rounds), c.clients)
+	if rep.http, err = measureHTTP(ctx, work, bins, c); err != nil {
+		return err
+	}
+	rep.loadEnd = loadAvg()
+
+	md := rep.markdown()
+	fmt.Fprint(stdout, md)
+	if c.out != "" {
+		path := filepath.Join(root, c.out)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(path, []byte(md), 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintln(stderr, "wrote", c.out)
+	}
+	if failed := rep.failures(c.strict); len(failed) > 0 {
+		return fmt.Errorf("bench: %v", errors.Join(failed...))
+	}
+	return nil
+}
+
+// measureHTTP starts the servers of every scenario, then drives the
+// scenarios in turns — round 1 of each, round 2 of each... — so that load
+// from other processes on a shared machine, which comes and goes, weighs on
+// every scenario alike instead of on whichever ran at the wrong moment.
+// Each scenario has processes of its own, so its peak RSS is its own.
+func measureHTTP(ctx context.Context, work string, bins map[string]string, c benchConfig) ([]measured, error) {
+	ms := make([]measured, len(scenarios))
+	defer func() {
+		for _, m := range ms {
+			for _, s := range m.servers {
+				select {
+				case <-s.done:
+				default:
+					s.kill()
+				}
+			}
+		}
+	}()
+	for i, sc := range scenarios {
+		servers, err := sc.start(launcher{work: work, bins: bins, logLevel: c.logLevel})
+		if err != nil {
+			return nil, fmt.Errorf("(%d) %s: %v", i+1, sc.title, err)
+		}
+		ms[i] = measured{scenario: sc, servers: servers}
+	}
+	per := c.duration / time.Duration(c.rounds)
+	for range c.rounds {
+		for i := range ms {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			m := &ms[i]
+			var srv0, gen0 time.Duration
+			res := load.Run(ctx, load.Options{
+				Addr: m.servers[0].addr, Clients: c.clients, Warmup: c.warmup, Duration: per,
+				Fetch: tokenFetch(c.clients, m.cors, m.pre),
+				Counting: func() {
+					srv0, gen0 = serversCPU(m.servers), selfCPU()
+				},
+			})
+			m.serverCPU += serversCPU(m.servers) - srv0
+			m.genCPU += selfCPU() - gen0
+			m.res.Add(res)
+			m.rounds = append(m.rounds, res.Rate())
+		}
+	}
+	for i := range ms {
+		m := &ms[i]
+		for _, s := range m.servers {
+			peak, err := s.status("VmHWM")
+			if err != nil {
+				m.stopErrs = append(m.stopErrs, err)
+			}
+			m.peakRSS = append(m.peakRSS, namedBytes{s.name, peak})
+		}
+		for _, s := range m.servers {
+			if err := s.stop(); err != nil {
+				m.stopErrs = append(m.stopErrs, err)
+			}
+		}
+	}
+	return ms, nil
+}
+
+func serversCPU(servers []*server) time.Duration {
+	var sum time.Duration
+	for _, s := range servers {
+		d, _ := s.cpuTime()
+		sum += d
+	}
+	return sum
+}
