@@ -5,8 +5,9 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 BIN := bin
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
+SOAK ?= 5m
 
-.PHONY: help build run up down test e2e bench fmt lint clean
+.PHONY: help build run up down test e2e bench soak fmt lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -35,10 +36,11 @@ test: ## go vet + go test -race in every module
 e2e: ## cross-program tests only: compose, Dockerfiles, make run, config files, browser
 	cd e2e && go vet ./... && go test -race -count=1 ./...
 
-bench: ## run every benchmark (ours next to the baselines)
-	@set -e; for m in $(MODULES); do \
-		(cd $$m && go test -run '^$$' -bench . -benchmem ./...); \
-	done
+bench: ## report: engine vs Agora's reference, bare vs tokenserver vs corsproxy under load (bench/results/latest.md)
+	go run ./e2e/cmd/benchreport
+
+soak: ## steady load through corsproxy; RSS, goroutines, fds at start and end (SOAK=30s for a short run)
+	go run ./e2e/cmd/benchreport soak -duration $(SOAK)
 
 fmt: ## gofmt every Go file in place
 	gofmt -w $$(git ls-files '*.go')

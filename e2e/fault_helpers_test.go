@@ -23,8 +23,11 @@ import (
 // faultOrigin is the page origin the proxy allows in the fault tests.
 const faultOrigin = "http://localhost:9000"
 
+// faultTokenEnv configures a real app and turns the rate limits off: the fault tests drive
+// thousands of requests from one loopback address, which the default limits would answer 429.
 func faultTokenEnv() []string {
-	return []string{"TOKENSERVER_AGORA_APP_ID=" + vectorAppID, "TOKENSERVER_AGORA_APP_CERTIFICATE=" + vectorCertificate}
+	return []string{"TOKENSERVER_AGORA_APP_ID=" + vectorAppID, "TOKENSERVER_AGORA_APP_CERTIFICATE=" + vectorCertificate,
+		"TOKENSERVER_RATE_LIMIT_PER_IP=off", "TOKENSERVER_RATE_LIMIT_PER_UID=off"}
 }
 
 // faultStartToken starts a token server on a free loopback port with extra flags.
@@ -37,7 +40,7 @@ func faultStartToken(t *testing.T, args ...string) *process {
 func faultStartProxy(t *testing.T, upstream string, args ...string) *process {
 	t.Helper()
 	return start(t, "corsproxy", nil, append([]string{"--listen", "127.0.0.1:0", "--admin_listen", "127.0.0.1:0",
-		"--upstream", upstream, "--cors.allowed_origins", faultOrigin}, args...)...)
+		"--upstream", upstream, "--cors.allowed_origins", faultOrigin, "--rate_limit.per_ip", "off"}, args...)...)
 }
 
 // faultAnswer is an answer read off the wire.
