@@ -6,6 +6,9 @@ BIN := bin
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 SOAK ?= 5m
+# e2e keeps what its tests save with t.ArtifactDir (screenshots of the page) here.
+ARTIFACTS := $(CURDIR)/$(BIN)/test-artifacts
+E2E_ARTIFACTS := -artifacts -outputdir $(ARTIFACTS)
 
 .PHONY: help build run up down test e2e bench soak fmt lint clean
 
@@ -28,13 +31,18 @@ down: ## stop and remove the compose containers
 	docker compose down
 
 test: ## go vet + go test -race in every module
+	@mkdir -p $(ARTIFACTS)
 	@set -e; for m in $(MODULES); do \
 		echo "== $$m"; \
-		(cd $$m && go vet ./... && go test -race -count=1 ./...); \
+		extra=; [ $$m = e2e ] && extra="$(E2E_ARTIFACTS)"; \
+		(cd $$m && go vet ./... && go test -race -count=1 $$extra ./...); \
 	done
+	@echo "screenshots of the page (e2e artifacts): $(ARTIFACTS)"
 
 e2e: ## cross-program tests only: compose, Dockerfiles, make run, config files, browser
-	cd e2e && go vet ./... && go test -race -count=1 ./...
+	@mkdir -p $(ARTIFACTS)
+	cd e2e && go vet ./... && go test -race -count=1 $(E2E_ARTIFACTS) ./...
+	@echo "screenshots of the page (e2e artifacts): $(ARTIFACTS)"
 
 bench: ## report: engine vs Agora's reference, bare vs tokenserver vs corsproxy under load (bench/results/latest.md)
 	go run ./e2e/cmd/benchreport
