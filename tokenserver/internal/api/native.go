@@ -111,30 +111,16 @@ func Mint(m *accesstoken.Minter, lim Limits, q MintRequest) (MintResponse, []Inv
 		unused("channel", q.Channel)
 		unused("role", q.Role)
 		unused("rtmUid", q.RTMUID)
-		if len(bad) == 0 {
-			t, err = m.Signaling(q.UID, exp)
-		} else {
-			bad.check("uid", accesstoken.ValidateUserID(q.UID))
-		}
+		t, err = mintForUser(m.Signaling, q.UID, exp, "uid", &bad)
 	case typeRTC:
 		unused("rtmUid", q.RTMUID)
-		r := role()
-		byUID := isRTCUID(q.UID)
-		var uid uint32
-		if byUID {
-			uid = parseRTCUID(q.UID, "uid", &bad)
+		r := rtcRequest{channel: q.Channel, role: role(), expire: exp, uidName: "uid"}
+		if isRTCUID(q.UID) {
+			r.byUID, r.uid = true, parseRTCUID(q.UID, "uid", &bad)
+		} else {
+			r.account = q.UID
 		}
-		switch {
-		case len(bad) > 0:
-			bad.check("channel", accesstoken.ValidateChannel(q.Channel))
-			if !byUID {
-				bad.check("uid", accesstoken.ValidateAccount(q.UID))
-			}
-		case byUID:
-			t, err = m.RTCWithUID(q.Channel, uid, r, exp, exp)
-		default:
-			t, err = m.RTCWithAccount(q.Channel, q.UID, r, exp, exp)
-		}
+		t, err = r.mint(m, &bad)
 	case typeRTE:
 		r := role()
 		if q.RTMUID == "" {
@@ -165,11 +151,7 @@ func Mint(m *accesstoken.Minter, lim Limits, q MintRequest) (MintResponse, []Inv
 		unused("channel", q.Channel)
 		unused("role", q.Role)
 		unused("rtmUid", q.RTMUID)
-		if len(bad) == 0 {
-			t, err = m.ChatUser(q.UID, exp)
-		} else {
-			bad.check("uid", accesstoken.ValidateUserID(q.UID))
-		}
+		t, err = mintForUser(m.ChatUser, q.UID, exp, "uid", &bad)
 	case typeChatApp:
 		unused("uid", q.UID)
 		unused("channel", q.Channel)
