@@ -32,7 +32,7 @@ func (a *API) handleReadyz() gin.HandlerFunc {
 				return
 			}
 		}
-		body := gin.H{"status": "ready", "mode": a.mode(), "appId": a.minter.AppID()}
+		body := gin.H{"status": "ready", "mode": Mode(a.demo), "appId": a.minter.AppID()}
 		if a.demo {
 			body["warning"] = "demo mode: no Agora App ID/certificate configured; tokens are signed with a random pair made for this run and Agora rejects them"
 		}
@@ -200,7 +200,7 @@ func (a *API) handleMint() gin.HandlerFunc {
 			return
 		}
 		a.metrics.minted.WithLabelValues(q.Type).Inc()
-		resp.Mode = a.mode()
+		resp.Mode = Mode(a.demo)
 		c.JSON(http.StatusOK, resp)
 	}
 }
@@ -320,7 +320,7 @@ func (a *API) handleInspect() gin.HandlerFunc {
 			return
 		}
 		out := Inspect(t, a.minter.AppID(), a.cert.Reveal(), a.now())
-		out.Mode = a.mode()
+		out.Mode = Mode(a.demo)
 		c.JSON(http.StatusOK, out)
 	}
 }
