@@ -96,10 +96,7 @@ func inspect(args []string, getenv func(string) string, stdout io.Writer) error 
 		return fmt.Errorf("%s inspect: not an AccessToken2: %s", prog, strings.TrimPrefix(err.Error(), "accesstoken: "))
 	}
 	in := api.Inspect(t, cfg.AppID, cfg.AppCertificate.Reveal(), time.Now())
-	in.Mode = "live"
-	if cfg.Demo {
-		in.Mode = "demo"
-	}
+	in.Mode = api.Mode(cfg.Demo)
 	if asJSON {
 		b, _ := json.MarshalIndent(in, "", "  ")
 		fmt.Fprintln(stdout, string(b))

@@ -190,11 +190,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	mode := "live"
-	if cfg.Demo {
-		mode = "demo"
-	}
-	log.Info("listening", "service", prog, "addr", ln.Addr().String(), "version", version, "mode", mode,
+	log.Info("listening", "service", prog, "addr", ln.Addr().String(), "version", version, "mode", api.Mode(cfg.Demo),
 		"appId", minter.AppID(), "config", cfg.File, "cors", len(cfg.AllowedOrigins) > 0,
 		"auth", cfg.Auth.Mode, "rate_limit", sec.summary)
 	if cfg.Auth.Mode == auth.ModeNone && !loopbackOnly(ln.Addr()) {

@@ -125,7 +125,13 @@ func env(kv ...string) func(string) string {
 // "listening" record to learn the address.
 func startRun(t *testing.T, getenv func(string) string, args ...string) *server {
 	t.Helper()
-	t.Chdir(t.TempDir())
+	return startRunIn(t, t.TempDir(), getenv, args...)
+}
+
+// startRunIn is startRun with a prepared working directory.
+func startRunIn(t *testing.T, dir string, getenv func(string) string, args ...string) *server {
+	t.Helper()
+	t.Chdir(dir)
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &server{stderr: newLogBuffer(), stdout: newLogBuffer(), cancel: cancel, done: make(chan struct{})}
 	go func() {
@@ -380,22 +386,6 @@ func TestDotEnvAndCertificateFileThroughRun(t *testing.T) {
 			t.Fatalf("token does not verify with the certificate from the file: %s", body)
 		}
 	})
-}
-
-// startRunIn is startRun with a prepared working directory.
-func startRunIn(t *testing.T, dir string, getenv func(string) string, args ...string) *server {
-	t.Helper()
-	t.Chdir(dir)
-	ctx, cancel := context.WithCancel(context.Background())
-	s := &server{stderr: newLogBuffer(), stdout: newLogBuffer(), cancel: cancel, done: make(chan struct{})}
-	go func() {
-		defer close(s.done)
-		s.err = run(ctx, append([]string{"tokenserver"}, args...), getenv, s.stdout, s.stderr)
-	}()
-	rec := s.stderr.waitFor(t, "listening", s.done)
-	s.url = "http://" + rec["addr"].(string)
-	t.Cleanup(func() { _ = s.stop(t) })
-	return s
 }
 
 func TestSubcommands(t *testing.T) {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"compress/zlib"
 	"encoding/base64"
+	"errors"
+	"fmt"
 	"io"
 	"testing"
 
@@ -99,77 +101,64 @@ func BenchmarkRTCWithUIDParallel(b *testing.B)         { benchMintParallel(b, rt
 func BenchmarkReferenceRTCWithUIDParallel(b *testing.B) {
 	benchRefParallel(b, refRTCUID)
 }
-func BenchmarkRTE(b *testing.B)                 { benchMint(b, rte) }
-func BenchmarkReferenceRTE(b *testing.B)        { benchRef(b, refRTE) }
-func BenchmarkChatUser(b *testing.B)            { benchMint(b, chatUser) }
-func BenchmarkReferenceChatUser(b *testing.B)   { benchRef(b, refChatUser) }
-func BenchmarkParseVerify(b *testing.B)         { benchParse(b, true) }
-func BenchmarkReferenceParse(b *testing.B)      { benchRefParse(b) }
-func BenchmarkParseVerifyParallel(b *testing.B) { benchParseParallel(b) }
-func BenchmarkReferenceParseParallel(b *testing.B) {
-	tok, err := rte(vectorMinter(b))
+func BenchmarkRTE(b *testing.B)                    { benchMint(b, rte) }
+func BenchmarkReferenceRTE(b *testing.B)           { benchRef(b, refRTE) }
+func BenchmarkChatUser(b *testing.B)               { benchMint(b, chatUser) }
+func BenchmarkReferenceChatUser(b *testing.B)      { benchRef(b, refChatUser) }
+func BenchmarkParseVerify(b *testing.B)            { benchParse(b, parseVerify) }
+func BenchmarkReferenceParse(b *testing.B)         { benchParse(b, refParse) }
+func BenchmarkParseVerifyParallel(b *testing.B)    { benchParseParallel(b, parseVerify) }
+func BenchmarkReferenceParseParallel(b *testing.B) { benchParseParallel(b, refParse) }
+
+// The parse benchmarks read an RTE token (the largest kind). The reference has no
+// verify, so its baseline only parses: the ratio flatters the reference.
+func parseVerify(tok string) error {
+	t, err := Parse(tok)
 	if err != nil {
-		b.Fatal(err)
+		return err
 	}
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if ok, err := ref.CreateAccessToken().Parse(tok.Token); !ok || err != nil {
-				b.Error("reference parse failed", err)
-				return
-			}
-		}
-	})
+	if !t.Verify(vecCert) {
+		return errors.New("does not verify")
+	}
+	return nil
 }
 
-// benchParse decodes and verifies an RTE token (the largest kind). The reference has no
-// verify, so its baseline only parses: the ratio flatters the reference.
-func benchParse(b *testing.B, verify bool) {
-	tok, err := rte(vectorMinter(b))
-	if err != nil {
-		b.Fatal(err)
+func refParse(tok string) error {
+	if ok, err := ref.CreateAccessToken().Parse(tok); !ok || err != nil {
+		return fmt.Errorf("reference parse failed: %v", err)
 	}
+	return nil
+}
+
+func benchParse(b *testing.B, parse func(string) error) {
+	tok := rteToken(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		t, err := Parse(tok.Token)
-		if err != nil {
+		if err := parse(tok); err != nil {
 			b.Fatal(err)
 		}
-		if verify && !t.Verify(vecCert) {
-			b.Fatal("does not verify")
-		}
 	}
 }
 
-func benchParseParallel(b *testing.B) {
-	tok, err := rte(vectorMinter(b))
-	if err != nil {
-		b.Fatal(err)
-	}
+func benchParseParallel(b *testing.B, parse func(string) error) {
+	tok := rteToken(b)
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			t, err := Parse(tok.Token)
-			if err != nil || !t.Verify(vecCert) {
-				b.Error("parse/verify failed", err)
+			if err := parse(tok); err != nil {
+				b.Error(err)
 				return
 			}
 		}
 	})
 }
 
-func benchRefParse(b *testing.B) {
+func rteToken(b *testing.B) string {
 	tok, err := rte(vectorMinter(b))
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.ReportAllocs()
-	for b.Loop() {
-		t := ref.CreateAccessToken()
-		if ok, err := t.Parse(tok.Token); !ok || err != nil {
-			b.Fatal("reference parse failed", err)
-		}
-	}
+	return tok.Token
 }
 
 // BenchmarkDeflate and BenchmarkZlibWriterReset compress the same token contents with our

@@ -106,7 +106,7 @@ func New(o Options) (*API, error) {
 		expiry:    expiry{def: o.DefaultExpiry, max: o.MaxExpiry},
 		version:   o.Version,
 		log:       o.Logger,
-		metrics:   newMetrics(o.Version, o.Demo),
+		metrics:   newMetrics(o.Version, Mode(o.Demo)),
 		now:       o.Now,
 		auth:      o.Auth,
 		limiter:   o.Limiter,
@@ -158,9 +158,10 @@ func New(o Options) (*API, error) {
 // ServeHTTP implements http.Handler.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.engine.ServeHTTP(w, r) }
 
-// mode is what /readyz and /v1/tokens answers say about the credentials.
-func (a *API) mode() string {
-	if a.demo {
+// Mode is what answers, logs and metrics say about the credentials: "demo"
+// for a random pair made for this run, else "live".
+func Mode(demo bool) string {
+	if demo {
 		return "demo"
 	}
 	return "live"

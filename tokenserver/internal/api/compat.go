@@ -40,34 +40,23 @@ func (a *API) mintFailed(c *gin.Context, bad params, err error, names map[string
 // handleRTM serves GET /rtm/:uid/?expiry=N → {"rtmToken"}: the Signaling
 // login token the original web sample asks for.
 func (a *API) handleRTM() gin.HandlerFunc {
+	return a.handleUserToken(a.minter.Signaling, typeSignaling, "rtmToken")
+}
+
+// handleUserToken serves a route that mints one token for the :uid path
+// parameter with ?expiry=N, and answers {key: token}.
+func (a *API) handleUserToken(mint userMinter, minted, key string) gin.HandlerFunc {
 	names := map[string]string{"expire": "expiry"}
 	return func(c *gin.Context) {
 		var bad params
 		exp := a.expiry.fromQuery(c, "expiry", &bad)
-		var m accesstoken.Minted
-		var err error
-		if len(bad) == 0 {
-			m, err = a.minter.Signaling(c.Param("uid"), exp)
-		} else {
-			bad.check("uid", accesstoken.ValidateUserID(c.Param("uid")))
-		}
+		m, err := mintForUser(mint, c.Param("uid"), exp, "uid", &bad)
 		if a.mintFailed(c, bad, err, names) {
 			return
 		}
-		a.metrics.minted.WithLabelValues(typeSignaling).Inc()
-		c.JSON(http.StatusOK, gin.H{"rtmToken": m.Token})
+		a.metrics.minted.WithLabelValues(minted).Inc()
+		c.JSON(http.StatusOK, gin.H{key: m.Token})
 	}
-}
-
-// rtcRequest is what /rtc and /rte share.
-type rtcRequest struct {
-	channel string
-	role    accesstoken.Role
-	byUID   bool
-	uid     uint32
-	account string
-	expire  uint32
-	uidName string // the request's name for the uid field
 }
 
 // rtcFromPath reads an rtcRequest from the path; uidParam names the path
@@ -89,29 +78,13 @@ func (a *API) rtcFromPath(c *gin.Context, uidParam string, bad *params) rtcReque
 	return r
 }
 
-// mintRTC mints r's token, or when bad already has entries only checks the
-// fields not yet reported.
-func (a *API) mintRTC(r rtcRequest, bad *params) (accesstoken.Minted, error) {
-	if len(*bad) > 0 {
-		bad.check("channel", accesstoken.ValidateChannel(r.channel))
-		if !r.byUID {
-			bad.check(r.uidName, accesstoken.ValidateAccount(r.account))
-		}
-		return accesstoken.Minted{}, nil
-	}
-	if r.byUID {
-		return a.minter.RTCWithUID(r.channel, r.uid, r.role, r.expire, r.expire)
-	}
-	return a.minter.RTCWithAccount(r.channel, r.account, r.role, r.expire, r.expire)
-}
-
 // handleRTC serves GET /rtc/:channel/:role/:tokentype/:uid/?expiry=N → {"rtcToken"}.
 func (a *API) handleRTC() gin.HandlerFunc {
 	names := map[string]string{"expire": "expiry", "privilegeExpire": "expiry"}
 	return func(c *gin.Context) {
 		var bad params
 		r := a.rtcFromPath(c, "uid", &bad)
-		m, err := a.mintRTC(r, &bad)
+		m, err := r.mint(a.minter, &bad)
 		if a.mintFailed(c, bad, err, names) {
 			return
 		}
@@ -132,26 +105,19 @@ func (a *API) handleRTE() gin.HandlerFunc {
 		var bad params
 		r := a.rtcFromPath(c, "rtcuid", &bad)
 		rtmUID, explicit := c.Params.Get("rtmuid")
-		names := rtmNames
+		names, rtmName := rtmNames, "rtmuid"
 		if !explicit {
-			rtmUID, names = c.Param("rtcuid"), rtmFromRTC
+			rtmUID, names, rtmName = c.Param("rtcuid"), rtmFromRTC, "rtcuid"
 			if r.byUID && r.uid == 0 && !bad.has("rtcuid") {
 				bad.add("rtmuid", `required when rtcuid is 0 (any user): a Signaling user ID cannot be "0"`)
 			}
 		}
-		rtc, err := a.mintRTC(r, &bad)
+		rtc, err := r.mint(a.minter, &bad)
 		if err := bad.merge(err, rtcNames); err != nil {
 			a.mintFailed(c, bad, err, nil)
 			return
 		}
-		var rtm accesstoken.Minted
-		if len(bad) == 0 {
-			rtm, err = a.minter.Signaling(rtmUID, r.expire)
-		} else if explicit {
-			bad.check("rtmuid", accesstoken.ValidateUserID(rtmUID))
-		} else {
-			bad.check("rtcuid", accesstoken.ValidateUserID(rtmUID))
-		}
+		rtm, err := mintForUser(a.minter.Signaling, rtmUID, r.expire, rtmName, &bad)
 		if a.mintFailed(c, bad, err, names) {
 			return
 		}
@@ -182,23 +148,7 @@ func (a *API) handleChatApp() gin.HandlerFunc {
 
 // handleChatUser serves GET /chat/account/:uid/?expiry=N → {"chatToken"}.
 func (a *API) handleChatUser() gin.HandlerFunc {
-	names := map[string]string{"expire": "expiry"}
-	return func(c *gin.Context) {
-		var bad params
-		exp := a.expiry.fromQuery(c, "expiry", &bad)
-		var m accesstoken.Minted
-		var err error
-		if len(bad) == 0 {
-			m, err = a.minter.ChatUser(c.Param("uid"), exp)
-		} else {
-			bad.check("uid", accesstoken.ValidateUserID(c.Param("uid")))
-		}
-		if a.mintFailed(c, bad, err, names) {
-			return
-		}
-		a.metrics.minted.WithLabelValues(typeChatUser).Inc()
-		c.JSON(http.StatusOK, gin.H{"chatToken": m.Token})
-	}
+	return a.handleUserToken(a.minter.ChatUser, typeChatUser, "chatToken")
 }
 
 // handleGetToken serves POST /getToken {tokenType, channel, role, uid, expire}
@@ -238,7 +188,7 @@ func (a *API) handleGetToken() gin.HandlerFunc {
 			default:
 				r.account = uid
 			}
-			m, err = a.mintRTC(r, &bad)
+			m, err = r.mint(a.minter, &bad)
 			minted = typeRTC
 		case "rtm":
 			if channel != "" {
@@ -246,23 +196,17 @@ func (a *API) handleGetToken() gin.HandlerFunc {
 				// this server does not build those, and a token without them would fail later.
 				bad.add("channel", "stream-channel RTM tokens are not supported; leave channel out")
 			}
-			if len(bad) == 0 {
-				m, err = a.minter.Signaling(uid, exp)
-			} else {
-				bad.check("uid", accesstoken.ValidateUserID(uid))
-			}
+			m, err = mintForUser(a.minter.Signaling, uid, exp, "uid", &bad)
 			minted = typeSignaling
 		case "chat":
-			minted = typeChatUser
-			switch {
-			case len(bad) > 0 && uid != "":
-				bad.check("uid", accesstoken.ValidateUserID(uid))
-			case len(bad) > 0:
-			case uid == "":
-				m, err = a.minter.ChatApp(exp)
+			if uid != "" {
+				m, err = mintForUser(a.minter.ChatUser, uid, exp, "uid", &bad)
+				minted = typeChatUser
+			} else {
+				if len(bad) == 0 {
+					m, err = a.minter.ChatApp(exp)
+				}
 				minted = typeChatApp
-			default:
-				m, err = a.minter.ChatUser(uid, exp)
 			}
 		default:
 			bad.add("tokenType", "must be rtc, rtm or chat (got "+quote(tokenType)+")")

@@ -18,7 +18,7 @@ type metrics struct {
 	storeErrors prometheus.Counter
 }
 
-func newMetrics(version string, demo bool) *metrics {
+func newMetrics(version, mode string) *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -47,10 +47,6 @@ func newMetrics(version string, demo bool) *metrics {
 			Name: "tokenserver_rate_limit_store_errors_total",
 			Help: "Rate-limit decisions taken without the store (it failed or is backing off); rate_limit.on_store_error decided them.",
 		}),
-	}
-	mode := "live"
-	if demo {
-		mode = "demo"
 	}
 	info := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "tokenserver_build_info",

@@ -1,35 +1,15 @@
 package api
 
 import (
-	"bytes"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/gin-gonic/gin"
 )
-
-// syncBuffer collects log output from the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func TestClientIPInAccessLog(t *testing.T) {
 	tests := []struct {
@@ -42,7 +22,7 @@ func TestClientIPInAccessLog(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var logs syncBuffer
+			var logs logBuffer
 			srv := newTestServer(t, newTestAPI(t, func(o *Options) {
 				o.TrustedProxies = tt.trusted
 				o.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
@@ -62,7 +42,7 @@ func TestClientIPInAccessLog(t *testing.T) {
 
 func TestRecoveryAnswersAProblem(t *testing.T) {
 	gin.SetMode(gin.ReleaseMode)
-	var logs syncBuffer
+	var logs logBuffer
 	log := slog.New(slog.NewJSONHandler(&logs, nil))
 	r := gin.New()
 	r.Use(requestID(), recovery(log))

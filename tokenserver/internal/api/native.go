@@ -32,7 +32,7 @@ func (a *API) handleReadyz() gin.HandlerFunc {
 				return
 			}
 		}
-		body := gin.H{"status": "ready", "mode": a.mode(), "appId": a.minter.AppID()}
+		body := gin.H{"status": "ready", "mode": Mode(a.demo), "appId": a.minter.AppID()}
 		if a.demo {
 			body["warning"] = "demo mode: no Agora App ID/certificate configured; tokens are signed with a random pair made for this run and Agora rejects them"
 		}
@@ -111,30 +111,16 @@ func Mint(m *accesstoken.Minter, lim Limits, q MintRequest) (MintResponse, []Inv
 		unused("channel", q.Channel)
 		unused("role", q.Role)
 		unused("rtmUid", q.RTMUID)
-		if len(bad) == 0 {
-			t, err = m.Signaling(q.UID, exp)
-		} else {
-			bad.check("uid", accesstoken.ValidateUserID(q.UID))
-		}
+		t, err = mintForUser(m.Signaling, q.UID, exp, "uid", &bad)
 	case typeRTC:
 		unused("rtmUid", q.RTMUID)
-		r := role()
-		byUID := isRTCUID(q.UID)
-		var uid uint32
-		if byUID {
-			uid = parseRTCUID(q.UID, "uid", &bad)
+		r := rtcRequest{channel: q.Channel, role: role(), expire: exp, uidName: "uid"}
+		if isRTCUID(q.UID) {
+			r.byUID, r.uid = true, parseRTCUID(q.UID, "uid", &bad)
+		} else {
+			r.account = q.UID
 		}
-		switch {
-		case len(bad) > 0:
-			bad.check("channel", accesstoken.ValidateChannel(q.Channel))
-			if !byUID {
-				bad.check("uid", accesstoken.ValidateAccount(q.UID))
-			}
-		case byUID:
-			t, err = m.RTCWithUID(q.Channel, uid, r, exp, exp)
-		default:
-			t, err = m.RTCWithAccount(q.Channel, q.UID, r, exp, exp)
-		}
+		t, err = r.mint(m, &bad)
 	case typeRTE:
 		r := role()
 		if q.RTMUID == "" {
@@ -165,11 +151,7 @@ func Mint(m *accesstoken.Minter, lim Limits, q MintRequest) (MintResponse, []Inv
 		unused("channel", q.Channel)
 		unused("role", q.Role)
 		unused("rtmUid", q.RTMUID)
-		if len(bad) == 0 {
-			t, err = m.ChatUser(q.UID, exp)
-		} else {
-			bad.check("uid", accesstoken.ValidateUserID(q.UID))
-		}
+		t, err = mintForUser(m.ChatUser, q.UID, exp, "uid", &bad)
 	case typeChatApp:
 		unused("uid", q.UID)
 		unused("channel", q.Channel)
@@ -218,7 +200,7 @@ func (a *API) handleMint() gin.HandlerFunc {
 			return
 		}
 		a.metrics.minted.WithLabelValues(q.Type).Inc()
-		resp.Mode = a.mode()
+		resp.Mode = Mode(a.demo)
 		c.JSON(http.StatusOK, resp)
 	}
 }
@@ -338,7 +320,7 @@ func (a *API) handleInspect() gin.HandlerFunc {
 			return
 		}
 		out := Inspect(t, a.minter.AppID(), a.cert.Reveal(), a.now())
-		out.Mode = a.mode()
+		out.Mode = Mode(a.demo)
 		c.JSON(http.StatusOK, out)
 	}
 }

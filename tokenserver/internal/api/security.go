@@ -85,11 +85,7 @@ func (a *API) refused(c *gin.Context, d ratelimit.Decision, limit, detail string
 		return true
 	}
 	a.metrics.rateLimited.WithLabelValues(limit).Inc()
-	r := d.Result
-	if prev, ok := c.Get(ctxLimit); ok {
-		r = ratelimit.Tighter(prev.(ratelimit.Result), r)
-	}
-	ratelimit.SetHeaders(c.Writer.Header(), r)
+	a.noteLimit(c, d.Result)
 	writeProblem(c, http.StatusTooManyRequests,
 		detail+"; retry after "+strconv.FormatInt(ratelimit.RetryAfterSeconds(d.Result), 10)+" s")
 	return true

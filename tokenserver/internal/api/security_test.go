@@ -15,7 +15,6 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -355,31 +354,6 @@ func TestJWKSCallersOnTheWire(t *testing.T) {
 	ans := do(t, srv, call{path: "/rtm/alice", header: bearer(confused)})
 	problemOf(t, ans, http.StatusUnauthorized)
 	noToken(t, ans)
-}
-
-// logBuffer collects the server's log records.
-type logBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) count(msgPrefix string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	n := 0
-	for _, line := range strings.Split(l.b.String(), "\n") {
-		var m map[string]any
-		if json.Unmarshal([]byte(line), &m) == nil && strings.HasPrefix(fmt.Sprint(m["msg"]), msgPrefix) {
-			n++
-		}
-	}
-	return n
 }
 
 func check429(t *testing.T, ans answer, limit int) Problem {

@@ -28,7 +28,12 @@ const (
 // whole environment and args as the command line.
 func load(t *testing.T, files map[string]string, env map[string]string, args ...string) (Config, error) {
 	t.Helper()
-	dir := t.TempDir()
+	return loadIn(t, t.TempDir(), files, env, args...)
+}
+
+// loadIn is load in a directory the test chose, so paths can be named in args and env.
+func loadIn(t *testing.T, dir string, files, env map[string]string, args ...string) (Config, error) {
+	t.Helper()
 	for name, body := range files {
 		p := filepath.Join(dir, name)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {

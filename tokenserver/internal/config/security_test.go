@@ -3,14 +3,10 @@ package config
 import (
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/spf13/pflag"
 
 	"signaling-auth/ratelimit"
 )
@@ -21,26 +17,6 @@ const (
 	testRedisURL = "redis://:redis-pa55@127.0.0.1:6379/0"
 	testDigest   = "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 )
-
-// loadIn is load in a directory the test chose, so paths can be named in args and env.
-func loadIn(t *testing.T, dir string, files, env map[string]string, args ...string) (Config, error) {
-	t.Helper()
-	for name, body := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
-	AddFlags(fs)
-	if err := fs.Parse(args); err != nil {
-		t.Fatal(err)
-	}
-	return Load(Source{Flags: fs, Getenv: func(k string) string { return env[k] }, Dir: dir})
-}
 
 func TestSecurityKeysLoad(t *testing.T) {
 	tests := []struct {
@@ -114,10 +90,6 @@ func TestSecurityKeysLoad(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			files := map[string]string{}
-			for k, v := range tt.files {
-				files[k] = v
-			}
 			args := slices.Clone(tt.args)
 			dir := t.TempDir()
 			for i, a := range args {
@@ -128,7 +100,7 @@ func TestSecurityKeysLoad(t *testing.T) {
 					args[i] = dir + "/jwt.key"
 				}
 			}
-			cfg, err := loadIn(t, dir, files, tt.env, args...)
+			cfg, err := loadIn(t, dir, tt.files, tt.env, args...)
 			if err != nil {
 				t.Fatalf("Load: %v", err)
 			}
