@@ -2,9 +2,12 @@ package e2e
 
 import (
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/chromedp/chromedp"
 )
 
 // Every failure must reach the page as an explanation with something to do, and leave
@@ -224,4 +227,183 @@ func TestConfiguredAppID(t *testing.T) {
 			}
 		})
 	}
+}
+
+// e2eAPIKey is the token server's API key in api_key mode: 16+ characters, made up.
+const e2eAPIKey = "e2e-api-key-4f1c9a7d2b6e8035"
+
+func TestCallerAuthenticationIsExplainedAndTheSessionTokenIsSent(t *testing.T) {
+	s := startStack(t, stackOptions{
+		tokenEnv:    []string{"TOKENSERVER_AUTH_MODE=api_key", "TOKENSERVER_AUTH_API_KEYS=" + e2eAPIKey},
+		inspectAuth: "Bearer " + e2eAPIKey,
+	})
+	tb := newTab(t)
+	tb.open(s.pageURL())
+
+	t.Run("without a session token the page explains the 401 and how a real app authenticates", func(t *testing.T) {
+		tb.t = t
+		tb.typeAndEnter("heidi")
+		p := tb.waitForProblem()
+		if p.Title != "The token server requires caller authentication (401)" {
+			t.Errorf("problem %+v, want the 401 explanation", p)
+		}
+		for _, want := range []string{"auth.mode", "Authorization: Bearer", "Securing the token server", "Session token"} {
+			if !strings.Contains(p.Fix, want) {
+				t.Errorf("the fix does not mention %q: %q", want, p.Fix)
+			}
+		}
+		if !strings.Contains(p.Detail, "credentials required") {
+			t.Errorf("the detail does not quote the token server's problem: %q", p.Detail)
+		}
+		tb.requireIdle()
+	})
+
+	t.Run("a wrong key is refused with its own explanation", func(t *testing.T) {
+		tb.t = t
+		tb.setSessionToken("e2e-not-the-key-000000000000")
+		tb.typeAndEnter("heidi")
+		p := tb.waitForProblem()
+		if p.Title != "The token server did not accept the session token (401)" || !strings.Contains(p.Fix, "auth.api_keys") {
+			t.Errorf("problem %+v", p)
+		}
+		tb.requireIdle()
+	})
+
+	t.Run("a session token the browser could not send is caught in the page", func(t *testing.T) {
+		tb.t = t
+		tb.exec(`document.querySelector('#log').replaceChildren()`)
+		tb.setSessionToken("two words")
+		tb.typeAndEnter("heidi")
+		tb.waitUntil("the field shows its error", `!document.querySelector('#session-token-error').hidden`)
+		if got, want := tb.text("#session-token-error"), "Session token must be printable ASCII without spaces (U+0020 at position 4)."; got != want {
+			t.Errorf("the page says %q, want %q", got, want)
+		}
+		if strings.Contains(tb.pageLog(), "Fetching a token") {
+			t.Errorf("the page asked for a token with an unusable session token:\n%s", tb.pageLog())
+		}
+		tb.requireIdle()
+	})
+
+	t.Run("with the key typed under Options the login succeeds", func(t *testing.T) {
+		tb.t = t
+		tb.setSessionToken(e2eAPIKey)
+		tb.typeAndEnter("heidi")
+		tb.waitUntil("logged in", `document.querySelector('#state').dataset.state === 'in'`)
+		logins := callsTo(tb.sdkCalls(), "login")
+		if len(logins) != 1 {
+			t.Fatalf("login calls: %+v", logins)
+		}
+		s.requireSignalingToken(t, logins[0].Token, "heidi")
+		if !strings.Contains(tb.pageLog(), "with Authorization: Bearer") {
+			t.Errorf("the log does not say the session token was sent:\n%s", tb.pageLog())
+		}
+	})
+
+	t.Run("the key appears in no log", func(t *testing.T) {
+		tb.t = t
+		if strings.Contains(tb.pageLog(), e2eAPIKey) {
+			t.Errorf("the page's log shows the key")
+		}
+		for _, p := range []*process{s.token, s.proxy, s.web} {
+			if strings.Contains(p.out.String(), e2eAPIKey) {
+				t.Errorf("%s logged the key", p.name)
+			}
+		}
+	})
+	tb.t = t
+	tb.requireCleanConsole()
+}
+
+func TestTokensOnlyForYourOwnUserIDIsExplained(t *testing.T) {
+	s := startStack(t, stackOptions{
+		tokenEnv:    []string{"TOKENSERVER_AUTH_MODE=jwt", "TOKENSERVER_AUTH_JWT_SECRET=" + securityJWTSecret},
+		inspectAuth: "Bearer " + securityJWT("inspector"),
+	})
+	tb := newTab(t)
+	tb.open(s.pageURL())
+	// A pasted "Bearer …" works as well as the bare token.
+	tb.setSessionToken("Bearer " + securityJWT("ivan"))
+	tb.typeAndEnter("judy")
+	p := tb.waitForProblem()
+	if p.Title != "Tokens only for your own user ID (403)" || !strings.Contains(p.Detail, "signed-in user's own ID") {
+		t.Errorf("problem %+v, want the 403 explanation", p)
+	}
+	if !strings.Contains(p.Detail, `"judy" is not the user ID in your token`) {
+		t.Errorf("the detail does not show the token server's: %q", p.Detail)
+	}
+	tb.requireIdle()
+	if calls := tb.sdkCalls(); len(calls) != 0 {
+		t.Errorf("the SDK was called without a token: %+v", calls)
+	}
+
+	tb.typeAndEnter("ivan")
+	tb.waitUntil("logged in as the session's own user", `document.querySelector('#state').dataset.state === 'in'`)
+	logins := callsTo(tb.sdkCalls(), "login")
+	if len(logins) != 1 {
+		t.Fatalf("login calls: %+v", logins)
+	}
+	s.requireSignalingToken(t, logins[0].Token, "ivan")
+	tb.requireCleanConsole()
+}
+
+func TestRateLimitIsExplainedAndLoginWorksAgain(t *testing.T) {
+	oneAnHour := []string{"--rate_limit.per_ip=1/h", "--rate_limit.burst=1"}
+	retry := regexp.MustCompile(`^Retry after (\d+) s \(at \d\d:\d\d:\d\d\)`)
+	tests := []struct {
+		name     string
+		opts     stackOptions
+		readable bool // the page can read Retry-After
+	}{
+		{"corsproxy's limit is explained with the time to wait", stackOptions{proxyArgs: oneAnHour}, true},
+		// Behind the proxy the token server sees one client (the proxy), which is enough here.
+		{"the token server's limit reaches the page through the proxy with the time to wait", stackOptions{tokenArgs: oneAnHour}, true},
+		{"a proxy that hides Retry-After gets an explanation that says so", stackOptions{
+			proxyArgs: append([]string{"--cors.exposed_headers", "RateLimit-Remaining"}, oneAnHour...)}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := startStack(t, tt.opts)
+			tb := newTab(t)
+			tb.open(s.pageURL())
+			tb.typeAndEnter("kim")
+			tb.waitUntil("logged in", `document.querySelector('#state').dataset.state === 'in'`)
+			tb.do("click Logout", chromedp.Click(chromedp.CSS("#login")))
+			tb.requireIdle()
+
+			for try := 1; try <= 2; try++ {
+				tb.typeAndEnter("kim")
+				p := tb.waitForProblem()
+				if p.Title != "Too many requests (429)" || !strings.Contains(p.Detail, "rate_limit.per_ip") {
+					t.Errorf("try %d: problem %+v, want the 429 explanation", try, p)
+				}
+				if !strings.Contains(p.Detail, "retry after") {
+					t.Errorf("try %d: the detail does not quote the server's problem: %q", try, p.Detail)
+				}
+				if tt.readable {
+					m := retry.FindStringSubmatch(p.Fix)
+					if n, _ := strconv.Atoi(safeIndex(m, 1)); n < 3000 || n > 3600 {
+						t.Errorf("try %d: the fix %q does not say to retry after about an hour (1/h)", try, p.Fix)
+					}
+				} else if !strings.Contains(p.Fix, "Retry-After header could not be read") || !strings.Contains(p.Fix, "cors.exposed_headers") {
+					t.Errorf("try %d: the fix %q does not say Retry-After was unreadable", try, p.Fix)
+				}
+				// The button is not stuck: the second try is a real request, refused again.
+				tb.requireIdle()
+				tb.exec(`document.querySelector('#problem').hidden = true`)
+			}
+			if n := strings.Count(tb.pageLog(), "Fetching a token"); n != 3 {
+				t.Errorf("%d token requests, want 3 (one login, two refused tries):\n%s", n, tb.pageLog())
+			}
+			if logins := callsTo(tb.sdkCalls(), "login"); len(logins) != 1 {
+				t.Errorf("login calls: %+v", logins)
+			}
+		})
+	}
+}
+
+func safeIndex(m []string, i int) string {
+	if i < len(m) {
+		return m[i]
+	}
+	return ""
 }

@@ -31,6 +31,19 @@ func (tb *tab) typeAndEnter(uid string) {
 	tb.do("type the user ID", chromedp.SendKeys(chromedp.CSS("#uid"), uid+kb.Enter))
 }
 
+// setSessionToken opens Options, as a user would, and types into the Session token
+// field ("" empties it).
+func (tb *tab) setSessionToken(v string) {
+	tb.t.Helper()
+	if !eval[bool](tb, `document.querySelector('#login-form details.options').open`) {
+		tb.do("open Options", chromedp.Click(chromedp.CSS("#login-form details.options summary")))
+	}
+	tb.exec(`document.querySelector('#session-token').value = ''`)
+	if v != "" {
+		tb.do("type the session token", chromedp.SendKeys(chromedp.CSS("#session-token"), v))
+	}
+}
+
 // submitRaw puts any string into the field (control bytes cannot be typed) and submits.
 func (tb *tab) submitRaw(uid string) {
 	tb.t.Helper()

@@ -67,12 +67,16 @@ func freePort(t *testing.T) int {
 
 // stackOptions varies how the three programs are wired.
 type stackOptions struct {
-	demo         bool   // tokenserver without App ID and certificate
-	direct       bool   // no proxy: the page calls the token server itself
-	corsAnywhere bool   // the page names the token server behind the proxy (server_url)
-	proxyOrigins string // the proxy's cors.allowed_origins; default: the page's origin
-	sdkURL       string // default: the fake SDK
-	appID        string // webdemo's agora.app_id; default: none (taken from the token)
+	demo         bool     // tokenserver without App ID and certificate
+	direct       bool     // no proxy: the page calls the token server itself
+	corsAnywhere bool     // the page names the token server behind the proxy (server_url)
+	proxyOrigins string   // the proxy's cors.allowed_origins; default: the page's origin
+	sdkURL       string   // default: the fake SDK
+	appID        string   // webdemo's agora.app_id; default: none (taken from the token)
+	tokenEnv     []string // more environment for tokenserver (auth.mode and its secrets)
+	tokenArgs    []string // more flags for tokenserver
+	proxyArgs    []string // more flags for corsproxy
+	inspectAuth  string   // Authorization for inspect when auth.mode is not none
 }
 
 // stack is tokenserver, corsproxy (unless direct) and webdemo, running.
@@ -81,18 +85,22 @@ type stack struct {
 	proxy *process
 	web   *process
 	sdk   *fakeSDK
+	// inspectAuth is sent with POST /v1/tokens/inspect, which needs credentials
+	// whenever the token server's auth.mode is not none.
+	inspectAuth string
 }
 
 func (s *stack) pageURL() string { return s.web.url() + "/authentication_guide/" }
 
 func startStack(t *testing.T, o stackOptions) *stack {
 	t.Helper()
-	s := &stack{sdk: serveFakeSDK(t)}
+	s := &stack{sdk: serveFakeSDK(t), inspectAuth: o.inspectAuth}
 	var tokenEnv []string
 	if !o.demo {
 		tokenEnv = []string{"TOKENSERVER_AGORA_APP_ID=" + vectorAppID, "TOKENSERVER_AGORA_APP_CERTIFICATE=" + vectorCertificate}
 	}
-	s.token = start(t, "tokenserver", tokenEnv, "--listen", "127.0.0.1:0")
+	tokenEnv = append(tokenEnv, o.tokenEnv...)
+	s.token = start(t, "tokenserver", tokenEnv, append([]string{"--listen", "127.0.0.1:0"}, o.tokenArgs...)...)
 
 	webAddr := "127.0.0.1:" + strconv.Itoa(freePort(t))
 	webArgs := []string{"--listen", webAddr, "--token_expiry", "600", "--agora.app_id", o.appID}
@@ -115,6 +123,7 @@ func startStack(t *testing.T, o stackOptions) *stack {
 		} else {
 			proxyArgs = append(proxyArgs, "--upstream", s.token.url())
 		}
+		proxyArgs = append(proxyArgs, o.proxyArgs...)
 		s.proxy = start(t, "corsproxy", nil, proxyArgs...)
 		webArgs = append(webArgs, "--proxy_url", s.proxy.url()+"/")
 		if o.corsAnywhere {
@@ -146,7 +155,15 @@ var plainHTTP = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transpo
 func (s *stack) inspect(t *testing.T, token string) inspection {
 	t.Helper()
 	body, _ := json.Marshal(map[string]string{"token": token})
-	res, err := plainHTTP.Post(s.token.url()+"/v1/tokens/inspect", "application/json", bytes.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, s.token.url()+"/v1/tokens/inspect", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if s.inspectAuth != "" {
+		req.Header.Set("Authorization", s.inspectAuth)
+	}
+	res, err := plainHTTP.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -86,6 +86,7 @@ func TestRoutes(t *testing.T) {
 	}{
 		{"the root lists the guides in a selector", "GET", "/", 200, "text/html; charset=utf-8", `<option value="/authentication_guide/"`},
 		{"the guide page has the user ID field", "GET", "/authentication_guide/", 200, "text/html; charset=utf-8", `<label for="uid">User ID</label>`},
+		{"the guide page has the optional session token field", "GET", "/authentication_guide/", 200, "text/html; charset=utf-8", `<label for="session-token">Session token (optional)</label>`},
 		{"the guide without its slash redirects to it", "GET", "/authentication_guide", 301, "", ""},
 		{"an ES module is served as JavaScript", "GET", "/assets/js/guide.js", 200, "text/javascript; charset=utf-8", "renewToken"},
 		{"the stylesheet is served as CSS", "GET", "/assets/css/site.css", 200, "text/css; charset=utf-8", ".card"},
@@ -372,5 +373,48 @@ func TestMetricsCountRequestsByRoute(t *testing.T) {
 	_, body := do(t, "GET", srv.URL+"/metrics", nil)
 	if !strings.Contains(body, `webdemo_http_requests_total{code="200",route="/config.json"} 2`) {
 		t.Errorf("metrics do not count the two requests:\n%s", body)
+	}
+}
+
+// Every form field of the pages must have a label a screen reader announces, and every
+// id its aria-describedby names must exist: nothing in the browser fails on a missing one.
+func TestEveryFieldIsLabelled(t *testing.T) {
+	srv, _ := start(t, testConfig())
+	field := regexp.MustCompile(`<(?:input|select|textarea)\b[^>]*>`)
+	attr := func(tag, name string) string {
+		m := regexp.MustCompile(`\s` + name + `="([^"]*)"`).FindStringSubmatch(tag)
+		if m == nil {
+			return ""
+		}
+		return m[1]
+	}
+	label := regexp.MustCompile(`(?s)<label\b[^>]*>.*?</label>`)
+	for _, page := range []string{"/", "/authentication_guide/"} {
+		_, body := do(t, "GET", srv.URL+page, nil)
+		wrapped := label.FindAllStringIndex(body, -1)
+		ids := map[string]bool{}
+		for _, m := range regexp.MustCompile(`\sid="([^"]+)"`).FindAllStringSubmatch(body, -1) {
+			ids[m[1]] = true
+		}
+		fields := field.FindAllStringIndex(body, -1)
+		if len(fields) == 0 {
+			t.Errorf("%s: no form fields found", page)
+		}
+		for _, f := range fields {
+			tag := body[f[0]:f[1]]
+			id := attr(tag, "id")
+			inLabel := false
+			for _, l := range wrapped {
+				inLabel = inLabel || (l[0] < f[0] && f[1] < l[1])
+			}
+			if !inLabel && (id == "" || !strings.Contains(body, `<label for="`+id+`"`)) {
+				t.Errorf("%s: %s has no label", page, tag)
+			}
+			for _, ref := range strings.Fields(attr(tag, "aria-describedby")) {
+				if !ids[ref] {
+					t.Errorf("%s: %s is described by #%s, which does not exist", page, tag, ref)
+				}
+			}
+		}
 	}
 }

@@ -5,7 +5,7 @@
 import { Problem, withTimeout } from './problem.js';
 import { userIdProblems } from './uid.js';
 import { decodeToken } from './token.js';
-import { fetchToken, tokenURL } from './tokenclient.js';
+import { credentialProblem, fetchToken, tokenURL } from './tokenclient.js';
 import { loadSDK, loginProblem, describeSDKError } from './sdk.js';
 
 const LOGIN_TIMEOUT_MS = 20000;
@@ -25,6 +25,9 @@ const ui = {
   button: $('login'),
   uidError: $('uid-error'),
   checkUid: $('check-uid'),
+  options: document.querySelector('#login-form details.options'),
+  sessionToken: $('session-token'),
+  sessionTokenError: $('session-token-error'),
   state: $('state'),
   expiry: $('expiry'),
   problem: $('problem'),
@@ -59,6 +62,7 @@ function render() {
   ui.button.textContent = session.busy || (loggedIn ? 'Logout' : 'Login');
   ui.button.classList.toggle('logout', loggedIn && !session.busy);
   ui.uid.disabled = session.busy !== '';
+  ui.sessionToken.disabled = session.busy !== '';
   ui.uid.readOnly = loggedIn;
   if (session.busy) {
     ui.state.dataset.state = 'busy';
@@ -117,6 +121,19 @@ function showUidError(problems) {
   ui.uidError.hidden = !bad;
   ui.uidError.textContent = bad ? `User ID ${problems.join('; ')}.` : '';
   ui.uid.setAttribute('aria-invalid', String(bad));
+}
+
+// sessionCredential is what goes after "Bearer " in Authorization, '' for none. It is
+// read at every token request, so a developer can paste a fresh JWT before a renewal.
+// A pasted "Bearer …" is accepted as it is.
+function sessionCredential() {
+  return ui.sessionToken.value.trim().replace(/^bearer\s+/i, '');
+}
+
+function showSessionTokenError(problem) {
+  ui.sessionTokenError.hidden = problem === '';
+  ui.sessionTokenError.textContent = problem ? `Session token ${problem}.` : '';
+  ui.sessionToken.setAttribute('aria-invalid', String(problem !== ''));
 }
 
 // ---- expiry countdown ------------------------------------------------------------
@@ -205,8 +222,16 @@ const q = (s) => JSON.stringify(s);
 
 // getToken fetches a token for uid and reads the App ID and expiry out of it.
 async function getToken(cfg, uid) {
-  log('info', `Fetching a token: GET ${tokenURL(cfg, uid)}`);
-  const { token } = await fetchToken(cfg, uid);
+  const credential = sessionCredential();
+  const bad = credentialProblem(credential);
+  if (bad) {
+    throw new Problem('Session token unusable', `The session token under Options ${bad}.`,
+      'Paste the token itself (a JWT is three base64url parts joined by dots), or empty the field.');
+  }
+  // The credential itself never goes into the log: the page's log is for screenshots.
+  const auth = credential ? ' with Authorization: Bearer (session token from Options)' : '';
+  log('info', `Fetching a token: GET ${tokenURL(cfg, uid)}${auth}`);
+  const { token } = await fetchToken(cfg, uid, credential);
   let info;
   try {
     info = await decodeToken(token);
@@ -357,6 +382,14 @@ async function login() {
   } else {
     showUidError([]);
   }
+  const bad = credentialProblem(sessionCredential());
+  showSessionTokenError(bad);
+  if (bad) {
+    log('warn', `Session token ${bad}`);
+    ui.options.open = true;
+    ui.sessionToken.focus();
+    return;
+  }
   setBusy('Logging in…');
   try {
     const cfg = await requireConfig();
@@ -397,6 +430,7 @@ ui.form.addEventListener('submit', (event) => {
   else login();
 });
 ui.uid.addEventListener('input', () => showUidError([]));
+ui.sessionToken.addEventListener('input', () => showSessionTokenError(''));
 ui.clearLog.addEventListener('click', () => ui.log.replaceChildren());
 window.addEventListener('pagehide', () => {
   if (session.client) safeLogout(session.client);

@@ -11,8 +11,24 @@ export function tokenURL(cfg, uid) {
   return `${base}rtm/${encodeURIComponent(uid)}/?expiry=${cfg.tokenExpiry}`;
 }
 
-export async function fetchToken(cfg, uid, timeoutMs = FETCH_TIMEOUT_MS) {
+// credentialProblem says what is wrong with a session token typed into the page, or ''.
+// A header value the browser refuses would make fetch throw a TypeError, which would
+// read as "unreachable" or "blocked by CORS"; Bearer credentials are printable ASCII
+// without spaces (RFC 6750's token68 is narrower still, but API keys need not be).
+export function credentialProblem(credential) {
+  const chars = [...credential];
+  const at = chars.findIndex((c) => c < '!' || c > '~');
+  if (at < 0) return '';
+  const code = chars[at].codePointAt(0).toString(16).toUpperCase().padStart(4, '0');
+  return `must be printable ASCII without spaces (U+${code} at position ${at + 1})`;
+}
+
+// fetchToken asks for a token for uid. A non-empty credential is sent as
+// Authorization: Bearer, as a real app sends its user's session token.
+export async function fetchToken(cfg, uid, credential = '', timeoutMs = FETCH_TIMEOUT_MS) {
   const url = tokenURL(cfg, uid);
+  const headers = { 'X-Requested-With': 'XMLHttpRequest', Accept: 'application/json' };
+  if (credential) headers.Authorization = `Bearer ${credential}`;
   const ctrl = new AbortController();
   const timer = setTimeout(() => ctrl.abort(), timeoutMs);
   try {
@@ -21,7 +37,7 @@ export async function fetchToken(cfg, uid, timeoutMs = FETCH_TIMEOUT_MS) {
       // X-Requested-With is not a CORS-safelisted header, so the browser sends a real
       // preflight first: the proxy must answer it, as it would for any real client.
       res = await fetch(url, {
-        headers: { 'X-Requested-With': 'XMLHttpRequest', Accept: 'application/json' },
+        headers,
         signal: ctrl.signal,
         cache: 'no-store',
         credentials: 'omit',
@@ -38,7 +54,7 @@ export async function fetchToken(cfg, uid, timeoutMs = FETCH_TIMEOUT_MS) {
       throw new Problem('Token answer cut off', `The connection to ${originOf(url)} broke while the answer was being read.`,
         'Try again; if it keeps happening, look at the proxy and token server logs.');
     }
-    return { url, token: parseAnswer(url, uid, res, text) };
+    return { url, token: parseAnswer(url, uid, res, text, credential !== '') };
   } finally {
     clearTimeout(timer);
   }
@@ -88,7 +104,7 @@ async function networkProblem(url, err) {
     'Start the proxy and the token server (make run starts all three), or correct proxy_url / server_url in configs/webdemo.yaml.');
 }
 
-function parseAnswer(url, uid, res, text) {
+function parseAnswer(url, uid, res, text, sentCredential) {
   const origin = originOf(url);
   let body = null;
   try {
@@ -113,10 +129,26 @@ function parseAnswer(url, uid, res, text) {
         `The proxy at ${origin} gave up waiting for the token server.${said}`,
         'Check that the token server is healthy (its /healthz), then try again.');
     case 401:
-      throw new Problem('The token server wants credentials (401)',
-        `The token server refused an anonymous request.${said}`,
-        'This demo sends no credentials: run the token server with auth.mode none for the demo.');
+      if (sentCredential) {
+        throw new Problem('The token server did not accept the session token (401)',
+          `The token server requires caller authentication (auth.mode api_key or jwt) and refused the session token from Options.${said}`,
+          'Check the session token under Options: in jwt mode it must be a login JWT signed with the token server\'s ' +
+          'auth.jwt secret (or a key of its JWKS) and not expired; in api_key mode one of its auth.api_keys.');
+      }
+      throw new Problem('The token server requires caller authentication (401)',
+        `The token server runs with auth.mode api_key or jwt, and this request carried no credentials.${said}`,
+        'A real app sends its user\'s session JWT as Authorization: Bearer … through the proxy ' +
+        '(README, "Securing the token server"). To try that here, put a session token (jwt mode) or an API key ' +
+        '(api_key mode) under Options → Session token; for the plain demo, run the token server with auth.mode none.');
     case 403:
+      // Only a caller that identified itself can be refused a user ID by the token
+      // server (jwt mode's uid binding); without credentials a 403 is the proxy's.
+      if (sentCredential && !/allowed_targets/.test(said)) {
+        throw new Problem('Tokens only for your own user ID (403)',
+          `The token server only mints tokens for the signed-in user's own ID: the session token belongs to another user than ${JSON.stringify(uid)}.${said}`,
+          'Log in with the User ID the session token was issued for (its sub claim, or the token server\'s ' +
+          'auth.jwt.uid_claim), or put that user\'s session token under Options.');
+      }
       throw new Problem('Refused (403 Forbidden)', `${origin} refused the request.${said}`,
         'If server_url is set, add it to corsproxy\'s allowed_targets; otherwise check the token server\'s access rules.');
     case 404:
@@ -129,9 +161,19 @@ function parseAnswer(url, uid, res, text) {
       }
       throw new Problem('No token route there (404)', `${origin} has nothing at ${new URL(url).pathname}.${said}`,
         'proxy_url / server_url must lead to a token server that answers GET /rtm/{uid}/.');
-    case 429:
-      throw new Problem('Too many token requests (429)', `The token server is rate limiting this client.${said}`,
-        `Wait ${res.headers.get('Retry-After') || 'a few'} seconds and try again.`);
+    case 429: {
+      const raw = res.headers.get('Retry-After');
+      const wait = retryAfterSeconds(raw, Date.now());
+      const fix = wait === null
+        ? 'Wait a little and try again. The answer\'s Retry-After header could not be read ' +
+          (raw === null
+            ? '(the browser hides it unless the proxy lists it in cors.exposed_headers, as corsproxy does by default).'
+            : `(it says ${JSON.stringify(raw.slice(0, 40))}, which is neither seconds nor a date).`)
+        : `Retry after ${wait} s (at ${timeOfDay(new Date(Date.now() + wait * 1000))}); ` +
+          'the Login button works at any time, but an earlier try counts against the limit again.';
+      throw new Problem('Too many requests (429)',
+        `The proxy or the token server is rate limiting this client (rate_limit.per_ip and burst in their configs).${said}`, fix);
+    }
   }
   const invalid = invalidParams(body);
   if (res.status >= 400 && res.status < 500 && invalid.length > 0) {
@@ -145,6 +187,23 @@ function parseAnswer(url, uid, res, text) {
   }
   throw new Problem(`Token request refused (${res.status})`, `${origin} answered ${res.status}.${said}`,
     'Check the User ID and the token server\'s configuration.');
+}
+
+// retryAfterSeconds reads Retry-After (RFC 9110 §10.2.3): delay-seconds or an
+// HTTP-date. It returns whole seconds, at least 1, or null when there is nothing
+// readable.
+export function retryAfterSeconds(value, now) {
+  if (typeof value !== 'string') return null;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Math.max(1, Number(v));
+  if (!/[a-z]/i.test(v)) return null; // Date.parse reads bare numbers like "1.5" as dates
+  const at = Date.parse(v);
+  if (Number.isNaN(at)) return null;
+  return Math.max(1, Math.ceil((at - now) / 1000));
+}
+
+function timeOfDay(d) {
+  return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
 }
 
 function describeProblem(body) {
