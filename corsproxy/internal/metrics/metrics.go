@@ -7,6 +7,7 @@ package metrics
 import (
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,6 +25,25 @@ type Metrics struct {
 	rejectedTargets   prometheus.Counter
 	rateLimited       prometheus.Counter
 	storeErrors       prometheus.Counter
+
+	// Children of the vectors above, bound on first use: WithLabelValues
+	// hashes the label and takes the vector's lock on every call, and these
+	// are called on every request. Binding lazily keeps /metrics as it was
+	// (a series appears once it has been counted, not before).
+	byStatus [600]atomic.Pointer[prometheus.Counter]
+	upstream [2]atomic.Pointer[prometheus.Observer] // response, error
+	preflt   [2]atomic.Pointer[prometheus.Counter]  // refused, allowed
+	disallow [2]atomic.Pointer[prometheus.Counter]  // forwarded, rejected
+}
+
+// bound returns *slot, binding it with bind on first use.
+func bound[T any](slot *atomic.Pointer[T], bind func() T) T {
+	if p := slot.Load(); p != nil {
+		return *p
+	}
+	v := bind()
+	slot.Store(&v) // a race stores the same child twice: harmless
+	return v
 }
 
 // New returns the collectors registered on a fresh registry, with the Go
@@ -77,16 +97,24 @@ func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 
 // Request implements accesslog.Observer.
 func (m *Metrics) Request(status int, _ time.Duration) {
-	m.requests.WithLabelValues(strconv.Itoa(status)).Inc()
+	if status < 0 || status >= len(m.byStatus) {
+		m.requests.WithLabelValues(strconv.Itoa(status)).Inc()
+		return
+	}
+	bound(&m.byStatus[status], func() prometheus.Counter {
+		return m.requests.WithLabelValues(strconv.Itoa(status))
+	}).Inc()
 }
 
 // Upstream implements proxy.Observer.
 func (m *Metrics) Upstream(d time.Duration, err error) {
-	outcome := "response"
+	i, outcome := 0, "response"
 	if err != nil {
-		outcome = "error"
+		i, outcome = 1, "error"
 	}
-	m.upstreamDuration.WithLabelValues(outcome).Observe(d.Seconds())
+	bound(&m.upstream[i], func() prometheus.Observer {
+		return m.upstreamDuration.WithLabelValues(outcome)
+	}).Observe(d.Seconds())
 }
 
 // RejectedTarget implements proxy.Observer.
@@ -94,20 +122,24 @@ func (m *Metrics) RejectedTarget() { m.rejectedTargets.Inc() }
 
 // Preflight implements cors.Observer.
 func (m *Metrics) Preflight(allowed bool) {
-	result := "refused"
+	i, result := 0, "refused"
 	if allowed {
-		result = "allowed"
+		i, result = 1, "allowed"
 	}
-	m.preflights.WithLabelValues(result).Inc()
+	bound(&m.preflt[i], func() prometheus.Counter {
+		return m.preflights.WithLabelValues(result)
+	}).Inc()
 }
 
 // DisallowedOrigin implements cors.Observer.
 func (m *Metrics) DisallowedOrigin(rejected bool) {
-	action := "forwarded"
+	i, action := 0, "forwarded"
 	if rejected {
-		action = "rejected"
+		i, action = 1, "rejected"
 	}
-	m.disallowedOrigins.WithLabelValues(action).Inc()
+	bound(&m.disallow[i], func() prometheus.Counter {
+		return m.disallowedOrigins.WithLabelValues(action)
+	}).Inc()
 }
 
 // RateLimited implements limit.Observer.

@@ -80,7 +80,7 @@ func New(o Options) *Proxy {
 		ErrorHandler:   p.errorHandler,
 		// Without a pool ReverseProxy allocates a 32 KiB copy buffer per
 		// request, most of the proxy's garbage.
-		BufferPool: &bufferPool{pool: sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}},
+		BufferPool: &bufferPool{pool: sync.Pool{New: func() any { return new([copyBufferSize]byte) }}},
 		// ReverseProxy logs copy errors (a client that left mid-body)
 		// through this; they are not worth a warning.
 		ErrorLog: slog.NewLogLogger(p.log.Handler(), slog.LevelDebug),
@@ -243,11 +243,24 @@ func observe(rt http.RoundTripper, obs Observer) http.RoundTripper {
 	})
 }
 
-// bufferPool holds ReverseProxy's response copy buffers.
+// copyBufferSize is the size of ReverseProxy's response copy buffers (its
+// own default).
+const copyBufferSize = 32 << 10
+
+// bufferPool holds ReverseProxy's response copy buffers. It pools array
+// pointers: Put can turn the slice it is given back into one without
+// allocating, where pooling *[]byte would allocate a new slice header on
+// every Put.
 type bufferPool struct{ pool sync.Pool }
 
-func (p *bufferPool) Get() []byte  { return *p.pool.Get().(*[]byte) }
-func (p *bufferPool) Put(b []byte) { p.pool.Put(&b) }
+func (p *bufferPool) Get() []byte { return p.pool.Get().(*[copyBufferSize]byte)[:] }
+
+func (p *bufferPool) Put(b []byte) {
+	if len(b) != copyBufferSize {
+		return // not one of ours
+	}
+	p.pool.Put((*[copyBufferSize]byte)(b))
+}
 
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
