@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 )
@@ -22,7 +23,20 @@ import (
 // version is stamped at build time: -ldflags "-X main.version=v1.2.3".
 var version = "dev"
 
+// defaultGCPercent is the proxy's GOGC unless the environment sets one (set in main,
+// not run, so tests in the same process keep Go's default). Its
+// live heap is small (connection buffers), and nearly all it allocates is
+// net/http's per-request garbage on both the client and the server side, so
+// at Go's default of 100 it collects many times a second under load and
+// each cycle rescans every connection goroutine's stack. At 200 (measured
+// with make bench, 64 clients) the proxy used ~11 % less CPU per request
+// (207 → 183 µs) for ~5 MB more peak RSS (24 → 29 MB).
+const defaultGCPercent = 200
+
 func main() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(defaultGCPercent)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {

@@ -154,7 +154,7 @@ func bench(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.IntVar(&c.clients, "clients", 64, "concurrent closed-loop clients")
 	fs.StringVar(&c.benchtime, "benchtime", "500ms", "go test -benchtime of each engine benchmark")
 	fs.BoolVar(&c.engine, "engine", true, "run the engine benchmarks")
-	fs.StringVar(&c.out, "out", "bench/results/latest.md", "report file, relative to the repository root (\"\": none)")
+	fs.StringVar(&c.out, "out", "bench/results/latest.md", "report file, absolute or relative to the repository root (\"\": none)")
 	fs.StringVar(&c.logLevel, "log.level", "info", "log.level of tokenserver and corsproxy (info: one access record per request, as deployed)")
 	c.prebuilt = map[string]*string{
 		"tokenserver": fs.String("tokenserver", "", "use this tokenserver binary instead of building one (to compare builds)"),
@@ -210,14 +210,17 @@ func bench(ctx context.Context, args []string, getenv func(string) string, stdou
 	md := rep.markdown()
 	fmt.Fprint(stdout, md)
 	if c.out != "" {
-		path := filepath.Join(root, c.out)
+		path := c.out
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(root, path)
+		}
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			return err
 		}
 		if err := os.WriteFile(path, []byte(md), 0o644); err != nil {
 			return err
 		}
-		fmt.Fprintln(stderr, "wrote", c.out)
+		fmt.Fprintln(stderr, "wrote", path)
 	}
 	if failed := rep.failures(c.strict); len(failed) > 0 {
 		return fmt.Errorf("bench: %v", errors.Join(failed...))
