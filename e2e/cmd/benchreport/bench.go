@@ -152,7 +152,7 @@ func bench(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.DurationVar(&c.warmup, "warmup", 300*time.Millisecond, "unmeasured load before each round of a scenario")
 	fs.IntVar(&c.rounds, "rounds", 10, "split each scenario's time into this many rounds, taken in turns with the other scenarios")
 	fs.IntVar(&c.clients, "clients", 64, "concurrent closed-loop clients")
-	fs.StringVar(&c.benchtime, "benchtime", "500ms", "go test -benchtime of each engine benchmark")
+	fs.StringVar(&c.benchtime, "benchtime", "2s", "go test -benchtime of each engine benchmark")
 	fs.BoolVar(&c.engine, "engine", true, "run the engine benchmarks")
 	fs.StringVar(&c.out, "out", "bench/results/latest.md", "report file, absolute or relative to the repository root (\"\": none)")
 	fs.StringVar(&c.logLevel, "log.level", "info", "log.level of tokenserver and corsproxy (info: one access record per request, as deployed)")
