@@ -176,6 +176,7 @@ type deflater struct {
 	byFreq    []int32
 	merged    []int
 	chains    []chain
+	freqs     []int32
 
 	out   []byte
 	acc   uint64
@@ -386,17 +387,19 @@ func (d *deflater) writeBlock(src []byte) {
 		fixedSize += int(f) * 5
 	}
 
-	litList := d.byFrequency(d.litFreq[:], d.litNodes[:0])
-	distList := d.byFrequency(d.distFreq[:], d.distNodes[:0])
+	litList := usedSymbols(d.litFreq[:], d.litNodes[:0])
+	distList := usedSymbols(d.distFreq[:], d.distNodes[:0])
+	clBound := d.codeLengthsLowerBound(numLit, numDist, litList, distList)
+	d.sortByFreq(litList)
+	d.sortByFreq(distList)
 	size, dynamic := fixedSize, false
 	// The dynamic block costs at least its smallest possible header plus optimal
 	// (unlimited) Huffman codes; when even that is no smaller than the fixed block,
 	// compress/flate would not choose it, and building its codes can be skipped.
-	if d.dynamicLowerBound(numLit, numDist, litList, distList)+extra < fixedSize {
+	if clBound+d.huffmanCost(litList)+d.huffmanCost(distList)+extra < fixedSize {
 		d.assignLengths(litList, d.litLens[:], maxLitBits)
 		d.assignLengths(distList, d.distLens[:], maxLitBits)
 		d.codeLengthCodes(numLit, numDist)
-		d.assignLengths(d.byFrequency(d.clFreq[:], d.clNodes[:0]), d.clLens[:], maxCLBits)
 		numCL := numCLCodes
 		for numCL > 4 && d.clFreq[clOrder[numCL-1]] == 0 {
 			numCL--
@@ -404,17 +407,24 @@ func (d *deflater) writeBlock(src []byte) {
 		d.numCL = numCL
 		dynSize := 3 + 5 + 5 + 4 + 3*numCL + extra +
 			int(d.clFreq[16])*2 + int(d.clFreq[17])*3 + int(d.clFreq[18])*7
-		for i, f := range d.clFreq {
-			dynSize += int(f) * int(d.clLens[i])
+		for _, n := range litList {
+			dynSize += int(n.freq) * int(d.litLens[n.sym])
 		}
-		for i, f := range d.litFreq {
-			dynSize += int(f) * int(d.litLens[i])
+		for _, n := range distList {
+			dynSize += int(n.freq) * int(d.distLens[n.sym])
 		}
-		for i, f := range d.distFreq {
-			dynSize += int(f) * int(d.distLens[i])
-		}
-		if dynSize < size {
-			size, dynamic = dynSize, true
+		// Everything but the code-length code is now exact. That code costs at least an
+		// unlimited Huffman code for the same counts, so when even that does not beat
+		// the fixed block, its length-limited lengths need not be computed.
+		clList := d.byFrequency(d.clFreq[:], d.clNodes[:0])
+		if dynSize+d.huffmanCost(clList) < size {
+			d.assignLengths(clList, d.clLens[:], maxCLBits)
+			for _, n := range clList {
+				dynSize += int(n.freq) * int(d.clLens[n.sym])
+			}
+			if dynSize < size {
+				size, dynamic = dynSize, true
+			}
 		}
 	}
 	if stored := (len(src) + 5) * 8; stored < size {
@@ -491,22 +501,20 @@ func (d *deflater) writeTokens(litCodes []uint16, litLens []uint8, distCodes []u
 func (d *deflater) codeLengthCodes(numLit, numDist int) {
 	clear(d.clFreq[:])
 	d.cl = d.cl[:0]
-	lens := func(i int) int {
-		if i < numLit {
-			return int(d.litLens[i])
-		}
-		return int(d.distLens[i-numLit])
-	}
-	total := numLit + numDist
-	for i := 0; i < total; {
-		size := lens(i)
+	// The two alphabets are coded as one sequence; runs may cross from one to the other.
+	var all [numLitCodes + numDistCodes]uint8
+	copy(all[:], d.litLens[:numLit])
+	copy(all[numLit:], d.distLens[:numDist])
+	lens := all[:numLit+numDist]
+	for len(lens) > 0 {
+		size := lens[0]
 		run := 1
-		for i+run < total && lens(i+run) == size {
+		for run < len(lens) && lens[run] == size {
 			run++
 		}
-		i += run
+		lens = lens[run:]
 		if size != 0 {
-			d.cl = append(d.cl, uint8(size))
+			d.cl = append(d.cl, size)
 			d.clFreq[size]++
 			run--
 			for run >= 3 {
@@ -529,7 +537,7 @@ func (d *deflater) codeLengthCodes(numLit, numDist int) {
 			}
 		}
 		for ; run > 0; run-- {
-			d.cl = append(d.cl, uint8(size))
+			d.cl = append(d.cl, size)
 			d.clFreq[size]++
 		}
 	}
@@ -538,13 +546,17 @@ func (d *deflater) codeLengthCodes(numLit, numDist int) {
 // byFrequency appends the used symbols of freq to list, ordered by (frequency, symbol)
 // as compress/flate orders them before building a code.
 func (d *deflater) byFrequency(freq []int32, list []hnode) []hnode {
+	list = usedSymbols(freq, list)
+	d.sortByFreq(list)
+	return list
+}
+
+// usedSymbols appends the used symbols of freq to list, in symbol order.
+func usedSymbols(freq []int32, list []hnode) []hnode {
 	for i, f := range freq {
 		if f != 0 {
 			list = append(list, hnode{uint16(i), f})
 		}
-	}
-	if len(list) > 2 {
-		d.sortByFreq(list)
 	}
 	return list
 }
@@ -602,34 +614,22 @@ func (d *deflater) huffmanCost(list []hnode) int {
 	return cost
 }
 
-// dynamicLowerBound is a lower bound of the dynamic block's size without its extra
-// bits. It counts the fixed part of the header (at least 4 code-length code lengths),
-// optimal unlimited codes for the literals and distances, and for the code lengths
-// what the pattern of used and unused symbols forces: runs of unused symbols are coded
-// exactly as codeLengthCodes will code them, a run of k used ones needs at least
-// ceil(k/6) symbols, and those symbols cost at least an optimal code in which all the
-// used-length symbols are lumped together (merging symbols never makes a code dearer).
-func (d *deflater) dynamicLowerBound(numLit, numDist int, litList, distList []hnode) int {
-	bound := 3 + 5 + 5 + 4 + 3*4 + d.huffmanCost(litList) + d.huffmanCost(distList)
-	used := func(i int) bool {
-		if i < numLit {
-			return d.litFreq[i] != 0
-		}
-		return d.distFreq[i-numLit] != 0
-	}
+// codeLengthsLowerBound is a lower bound of the size of the dynamic block's header,
+// given litSyms and distSyms, the used symbols in symbol order. It counts the fixed
+// part of the header and what the pattern of used and unused symbols forces on the
+// code lengths: runs of unused symbols are coded exactly as codeLengthCodes will code
+// them, a run of k used ones needs at least minUsedRunSymbols[k] symbols, and those
+// symbols cost at least an optimal code in which all the used-length symbols are lumped
+// together (merging symbols never makes a code dearer). The number of code-length code
+// lengths sent is bounded by minNumCL. With optimal (unlimited) codes for the literals
+// and distances added, it bounds the whole dynamic block; tokens almost always end up
+// in a fixed block, so the tighter this bound, the more often the Huffman codes need
+// not be built at all.
+func (d *deflater) codeLengthsLowerBound(numLit, numDist int, litSyms, distSyms []hnode) int {
+	numCL := max(minNumCL(len(litSyms)), minNumCL(len(distSyms)))
+	bound := 3 + 5 + 5 + 4 + 3*numCL
 	var zeros, rep17, rep18, lengths int32
-	total := numLit + numDist
-	for i := 0; i < total; {
-		u := used(i)
-		run := 1
-		for i+run < total && used(i+run) == u {
-			run++
-		}
-		i += run
-		if u {
-			lengths += int32(run+5) / 6
-			continue
-		}
+	zeroRun := func(run int) {
 		for run >= 11 {
 			rep18++
 			run -= min(run, 138)
@@ -640,6 +640,27 @@ func (d *deflater) dynamicLowerBound(numLit, numDist int, litList, distList []hn
 		}
 		zeros += int32(run)
 	}
+	// Walk the used positions of the sequence codeLengthCodes codes (literals, then
+	// distances); the gaps between them are the runs of unused symbols.
+	next, usedRun := 0, 0 // the position after the current run of used symbols, its length
+	visit := func(p int) {
+		if p == next && usedRun > 0 {
+			usedRun++
+			next++
+			return
+		}
+		lengths += minUsedRunSymbols[usedRun]
+		zeroRun(p - next)
+		next, usedRun = p+1, 1
+	}
+	for _, n := range litSyms {
+		visit(int(n.sym))
+	}
+	for _, n := range distSyms {
+		visit(numLit + int(n.sym))
+	}
+	lengths += minUsedRunSymbols[usedRun]
+	zeroRun(numLit + numDist - next)
 	bound += 3*int(rep17) + 7*int(rep18)
 	var w [4]hnode
 	list := w[:0]
@@ -652,9 +673,66 @@ func (d *deflater) dynamicLowerBound(numLit, numDist int, litList, distList []hn
 	return bound + d.huffmanCost(list)
 }
 
+// minNumCL is a lower bound of the number of code-length code lengths sent when one of
+// the codes has m used symbols. With m <= 2 every length is 1 (assignLengths); with more,
+// package-merge gives an optimal code, which is complete (an incomplete one could shorten
+// a codeword), so its shortest length is at most floor(log2 m). Some length in
+// 1..floor(log2 m) is therefore sent as a code-length symbol (codeLengthCodes always
+// sends the first length of a run itself), and the header must reach its place in
+// clOrder.
+func minNumCL(m int) int {
+	short := max(1, bits.Len(uint(m))-1)
+	return minCLPlace[min(short, maxLitBits)] + 1
+}
+
+// minCLPlace[l] is the smallest index in clOrder of the lengths 1..l (at least 3, the
+// place of the first length after the repeat codes, so at least 4 lengths are sent).
+var minCLPlace = func() (t [maxLitBits + 1]int) {
+	var place [numCLCodes]int
+	for i, s := range clOrder {
+		place[s] = i
+	}
+	t[0] = numCLCodes
+	for l := 1; l <= maxLitBits; l++ {
+		t[l] = min(t[l-1], place[l])
+	}
+	for l := range t {
+		t[l] = max(t[l], 3)
+	}
+	return t
+}()
+
+// minUsedRunSymbols[k] is the fewest code-length symbols codeLengthCodes can emit for k
+// consecutive used symbols, whatever their lengths: each run of r equal lengths costs
+// runSymbols(r), and the k symbols split into such runs in some way.
+var minUsedRunSymbols = func() (t [numLitCodes + numDistCodes + 1]int32) {
+	for k := 1; k < len(t); k++ {
+		t[k] = math.MaxInt32
+		for r := 1; r <= k; r++ {
+			t[k] = min(t[k], runSymbols(r)+t[k-r])
+		}
+	}
+	return t
+}()
+
+// runSymbols is how many symbols codeLengthCodes emits for a run of r equal nonzero
+// lengths: the length itself, then repeats of up to 6, then what is left singly.
+func runSymbols(r int) int32 {
+	n := int32(1)
+	r--
+	for r >= 3 {
+		r -= min(r, 6)
+		n++
+	}
+	return n + int32(r)
+}
+
 // sortByFreq sorts by frequency, then symbol. list is in symbol order, so a stable
 // counting sort by frequency gives that order without comparisons.
 func (d *deflater) sortByFreq(list []hnode) {
+	if len(list) <= 2 {
+		return // every code length is 1, whatever the order
+	}
 	maxFreq := int32(0) // at most the token count, bounded by maxDeflateInput
 	for _, n := range list {
 		maxFreq = max(maxFreq, n.freq)
@@ -685,30 +763,33 @@ func (d *deflater) sortByFreq(list []hnode) {
 // 16x16 array and copies a row whenever it takes a package. Here chains are immutable
 // nodes in an arena that point to the chain below (the same information, shared instead
 // of copied): leafCounts[L][j] of compress/flate is the count of the node reached from
-// level L's last chain after L-j steps down.
+// level L's last chain after L-j steps down. A level's last chain lives in the level
+// itself and enters the arena only when a package above refers to it, which most never
+// do; this loop is the hottest part of building a dynamic block.
 func (d *deflater) packageMerge(list []hnode, maxBits int32, counts *[maxLitBits + 1]int32) int32 {
 	n := int32(len(list))
 	maxBits = min(maxBits, n-1)
-	freq := func(i int32) int32 {
-		if i >= n {
-			return math.MaxInt32
-		}
-		return list[i].freq
+	// freqs[i] is leaf i's frequency, with a sentinel for "no leaf left".
+	freqs := slices.Grow(d.freqs[:0], int(n)+1)[:n+1]
+	for i, x := range list {
+		freqs[i] = x.freq
 	}
+	freqs[n] = math.MaxInt32
+	d.freqs = freqs
 	type level struct {
 		last, nextLeaf, nextPair, needed int32
-		chain                            int32 // arena index of this level's last chain
+		leaves, below                    int32 // this level's last chain
+		stored                           int32 // its arena index, -1 until referred to
 	}
 	// Level L holds chains for codes of up to L bits; level 0 is a sentinel that never
-	// needs anything.
+	// needs anything (level 1 never takes a package).
 	var levels [maxLitBits + 2]level
 	arena := d.chains[:0]
 	for L := int32(1); L <= maxBits; L++ {
-		levels[L] = level{last: list[1].freq, nextLeaf: freq(2), nextPair: list[0].freq + list[1].freq, chain: int32(len(arena))}
+		levels[L] = level{last: freqs[1], nextLeaf: freqs[2], nextPair: freqs[0] + freqs[1], leaves: 2, below: -1, stored: -1}
 		if L == 1 {
 			levels[L].nextPair = math.MaxInt32
 		}
-		arena = append(arena, chain{leaves: 2, below: -1})
 	}
 	levels[maxBits].needed = 2*n - 4
 	L := maxBits
@@ -721,18 +802,21 @@ func (d *deflater) packageMerge(list []hnode, maxBits int32, counts *[maxLitBits
 			continue
 		}
 		prev := l.last
-		cur := arena[l.chain]
 		if l.nextLeaf < l.nextPair {
-			cur.leaves++
+			l.leaves++
 			l.last = l.nextLeaf
-			l.nextLeaf = freq(cur.leaves)
+			l.nextLeaf = freqs[l.leaves]
 		} else {
 			l.last = l.nextPair
-			cur.below = levels[L-1].chain
-			levels[L-1].needed = 2
+			lo := &levels[L-1]
+			if lo.stored < 0 {
+				lo.stored = int32(len(arena))
+				arena = append(arena, chain{leaves: lo.leaves, below: lo.below})
+			}
+			l.below = lo.stored
+			lo.needed = 2
 		}
-		l.chain = int32(len(arena))
-		arena = append(arena, cur)
+		l.stored = -1
 		if l.needed--; l.needed == 0 {
 			if L == maxBits {
 				break
@@ -748,7 +832,8 @@ func (d *deflater) packageMerge(list []hnode, maxBits int32, counts *[maxLitBits
 	d.chains = arena
 	// Leaves to the left of the chain at each level, walking down from the top.
 	var left [maxLitBits + 1]int32
-	for c, L := levels[maxBits].chain, maxBits; c >= 0 && L > 0; L-- {
+	left[maxBits] = levels[maxBits].leaves
+	for c, L := levels[maxBits].below, maxBits-1; c >= 0 && L > 0; L-- {
 		left[L] = arena[c].leaves
 		c = arena[c].below
 	}

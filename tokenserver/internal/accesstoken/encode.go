@@ -88,6 +88,20 @@ func (s *scratch) signingKey(cert []byte, issueTs, salt uint32) {
 	s.hmacSHA256(&s.key, s.num[:], s.key[:])
 }
 
+// mintingKey is signingKey with its first HMAC taken from cert's cache when issueTs
+// matches. Concurrent misses may each store their result; they store the same key.
+func (s *scratch) mintingKey(cert *secret, issueTs, salt uint32) {
+	if k := cert.issued.Load(); k != nil && k.ts == issueTs {
+		s.key = k.key
+	} else {
+		binary.LittleEndian.PutUint32(s.num[:], issueTs)
+		s.hmacSHA256(&s.key, s.num[:], cert.b)
+		cert.issued.Store(&issuedKey{ts: issueTs, key: s.key})
+	}
+	binary.LittleEndian.PutUint32(s.num[:], salt)
+	s.hmacSHA256(&s.key, s.num[:], s.key[:])
+}
+
 func appendString(b []byte, s string) []byte {
 	b = binary.LittleEndian.AppendUint16(b, uint16(len(s)))
 	return append(b, s...)
@@ -95,7 +109,7 @@ func appendString(b []byte, s string) []byte {
 
 // build returns the token for sp. Inputs are already validated, so every string fits
 // in a uint16 length.
-func build(appID string, cert []byte, issueTs, salt uint32, sp *spec) string {
+func build(appID string, cert *secret, issueTs, salt uint32, sp *spec) string {
 	s := getScratch()
 	defer putScratch(s)
 
@@ -123,7 +137,7 @@ func build(appID string, cert []byte, issueTs, salt uint32, sp *spec) string {
 	}
 	s.raw = b
 
-	s.signingKey(cert, issueTs, salt)
+	s.mintingKey(cert, issueTs, salt)
 	s.hmacSHA256(&s.sig, s.key[:], b[content:])
 	copy(b[2:content], s.sig[:])
 

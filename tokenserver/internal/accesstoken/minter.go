@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -71,8 +72,20 @@ type Minter struct {
 	salt func() uint32
 }
 
-// secret holds the App Certificate's bytes.
-type secret struct{ b []byte }
+// secret holds the App Certificate's bytes, and the first step of the signing key
+// derived from them for the latest issueTs seen.
+type secret struct {
+	b      []byte
+	issued atomic.Pointer[issuedKey]
+}
+
+// issuedKey is HMAC-SHA256(key=u32le(ts), appCertificate). It depends only on the
+// certificate and issueTs, which is in seconds, so every token minted within the same
+// second can share it; that saves a third of the hashing per token.
+type issuedKey struct {
+	ts  uint32
+	key [signatureLen]byte
+}
 
 // Option configures a Minter.
 type Option func(*Minter)
@@ -158,7 +171,7 @@ func (m *Minter) mint(sp *spec) (Minted, error) {
 		return Minted{}, errNoCredentials
 	}
 	issueTs := uint32(m.now().Unix())
-	tok := build(m.appID, m.cert.b, issueTs, m.salt(), sp)
+	tok := build(m.appID, m.cert, issueTs, m.salt(), sp)
 	at := time.Unix(int64(issueTs), 0).UTC()
 	return Minted{Token: tok, IssuedAt: at, ExpiresAt: at.Add(time.Duration(sp.expire) * time.Second)}, nil
 }
