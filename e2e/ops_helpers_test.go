@@ -26,10 +26,11 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"signaling-auth/e2e/internal/childproc"
 )
 
 // The published test vector from DESIGN.md §4: real-looking credentials that are safe to
@@ -185,24 +186,6 @@ func opsEventually(timeout time.Duration, f func() error) error {
 	}
 }
 
-// opsOutput collects a process's combined output; safe for concurrent use.
-type opsOutput struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (o *opsOutput) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.Write(p)
-}
-
-func (o *opsOutput) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.String()
-}
-
 // opsLastLine is the last non-empty line of s.
 func opsLastLine(s string) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
@@ -218,7 +201,7 @@ func opsLastLine(s string) string {
 type opsProc struct {
 	name string
 	cmd  *exec.Cmd
-	out  *opsOutput
+	out  *childproc.Output
 	done chan struct{}
 	err  error // cmd.Wait's result, valid once done is closed
 }
@@ -227,7 +210,7 @@ type opsProc struct {
 // stopped with SIGTERM (SIGKILL after 15 s) when the test ends, if it still runs.
 func opsStart(t *testing.T, name string, argv, env []string, dir string) *opsProc {
 	t.Helper()
-	p := &opsProc{name: name, out: &opsOutput{}, done: make(chan struct{})}
+	p := &opsProc{name: name, out: &childproc.Output{}, done: make(chan struct{})}
 	p.cmd = exec.Command(argv[0], argv[1:]...)
 	p.cmd.Env = env
 	p.cmd.Dir = dir

@@ -16,10 +16,13 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"signaling-auth/e2e/internal/childproc"
 )
 
-// The e2e tests have their own process harness (process_test.go); test
-// files cannot be imported by a program, and this one also needs the PID
+// The e2e tests have their own process harness (process_test.go; the
+// environment they give a child is childproc.CleanEnv, shared with this
+// command): test files cannot be imported by a program, and this one needs the PID
 // for /proc and the log in a file rather than in memory (a pipe would make
 // this process copy every access-log line while it is measuring).
 
@@ -76,23 +79,6 @@ type server struct {
 	done    chan struct{}
 }
 
-// cleanEnv is this process's environment without anything the programs would
-// read as configuration and without HTTP proxies.
-func cleanEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		switch {
-		case strings.HasPrefix(k, "TOKENSERVER_"), strings.HasPrefix(k, "CORSPROXY_"), strings.HasPrefix(k, "WEBDEMO_"):
-		case k == "APP_ID", k == "APP_CERTIFICATE", k == "SERVER_PORT", k == "PORT", k == "CORS_ALLOW_ORIGIN":
-		case strings.HasSuffix(strings.ToLower(k), "_proxy"):
-		default:
-			env = append(env, kv)
-		}
-	}
-	return env
-}
-
 // startServer runs bin in a fresh directory of its own under work (so no
 // configs/*.yaml or .env is read) and waits for its listening record(s).
 // When known is set the addresses are already chosen (log levels above info
@@ -111,7 +97,7 @@ func startServer(work, name, bin string, known *server, env []string, args ...st
 	s := &server{name: name, logPath: logPath, done: make(chan struct{})}
 	s.cmd = exec.Command(bin, args...)
 	s.cmd.Dir = dir
-	s.cmd.Env = append(cleanEnv(), env...)
+	s.cmd.Env = append(childproc.CleanEnv(), env...)
 	s.cmd.Stdout = logFile
 	s.cmd.Stderr = logFile
 	if err := s.cmd.Start(); err != nil {
