@@ -48,6 +48,34 @@ func repoRoot(dir string) (string, error) {
 	}
 }
 
+// workspace finds the repository root from the working directory and makes
+// a fresh temporary directory (named after pattern) for the built programs
+// and their logs; the caller removes it. A missing repository is reported
+// under the name of the subcommand cmd.
+func workspace(cmd, pattern string) (root, work string, err error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", "", err
+	}
+	root, err = repoRoot(wd)
+	if err != nil {
+		return "", "", fmt.Errorf("%s: %v", cmd, err)
+	}
+	work, err = os.MkdirTemp("", pattern)
+	if err != nil {
+		return "", "", err
+	}
+	return root, work, nil
+}
+
+// writeReport writes a markdown report to path, making its directory.
+func writeReport(path, md string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, []byte(md), 0o644)
+}
+
 // buildPrograms compiles tokenserver and corsproxy from root into dir, as
 // `make build` would.
 func buildPrograms(root, dir string) (map[string]string, error) {
@@ -283,6 +311,19 @@ func (s *server) stop() error {
 		return fmt.Errorf("%s exited with status %d after SIGTERM:\n%s", s.name, code, s.logTail())
 	}
 	return nil
+}
+
+// killRunning kills those of servers that are still running: the deferred
+// clean-up when a measurement stops early (the ones stopped on the way
+// already exited cleanly).
+func killRunning(servers []*server) {
+	for _, s := range servers {
+		select {
+		case <-s.done:
+		default:
+			s.kill()
+		}
+	}
 }
 
 func (s *server) kill() {
