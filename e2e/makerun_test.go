@@ -45,7 +45,7 @@ func opsStartMakeRun(t *testing.T, envFile string, extra ...string) *opsMakeRun 
 	r := &opsMakeRun{out: &childproc.Output{}, lines: make(chan string, 1000), done: make(chan struct{}), ports: map[string]int{}}
 	env := opsEnvWithout()
 	for _, k := range []string{"PORT_TOKENSERVER", "PORT_CORSPROXY", "PORT_CORSPROXY_ADMIN", "PORT_WEBDEMO"} {
-		r.ports[k] = opsFreePort(t)
+		r.ports[k] = freePort(t)
 		env = append(env, fmt.Sprintf("%s=%d", k, r.ports[k]))
 	}
 	env = append(env, "RUN_ENV_FILE="+envFile, "RUN_BIN_DIR="+t.TempDir())

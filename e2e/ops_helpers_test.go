@@ -16,7 +16,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -129,17 +128,6 @@ func opsRequirePrograms(t *testing.T, names ...string) {
 			t.Skipf("%s/main.go does not exist yet", n)
 		}
 	}
-}
-
-// opsFreePort returns a loopback TCP port that was free a moment ago.
-func opsFreePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // opsHTTP is a client that never goes through an HTTP proxy from the environment.
