@@ -571,7 +571,7 @@ func TestComposeStackServesThePageAndTokensWhenStartedAsComposeWould(t *testing.
 		t.Run(tc.name, func(t *testing.T) {
 			ports := map[string]int{}
 			for _, k := range []string{"PORT_TOKENSERVER", "PORT_CORSPROXY", "PORT_CORSPROXY_ADMIN", "PORT_WEBDEMO"} {
-				ports[k] = opsFreePort(t)
+				ports[k] = freePort(t)
 				tc.env[k] = strconv.Itoa(ports[k])
 			}
 			p := opsMustLoadCompose(t, "docker-compose.yml", tc.env)
@@ -610,7 +610,7 @@ func TestComposeProxyOnlyFrontsAnExistingTokenServer(t *testing.T) {
 	bins := opsBuild(t, t.TempDir(), "tokenserver", "corsproxy")
 
 	// "Someone's existing token server": ours, started by hand on a port of its own.
-	tsPort := opsFreePort(t)
+	tsPort := freePort(t)
 	tsEnv := []string{
 		"PATH=/usr/bin:/bin",
 		"TOKENSERVER_LISTEN=127.0.0.1:" + strconv.Itoa(tsPort),
@@ -621,7 +621,7 @@ func TestComposeProxyOnlyFrontsAnExistingTokenServer(t *testing.T) {
 	opsWaitHealthy(t, ts, []string{bins["tokenserver"], "healthcheck"}, tsEnv, 30*time.Second)
 
 	origin := "https://app.example.com"
-	proxyPort, adminPort := opsFreePort(t), opsFreePort(t)
+	proxyPort, adminPort := freePort(t), freePort(t)
 	p := opsMustLoadCompose(t, "docker-compose.proxy-only.yml", map[string]string{
 		"UPSTREAM_URL":         fmt.Sprintf("http://host.docker.internal:%d", tsPort),
 		"CORS_ALLOWED_ORIGINS": origin,

@@ -179,13 +179,7 @@ func TestCORSAnywhereStyleThroughTheProxy(t *testing.T) {
 	s := startStack(t, stackOptions{corsAnywhere: true})
 	tb := newTab(t)
 	tb.open(s.pageURL())
-	tb.typeAndEnter("frank")
-	tb.waitUntil("logged in", `document.querySelector('#state').dataset.state === 'in'`)
-	logins := callsTo(tb.sdkCalls(), "login")
-	if len(logins) != 1 {
-		t.Fatalf("login calls: %+v", logins)
-	}
-	s.requireSignalingToken(t, logins[0].Token, "frank")
+	s.requireLogin(t, tb, "logged in", "frank")
 	if !strings.Contains(tb.pageLog(), s.proxy.url()+"/"+s.token.url()+"/rtm/frank/") {
 		t.Errorf("the page did not use proxy_url + server_url:\n%s", tb.pageLog())
 	}
@@ -287,13 +281,7 @@ func TestCallerAuthenticationIsExplainedAndTheSessionTokenIsSent(t *testing.T) {
 	t.Run("with the key typed under Options the login succeeds", func(t *testing.T) {
 		tb.t = t
 		tb.setSessionToken(e2eAPIKey)
-		tb.typeAndEnter("heidi")
-		tb.waitUntil("logged in", `document.querySelector('#state').dataset.state === 'in'`)
-		logins := callsTo(tb.sdkCalls(), "login")
-		if len(logins) != 1 {
-			t.Fatalf("login calls: %+v", logins)
-		}
-		s.requireSignalingToken(t, logins[0].Token, "heidi")
+		s.requireLogin(t, tb, "logged in", "heidi")
 		if !strings.Contains(tb.pageLog(), "with Authorization: Bearer") {
 			t.Errorf("the log does not say the session token was sent:\n%s", tb.pageLog())
 		}
@@ -336,13 +324,7 @@ func TestTokensOnlyForYourOwnUserIDIsExplained(t *testing.T) {
 		t.Errorf("the SDK was called without a token: %+v", calls)
 	}
 
-	tb.typeAndEnter("ivan")
-	tb.waitUntil("logged in as the session's own user", `document.querySelector('#state').dataset.state === 'in'`)
-	logins := callsTo(tb.sdkCalls(), "login")
-	if len(logins) != 1 {
-		t.Fatalf("login calls: %+v", logins)
-	}
-	s.requireSignalingToken(t, logins[0].Token, "ivan")
+	s.requireLogin(t, tb, "logged in as the session's own user", "ivan")
 	tb.requireCleanConsole()
 }
 
@@ -406,4 +388,18 @@ func safeIndex(m []string, i int) string {
 		return m[i]
 	}
 	return ""
+}
+
+// requireLogin types uid and presses Enter, waits (saying what for) until the page is
+// logged in, and fails unless the SDK was given exactly one login, with a Signaling
+// token for uid.
+func (s *stack) requireLogin(t *testing.T, tb *tab, what, uid string) {
+	t.Helper()
+	tb.typeAndEnter(uid)
+	tb.waitUntil(what, `document.querySelector('#state').dataset.state === 'in'`)
+	logins := callsTo(tb.sdkCalls(), "login")
+	if len(logins) != 1 {
+		t.Fatalf("login calls: %+v", logins)
+	}
+	s.requireSignalingToken(t, logins[0].Token, uid)
 }

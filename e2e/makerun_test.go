@@ -22,12 +22,14 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"signaling-auth/e2e/internal/childproc"
 )
 
 // opsMakeRun is one run of scripts/run.sh.
 type opsMakeRun struct {
 	cmd   *exec.Cmd
-	out   *opsOutput
+	out   *childproc.Output
 	lines chan string // every output line, for waiting on one
 	done  chan struct{}
 	err   error
@@ -40,10 +42,10 @@ type opsMakeRun struct {
 func opsStartMakeRun(t *testing.T, envFile string, extra ...string) *opsMakeRun {
 	t.Helper()
 	root := opsRepoRoot(t)
-	r := &opsMakeRun{out: &opsOutput{}, lines: make(chan string, 1000), done: make(chan struct{}), ports: map[string]int{}}
+	r := &opsMakeRun{out: &childproc.Output{}, lines: make(chan string, 1000), done: make(chan struct{}), ports: map[string]int{}}
 	env := opsEnvWithout()
 	for _, k := range []string{"PORT_TOKENSERVER", "PORT_CORSPROXY", "PORT_CORSPROXY_ADMIN", "PORT_WEBDEMO"} {
-		r.ports[k] = opsFreePort(t)
+		r.ports[k] = freePort(t)
 		env = append(env, fmt.Sprintf("%s=%d", k, r.ports[k]))
 	}
 	env = append(env, "RUN_ENV_FILE="+envFile, "RUN_BIN_DIR="+t.TempDir())

@@ -16,7 +16,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -26,10 +25,11 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"signaling-auth/e2e/internal/childproc"
 )
 
 // The published test vector from DESIGN.md §4: real-looking credentials that are safe to
@@ -130,17 +130,6 @@ func opsRequirePrograms(t *testing.T, names ...string) {
 	}
 }
 
-// opsFreePort returns a loopback TCP port that was free a moment ago.
-func opsFreePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // opsHTTP is a client that never goes through an HTTP proxy from the environment.
 var opsHTTP = &http.Client{
 	Timeout:   10 * time.Second,
@@ -185,24 +174,6 @@ func opsEventually(timeout time.Duration, f func() error) error {
 	}
 }
 
-// opsOutput collects a process's combined output; safe for concurrent use.
-type opsOutput struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (o *opsOutput) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.Write(p)
-}
-
-func (o *opsOutput) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.String()
-}
-
 // opsLastLine is the last non-empty line of s.
 func opsLastLine(s string) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
@@ -218,7 +189,7 @@ func opsLastLine(s string) string {
 type opsProc struct {
 	name string
 	cmd  *exec.Cmd
-	out  *opsOutput
+	out  *childproc.Output
 	done chan struct{}
 	err  error // cmd.Wait's result, valid once done is closed
 }
@@ -227,7 +198,7 @@ type opsProc struct {
 // stopped with SIGTERM (SIGKILL after 15 s) when the test ends, if it still runs.
 func opsStart(t *testing.T, name string, argv, env []string, dir string) *opsProc {
 	t.Helper()
-	p := &opsProc{name: name, out: &opsOutput{}, done: make(chan struct{})}
+	p := &opsProc{name: name, out: &childproc.Output{}, done: make(chan struct{})}
 	p.cmd = exec.Command(argv[0], argv[1:]...)
 	p.cmd.Env = env
 	p.cmd.Dir = dir

@@ -2,60 +2,24 @@ package e2e
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
-	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"signaling-auth/e2e/internal/childproc"
 )
 
 // process is one of our programs running as a child process.
 type process struct {
 	name      string
 	cmd       *exec.Cmd
-	out       *syncBuffer
+	out       *childproc.Output
 	addr      string // from its "listening" log record
 	adminAddr string // corsproxy's "admin listening" record
 	done      chan struct{}
-}
-
-// syncBuffer collects a child's output while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// cleanEnv is the test's environment without anything our programs would read as
-// configuration, and without HTTP proxies, so the developer's shell cannot change a test.
-func cleanEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		switch {
-		case strings.HasPrefix(k, "TOKENSERVER_"), strings.HasPrefix(k, "CORSPROXY_"), strings.HasPrefix(k, "WEBDEMO_"):
-		case k == "APP_ID", k == "APP_CERTIFICATE", k == "SERVER_PORT", k == "PORT", k == "CORS_ALLOW_ORIGIN":
-		case strings.HasSuffix(strings.ToLower(k), "_proxy"):
-		default:
-			env = append(env, kv)
-		}
-	}
-	return env
 }
 
 // start runs a built program with JSON logs in a fresh working directory (so no
@@ -64,10 +28,10 @@ func cleanEnv() []string {
 func start(t *testing.T, name string, env []string, args ...string) *process {
 	t.Helper()
 	bin := binary(t, name)
-	p := &process{name: name, out: &syncBuffer{}, done: make(chan struct{})}
+	p := &process{name: name, out: &childproc.Output{}, done: make(chan struct{})}
 	p.cmd = exec.Command(bin, append(args, "--log.format", "json")...)
 	p.cmd.Dir = t.TempDir()
-	p.cmd.Env = append(cleanEnv(), env...)
+	p.cmd.Env = append(childproc.CleanEnv(), env...)
 	p.cmd.Stdout = p.out
 	p.cmd.Stderr = p.out
 	if err := p.cmd.Start(); err != nil {

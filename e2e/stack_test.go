@@ -53,9 +53,10 @@ func serveFakeSDK(t *testing.T) *fakeSDK {
 	return f
 }
 
-// freePort returns a loopback port that was free a moment ago. The page's origin must
-// be on the proxy's list before the page's server starts, so its port is chosen first.
-func freePort(t *testing.T) int {
+// freePort returns a loopback TCP port that was free a moment ago, for a program whose
+// address must be known before it starts: the page's origin must be on the proxy's list
+// before the page's server starts, and make run and compose are given their ports.
+func freePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

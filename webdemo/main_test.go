@@ -12,32 +12,16 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"signaling-auth/webdemo/internal/testlog"
 )
-
-// lockedBuffer lets run's goroutines log while the test reads.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 func noEnv(string) string { return "" }
 
 // started is a webdemo running in-process.
 type started struct {
 	addr   string
-	stderr *lockedBuffer
+	stderr *testlog.Buffer
 	cancel context.CancelFunc
 	done   chan error
 
@@ -58,7 +42,7 @@ func startRun(t *testing.T, args ...string) *started {
 	t.Helper()
 	t.Chdir(t.TempDir()) // keep a repository configs/ out of it
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &started{stderr: &lockedBuffer{}, cancel: cancel, done: make(chan error, 1)}
+	s := &started{stderr: &testlog.Buffer{}, cancel: cancel, done: make(chan error, 1)}
 	argv := append([]string{"webdemo", "--listen", "127.0.0.1:0", "--log.format", "json"}, args...)
 	go func() { s.done <- run(ctx, argv, noEnv, io.Discard, s.stderr) }()
 	t.Cleanup(func() { _ = s.stop() })
@@ -226,7 +210,7 @@ func TestRunWithoutArgumentsServesFromTheEnvironment(t *testing.T) {
 	t.Chdir(t.TempDir())
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // start, then shut down straight away
-	var stderr lockedBuffer
+	var stderr testlog.Buffer
 	getenv := func(k string) string {
 		return map[string]string{"WEBDEMO_LISTEN": "127.0.0.1:0", "WEBDEMO_LOG_FORMAT": "json"}[k]
 	}

@@ -2,15 +2,8 @@ package config
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"log/slog"
-	"math/big"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -19,6 +12,8 @@ import (
 	"time"
 
 	"github.com/spf13/viper"
+
+	"signaling-auth/corsproxy/internal/testcert"
 )
 
 func env(m map[string]string) func(string) string {
@@ -276,7 +271,7 @@ func TestHelp(t *testing.T) {
 }
 
 func TestTLSIsLoadedAtStart(t *testing.T) {
-	cert, key := selfSigned(t)
+	cert, key, _ := testcert.Write(t)
 	c, err := Load([]string{"--tls.cert_file", cert, "--tls.key_file", key}, env(nil), &bytes.Buffer{})
 	if err != nil {
 		t.Fatal(err)
@@ -288,32 +283,6 @@ func TestTLSIsLoadedAtStart(t *testing.T) {
 	if _, err := Load([]string{"--tls.cert_file", key, "--tls.key_file", cert}, env(nil), &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "config: tls: cannot load") {
 		t.Fatalf("swapped files: err = %v", err)
 	}
-}
-
-func selfSigned(t *testing.T) (certFile, keyFile string) {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, err := x509.MarshalECPrivateKey(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return certFile, keyFile
 }
 
 // The README's corsproxy section documents every key.

@@ -31,9 +31,26 @@ type Metrics struct {
 	// are called on every request. Binding lazily keeps /metrics as it was
 	// (a series appears once it has been counted, not before).
 	byStatus [600]atomic.Pointer[prometheus.Counter]
-	upstream [2]atomic.Pointer[prometheus.Observer] // response, error
-	preflt   [2]atomic.Pointer[prometheus.Counter]  // refused, allowed
-	disallow [2]atomic.Pointer[prometheus.Counter]  // forwarded, rejected
+	upstream twoWay[prometheus.Observer] // response, error
+	preflt   twoWay[prometheus.Counter]  // refused, allowed
+	disallow twoWay[prometheus.Counter]  // forwarded, rejected
+}
+
+// twoWay holds the two children of a vector whose one label says which of
+// two outcomes happened, each bound on first use.
+type twoWay[T any] struct {
+	with     func(...string) T // the vector's WithLabelValues
+	labels   [2]string         // for false, for true
+	children [2]atomic.Pointer[T]
+}
+
+// child returns the child for outcome yes, binding it on first use.
+func (w *twoWay[T]) child(yes bool) T {
+	i := 0
+	if yes {
+		i = 1
+	}
+	return bound(&w.children[i], func() T { return w.with(w.labels[i]) })
 }
 
 // bound returns *slot, binding it with bind on first use.
@@ -81,6 +98,9 @@ func New() *Metrics {
 			Help: "Rate-limit decisions taken without the store (it failed or is backing off); rate_limit.on_store_error decided them.",
 		}),
 	}
+	m.upstream.with, m.upstream.labels = m.upstreamDuration.WithLabelValues, [2]string{"response", "error"}
+	m.preflt.with, m.preflt.labels = m.preflights.WithLabelValues, [2]string{"refused", "allowed"}
+	m.disallow.with, m.disallow.labels = m.disallowedOrigins.WithLabelValues, [2]string{"forwarded", "rejected"}
 	m.reg.MustRegister(m.requests, m.upstreamDuration, m.preflights, m.disallowedOrigins, m.rejectedTargets,
 		m.rateLimited, m.storeErrors,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -108,13 +128,7 @@ func (m *Metrics) Request(status int, _ time.Duration) {
 
 // Upstream implements proxy.Observer.
 func (m *Metrics) Upstream(d time.Duration, err error) {
-	i, outcome := 0, "response"
-	if err != nil {
-		i, outcome = 1, "error"
-	}
-	bound(&m.upstream[i], func() prometheus.Observer {
-		return m.upstreamDuration.WithLabelValues(outcome)
-	}).Observe(d.Seconds())
+	m.upstream.child(err != nil).Observe(d.Seconds())
 }
 
 // RejectedTarget implements proxy.Observer.
@@ -122,24 +136,12 @@ func (m *Metrics) RejectedTarget() { m.rejectedTargets.Inc() }
 
 // Preflight implements cors.Observer.
 func (m *Metrics) Preflight(allowed bool) {
-	i, result := 0, "refused"
-	if allowed {
-		i, result = 1, "allowed"
-	}
-	bound(&m.preflt[i], func() prometheus.Counter {
-		return m.preflights.WithLabelValues(result)
-	}).Inc()
+	m.preflt.child(allowed).Inc()
 }
 
 // DisallowedOrigin implements cors.Observer.
 func (m *Metrics) DisallowedOrigin(rejected bool) {
-	i, action := 0, "forwarded"
-	if rejected {
-		i, action = 1, "rejected"
-	}
-	bound(&m.disallow[i], func() prometheus.Counter {
-		return m.disallowedOrigins.WithLabelValues(action)
-	}).Inc()
+	m.disallow.child(rejected).Inc()
 }
 
 // RateLimited implements limit.Observer.

@@ -19,6 +19,7 @@ func TestExposition(t *testing.T) {
 	m.Preflight(true)
 	m.Preflight(false)
 	m.DisallowedOrigin(true)
+	m.DisallowedOrigin(false)
 	m.RejectedTarget()
 
 	srv := httptest.NewServer(m.Handler())
@@ -37,6 +38,7 @@ func TestExposition(t *testing.T) {
 		`corsproxy_preflights_total{result="allowed"} 1`,
 		`corsproxy_preflights_total{result="refused"} 1`,
 		`corsproxy_disallowed_origins_total{action="rejected"} 1`,
+		`corsproxy_disallowed_origins_total{action="forwarded"} 1`,
 		`corsproxy_rejected_targets_total 1`,
 		`go_goroutines`,
 	} {

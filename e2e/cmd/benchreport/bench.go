@@ -170,15 +170,7 @@ func bench(ctx context.Context, args []string, getenv func(string) string, stdou
 	if c.clients < 1 || c.rounds < 1 || c.duration <= 0 || c.warmup < 0 {
 		return fmt.Errorf("bench: -clients and -rounds must be positive and -duration more than 0")
 	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return err
-	}
-	root, err := repoRoot(wd)
-	if err != nil {
-		return fmt.Errorf("bench: %v", err)
-	}
-	work, err := os.MkdirTemp("", "benchreport-")
+	root, work, err := workspace("bench", "benchreport-")
 	if err != nil {
 		return err
 	}
@@ -214,10 +206,7 @@ func bench(ctx context.Context, args []string, getenv func(string) string, stdou
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(root, path)
 		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(path, []byte(md), 0o644); err != nil {
+		if err := writeReport(path, md); err != nil {
 			return err
 		}
 		fmt.Fprintln(stderr, "wrote", path)
@@ -237,13 +226,7 @@ func measureHTTP(ctx context.Context, work string, bins map[string]string, c ben
 	ms := make([]measured, len(scenarios))
 	defer func() {
 		for _, m := range ms {
-			for _, s := range m.servers {
-				select {
-				case <-s.done:
-				default:
-					s.kill()
-				}
-			}
+			killRunning(m.servers)
 		}
 	}()
 	for i, sc := range scenarios {

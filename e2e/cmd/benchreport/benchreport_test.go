@@ -6,10 +6,10 @@ import (
 	"encoding/json"
 	"io"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"signaling-auth/e2e/internal/childproc"
 	"signaling-auth/e2e/internal/load"
 )
 
@@ -198,26 +198,8 @@ func TestUnknownCommandAndBadFlagsAreRefused(t *testing.T) {
 	}
 }
 
-// syncBuffer collects the bare server's log while it runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestTheBareServerAnswersLikeTheTokenServerAndStopsCleanly(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &childproc.Output{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {

@@ -16,10 +16,13 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"signaling-auth/e2e/internal/childproc"
 )
 
-// The e2e tests have their own process harness (process_test.go); test
-// files cannot be imported by a program, and this one also needs the PID
+// The e2e tests have their own process harness (process_test.go; the
+// environment they give a child is childproc.CleanEnv, shared with this
+// command): test files cannot be imported by a program, and this one needs the PID
 // for /proc and the log in a file rather than in memory (a pipe would make
 // this process copy every access-log line while it is measuring).
 
@@ -43,6 +46,34 @@ func repoRoot(dir string) (string, error) {
 			return "", fmt.Errorf("no go.work in %s or above; run from the repository", dir)
 		}
 	}
+}
+
+// workspace finds the repository root from the working directory and makes
+// a fresh temporary directory (named after pattern) for the built programs
+// and their logs; the caller removes it. A missing repository is reported
+// under the name of the subcommand cmd.
+func workspace(cmd, pattern string) (root, work string, err error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", "", err
+	}
+	root, err = repoRoot(wd)
+	if err != nil {
+		return "", "", fmt.Errorf("%s: %v", cmd, err)
+	}
+	work, err = os.MkdirTemp("", pattern)
+	if err != nil {
+		return "", "", err
+	}
+	return root, work, nil
+}
+
+// writeReport writes a markdown report to path, making its directory.
+func writeReport(path, md string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, []byte(md), 0o644)
 }
 
 // buildPrograms compiles tokenserver and corsproxy from root into dir, as
@@ -76,23 +107,6 @@ type server struct {
 	done    chan struct{}
 }
 
-// cleanEnv is this process's environment without anything the programs would
-// read as configuration and without HTTP proxies.
-func cleanEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		switch {
-		case strings.HasPrefix(k, "TOKENSERVER_"), strings.HasPrefix(k, "CORSPROXY_"), strings.HasPrefix(k, "WEBDEMO_"):
-		case k == "APP_ID", k == "APP_CERTIFICATE", k == "SERVER_PORT", k == "PORT", k == "CORS_ALLOW_ORIGIN":
-		case strings.HasSuffix(strings.ToLower(k), "_proxy"):
-		default:
-			env = append(env, kv)
-		}
-	}
-	return env
-}
-
 // startServer runs bin in a fresh directory of its own under work (so no
 // configs/*.yaml or .env is read) and waits for its listening record(s).
 // When known is set the addresses are already chosen (log levels above info
@@ -111,7 +125,7 @@ func startServer(work, name, bin string, known *server, env []string, args ...st
 	s := &server{name: name, logPath: logPath, done: make(chan struct{})}
 	s.cmd = exec.Command(bin, args...)
 	s.cmd.Dir = dir
-	s.cmd.Env = append(cleanEnv(), env...)
+	s.cmd.Env = append(childproc.CleanEnv(), env...)
 	s.cmd.Stdout = logFile
 	s.cmd.Stderr = logFile
 	if err := s.cmd.Start(); err != nil {
@@ -297,6 +311,19 @@ func (s *server) stop() error {
 		return fmt.Errorf("%s exited with status %d after SIGTERM:\n%s", s.name, code, s.logTail())
 	}
 	return nil
+}
+
+// killRunning kills those of servers that are still running: the deferred
+// clean-up when a measurement stops early (the ones stopped on the way
+// already exited cleanly).
+func killRunning(servers []*server) {
+	for _, s := range servers {
+		select {
+		case <-s.done:
+		default:
+			s.kill()
+		}
+	}
 }
 
 func (s *server) kill() {

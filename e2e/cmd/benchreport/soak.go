@@ -65,15 +65,7 @@ func soak(ctx context.Context, args []string, getenv func(string) string, stdout
 	if c.clients < 1 || c.duration <= soakEndBeforeDeadline || c.sample <= 0 || c.rate < 0 {
 		return fmt.Errorf("soak: -clients must be positive, -duration more than 1s, -sample positive, -rate not negative")
 	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return err
-	}
-	root, err := repoRoot(wd)
-	if err != nil {
-		return fmt.Errorf("soak: %v", err)
-	}
-	work, err := os.MkdirTemp("", "benchreport-soak-")
+	root, work, err := workspace("soak", "benchreport-soak-")
 	if err != nil {
 		return err
 	}
@@ -88,15 +80,7 @@ func soak(ctx context.Context, args []string, getenv func(string) string, stdout
 		return err
 	}
 	proxy, token := servers[0], servers[1]
-	defer func() {
-		for _, s := range servers {
-			select {
-			case <-s.done:
-			default:
-				s.kill()
-			}
-		}
-	}()
+	defer killRunning(servers)
 
 	read := func(label string, elapsed time.Duration, live *load.Live) snapshot {
 		sn := snapshot{label: label, elapsed: elapsed}
@@ -162,10 +146,7 @@ func soak(ctx context.Context, args []string, getenv func(string) string, stdout
 	fmt.Fprint(stdout, md)
 	if c.out != "" {
 		path := filepath.Join(root, c.out)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(path, []byte(md), 0o644); err != nil {
+		if err := writeReport(path, md); err != nil {
 			return err
 		}
 		fmt.Fprintln(stderr, "wrote", c.out)

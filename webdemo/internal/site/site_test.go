@@ -1,7 +1,6 @@
 package site
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -9,30 +8,12 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"signaling-auth/webdemo/internal/config"
+	"signaling-auth/webdemo/internal/testlog"
 )
-
-// lockedBuffer lets the server goroutines log while the test reads.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 func testConfig() config.Config {
 	return config.Config{
@@ -46,9 +27,9 @@ func testConfig() config.Config {
 	}
 }
 
-func start(t *testing.T, cfg config.Config) (*httptest.Server, *lockedBuffer) {
+func start(t *testing.T, cfg config.Config) (*httptest.Server, *testlog.Buffer) {
 	t.Helper()
-	logs := &lockedBuffer{}
+	logs := &testlog.Buffer{}
 	srv := httptest.NewServer(New(cfg, "v1.2.3", slog.New(slog.NewJSONHandler(logs, nil))))
 	t.Cleanup(srv.Close)
 	return srv, logs

@@ -1,0 +1,51 @@
+// Package childproc holds what the e2e tests and the benchreport command
+// both need to run our programs as child processes: an environment the
+// developer's shell cannot leak configuration into, and a buffer that
+// collects a child's output while another goroutine reads it.
+package childproc
+
+import (
+	"bytes"
+	"os"
+	"strings"
+	"sync"
+)
+
+// CleanEnv is this process's environment without anything our programs would
+// read as configuration and without HTTP proxies, so the developer's shell
+// cannot change a test or a measurement.
+func CleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		switch {
+		case strings.HasPrefix(k, "TOKENSERVER_"), strings.HasPrefix(k, "CORSPROXY_"), strings.HasPrefix(k, "WEBDEMO_"):
+		case k == "APP_ID", k == "APP_CERTIFICATE", k == "SERVER_PORT", k == "PORT", k == "CORS_ALLOW_ORIGIN":
+		case strings.HasSuffix(strings.ToLower(k), "_proxy"):
+		default:
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+// Output collects a process's output; safe for concurrent use, so a test
+// can read what has been written so far while the process is still writing.
+// The zero value is ready to use.
+type Output struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (o *Output) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.b.Write(p)
+}
+
+// String is everything written so far.
+func (o *Output) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.b.String()
+}
