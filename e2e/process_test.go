@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"bufio"
-	"encoding/json"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -58,32 +56,9 @@ func start(t *testing.T, name string, env []string, args ...string) *process {
 			t.Fatalf("%s logged no listening record within 20 s:\n%s", name, p.out)
 		case <-time.After(20 * time.Millisecond):
 		}
-		p.addr, p.adminAddr = listeningAddrs(p.out.String())
+		p.addr, p.adminAddr = childproc.ListeningAddrs(strings.NewReader(p.out.String()))
 	}
 	return p
-}
-
-// listeningAddrs reads the addresses from the JSON log records msg="listening" and
-// msg="admin listening".
-func listeningAddrs(log string) (addr, admin string) {
-	sc := bufio.NewScanner(strings.NewReader(log))
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var rec struct {
-			Msg  string `json:"msg"`
-			Addr string `json:"addr"`
-		}
-		if json.Unmarshal(sc.Bytes(), &rec) != nil {
-			continue
-		}
-		switch rec.Msg {
-		case "listening":
-			addr = rec.Addr
-		case "admin listening":
-			admin = rec.Addr
-		}
-	}
-	return addr, admin
 }
 
 // stop ends the process with SIGTERM (graceful shutdown), then SIGKILL if it hangs.

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -177,27 +176,14 @@ func freeAddr() (string, error) {
 	return ln.Addr().String(), nil
 }
 
-// listeningAddrs reads msg="listening" and msg="admin listening" records.
+// listeningAddrs reads the addresses the server logged (the first MiB of its log).
 func listeningAddrs(path string) (addr, admin string) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", ""
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(io.LimitReader(f, 1<<20))
-	for sc.Scan() {
-		var rec struct{ Msg, Addr string }
-		if json.Unmarshal(sc.Bytes(), &rec) != nil {
-			continue
-		}
-		switch rec.Msg {
-		case "listening":
-			addr = rec.Addr
-		case "admin listening":
-			admin = rec.Addr
-		}
-	}
-	return addr, admin
+	return childproc.ListeningAddrs(io.LimitReader(f, 1<<20))
 }
 
 // logTail is the end of the server's log, for error messages.

@@ -1,11 +1,15 @@
 // Package childproc holds what the e2e tests and the benchreport command
 // both need to run our programs as child processes: an environment the
-// developer's shell cannot leak configuration into, and a buffer that
-// collects a child's output while another goroutine reads it.
+// developer's shell cannot leak configuration into, a buffer that collects a
+// child's output while another goroutine reads it, and the addresses the
+// child says it listens on.
 package childproc
 
 import (
+	"bufio"
 	"bytes"
+	"encoding/json"
+	"io"
 	"os"
 	"strings"
 	"sync"
@@ -48,4 +52,28 @@ func (o *Output) String() string {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.b.String()
+}
+
+// ListeningAddrs reads the addresses from a program's JSON log records
+// msg="listening" and msg="admin listening"; empty where none was logged yet.
+// Lines up to 1 MiB are read, so one long record cannot hide the ones after it.
+func ListeningAddrs(log io.Reader) (addr, admin string) {
+	sc := bufio.NewScanner(log)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var rec struct {
+			Msg  string `json:"msg"`
+			Addr string `json:"addr"`
+		}
+		if json.Unmarshal(sc.Bytes(), &rec) != nil {
+			continue
+		}
+		switch rec.Msg {
+		case "listening":
+			addr = rec.Addr
+		case "admin listening":
+			admin = rec.Addr
+		}
+	}
+	return addr, admin
 }
