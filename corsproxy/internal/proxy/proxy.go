@@ -6,7 +6,9 @@
 // not an upstream error).
 //
 // Everything else — hop-by-hop headers, streaming, 1xx, trailers, protocol
-// upgrades — is ReverseProxy's, untouched. CORS headers are not set here:
+// upgrades — is ReverseProxy's, untouched. The requests go out through
+// Transport (transport.go): token fetches over its own lean HTTP/1.1 connections,
+// the rest through http.Transport. CORS headers are not set here:
 // the cors middleware in front has already put them on the ResponseWriter,
 // so the errors written here carry them too.
 package proxy
@@ -43,7 +45,8 @@ type Observer interface {
 // Options are what New needs.
 type Options struct {
 	Resolver *target.Resolver
-	// Transport sends the requests; build it with NewTransport.
+	// Transport sends the requests: a *Transport from NewTransport (any
+	// RoundTripper works; the benchmarks compare with http.Transport).
 	Transport http.RoundTripper
 	// MaxBodyBytes caps request bodies (413 beyond it).
 	MaxBodyBytes int64
@@ -270,37 +273,6 @@ type nopObserver struct{}
 
 func (nopObserver) Upstream(time.Duration, error) {}
 func (nopObserver) RejectedTarget()               {}
-
-// TransportConfig tunes the outgoing connections.
-type TransportConfig struct {
-	DialTimeout           time.Duration
-	TLSHandshakeTimeout   time.Duration
-	ResponseHeaderTimeout time.Duration
-	IdleConnTimeout       time.Duration
-	MaxIdleConnsPerHost   int
-	// Proxy is an outgoing HTTP proxy; nil means connect directly. The
-	// HTTP_PROXY/HTTPS_PROXY environment is deliberately ignored: a proxy
-	// in front of a token server must not be rerouted by its environment.
-	Proxy *url.URL
-}
-
-// NewTransport returns the transport for upstream requests.
-func NewTransport(c TransportConfig) *http.Transport {
-	t := &http.Transport{
-		DialContext:           (&net.Dialer{Timeout: c.DialTimeout, KeepAlive: 30 * time.Second}).DialContext,
-		TLSHandshakeTimeout:   c.TLSHandshakeTimeout,
-		ResponseHeaderTimeout: c.ResponseHeaderTimeout,
-		IdleConnTimeout:       c.IdleConnTimeout,
-		MaxIdleConns:          0, // no global cap; per host is what matters
-		MaxIdleConnsPerHost:   c.MaxIdleConnsPerHost,
-		ExpectContinueTimeout: time.Second,
-		ForceAttemptHTTP2:     true,
-	}
-	if c.Proxy != nil {
-		t.Proxy = http.ProxyURL(c.Proxy)
-	}
-	return t
-}
 
 // Reachable dials each URL's host (or the outgoing proxy, if one is set)
 // and returns one error per destination that does not accept a TCP
