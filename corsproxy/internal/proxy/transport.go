@@ -199,14 +199,13 @@ func (t *Transport) dialConn(ctx context.Context, addr string) (*conn, error) {
 // already has enough idle connections.
 func (t *Transport) put(c *conn) {
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	cs := t.idle[c.addr]
 	if len(cs) >= t.maxIdlePerHost {
-		t.mu.Unlock()
 		c.close()
 		return
 	}
 	t.idle[c.addr] = append(cs, c)
-	t.mu.Unlock()
 	if t.idleTimeout > 0 {
 		if c.idleTimer == nil {
 			c.idleTimer = time.AfterFunc(t.idleTimeout, c.expire)
@@ -247,7 +246,14 @@ func (c *conn) expire() {
 	c.close()
 }
 
-func (c *conn) close() { _ = c.nc.Close() }
+// close closes c for good. Only c's owner calls it: the request using it, or
+// whoever took it out of the idle list.
+func (c *conn) close() {
+	if c.idleTimer != nil {
+		c.idleTimer.Stop()
+	}
+	_ = c.nc.Close()
+}
 
 // errNoResponse marks a round trip that failed before any byte of a response
 // arrived.
@@ -350,28 +356,44 @@ func (c *conn) done(stop func() bool, reusable bool) {
 // body is a response body read straight off the connection. At EOF the
 // connection goes back to the pool; closed before EOF, it is closed (the
 // rest of the body is not worth draining for a proxy that has stopped
-// reading it).
+// reading it). Once either has happened, the body never touches the
+// connection again: it may be serving another request.
 type body struct {
 	rc       io.ReadCloser
 	c        *conn
 	stop     func() bool
 	reusable bool
-	finished atomic.Bool
+	state    atomic.Int32 // bodyOpen, bodyRead or bodyClosed
+	err      error        // what ended the reading (io.EOF when complete)
 }
 
+const (
+	bodyOpen = iota
+	bodyRead
+	bodyClosed
+)
+
+var errBodyClosed = errors.New("read on a closed response body")
+
 func (b *body) Read(p []byte) (int, error) {
-	if b.finished.Load() {
-		return 0, io.EOF
+	switch b.state.Load() {
+	case bodyRead:
+		return 0, b.err
+	case bodyClosed:
+		return 0, errBodyClosed
 	}
 	n, err := b.rc.Read(p)
-	if err != nil && b.finished.CompareAndSwap(false, true) {
-		b.c.done(b.stop, b.reusable && err == io.EOF)
+	if err != nil {
+		b.err = err
+		if b.state.CompareAndSwap(bodyOpen, bodyRead) {
+			b.c.done(b.stop, b.reusable && err == io.EOF)
+		}
 	}
 	return n, err
 }
 
 func (b *body) Close() error {
-	if b.finished.CompareAndSwap(false, true) {
+	if b.state.Swap(bodyClosed) == bodyOpen {
 		b.stop()
 		b.c.close()
 	}
