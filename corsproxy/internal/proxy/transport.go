@@ -199,13 +199,15 @@ func (t *Transport) dialConn(ctx context.Context, addr string) (*conn, error) {
 // already has enough idle connections.
 func (t *Transport) put(c *conn) {
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	cs := t.idle[c.addr]
 	if len(cs) >= t.maxIdlePerHost {
+		t.mu.Unlock()
 		c.close()
 		return
 	}
 	t.idle[c.addr] = append(cs, c)
+	// Under the lock: once c is in the list, another request may take it
+	// and put it back.
 	if t.idleTimeout > 0 {
 		if c.idleTimer == nil {
 			c.idleTimer = time.AfterFunc(t.idleTimeout, c.expire)
@@ -213,6 +215,7 @@ func (t *Transport) put(c *conn) {
 			c.idleTimer.Reset(t.idleTimeout)
 		}
 	}
+	t.mu.Unlock()
 }
 
 // conn is one kept-alive upstream connection. Only the request using it
