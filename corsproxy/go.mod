@@ -7,6 +7,7 @@ require (
 	github.com/rs/cors v1.11.1
 	github.com/spf13/pflag v1.0.10
 	github.com/spf13/viper v1.21.0
+	golang.org/x/net v0.59.0
 	signaling-auth/ratelimit v0.0.0
 )
 

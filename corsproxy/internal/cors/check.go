@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/net/publicsuffix"
 )
 
 // FieldError is one invalid setting: Field is the key inside the cors section
@@ -150,7 +152,7 @@ func isToken(s string) bool {
 // checkOrigin returns why o is not an acceptable origin or origin pattern, or "".
 // Accepted: scheme://host[:port] as a browser serializes it in the Origin
 // header, and https://*.example.com[:port] patterns (the star stands for one
-// or more labels in front of a registrable-looking domain).
+// or more labels in front of a domain that is not a public suffix).
 func checkOrigin(o string) string {
 	if o == "null" {
 		return `the "null" origin is sent by sandboxed iframes, data: URLs and local files, so anyone can forge it; it cannot be allowed`
@@ -200,6 +202,12 @@ func checkOrigin(o string) string {
 		}
 		if !strings.Contains(domain, ".") {
 			return fmt.Sprintf("%q would match every site under a top-level domain", host)
+		}
+		// *.co.uk or *.github.io: anyone can register a name there and
+		// read the answers. The list covers both ICANN suffixes and
+		// private ones (hosting platforms that hand out subdomains).
+		if ps, _ := publicsuffix.PublicSuffix(strings.ToLower(domain)); ps == strings.ToLower(domain) {
+			return fmt.Sprintf("%q would match every site under the public suffix %q, where anyone can register a name", host, domain)
 		}
 		return ""
 	}

@@ -53,6 +53,12 @@ func TestCheck(t *testing.T) {
 		{"a wildcard in the middle of a host is refused", func(c *Config) { c.AllowedOrigins = []string{"https://app.*.example.com"} }, []string{`"*." only as the first label`}},
 		{"a wildcard host suffix is refused", func(c *Config) { c.AllowedOrigins = []string{"https://example.*"} }, []string{`"*." only as the first label`}},
 		{"a wildcard over a top-level domain is refused", func(c *Config) { c.AllowedOrigins = []string{"https://*.com"} }, []string{"every site under a top-level domain"}},
+		{"a wildcard over a country's public suffix is refused", func(c *Config) { c.AllowedOrigins = []string{"https://*.co.uk"} }, []string{`"*.co.uk" would match every site under the public suffix "co.uk"`}},
+		{"a wildcard over a hosting platform's public suffix is refused", func(c *Config) { c.AllowedOrigins = []string{"https://*.github.io"} }, []string{`public suffix "github.io"`}},
+		{"a wildcard over a public suffix in upper case is refused", func(c *Config) { c.AllowedOrigins = []string{"https://*.Co.UK"} }, []string{`public suffix "Co.UK"`}},
+		{"a wildcard over a name registered under a public suffix is accepted", func(c *Config) {
+			c.AllowedOrigins = []string{"https://*.example.co.uk", "https://*.agora-demo.github.io"}
+		}, nil},
 		{"a wildcard in the scheme is refused", func(c *Config) { c.AllowedOrigins = []string{"*://example.com"} }, []string{"must look like scheme://host"}},
 		{"a bare wildcard host is refused", func(c *Config) { c.AllowedOrigins = []string{"https://*"} }, []string{`"*." only as the first label`}},
 		{"a wildcard for a non-http scheme is refused", func(c *Config) { c.AllowedOrigins = []string{"chrome-extension://*.abc"} }, []string{"only supported for http and https"}},

@@ -21,6 +21,7 @@ import (
 	"github.com/joho/godotenv"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
+	"golang.org/x/net/publicsuffix"
 
 	"signaling-auth/ratelimit/clientip"
 	"signaling-auth/tokenserver/internal/accesstoken"
@@ -650,6 +651,14 @@ func normalizeOrigin(o string) (string, error) {
 	h := u.Hostname()
 	if net.ParseIP(h) == nil && !validHostname(h) {
 		return "", errors.New(want)
+	}
+	// *.com, *.co.uk or *.github.io: anyone can register a name there and
+	// read the tokens. The list covers ICANN suffixes and private ones
+	// (hosting platforms that hand out subdomains).
+	if domain, ok := strings.CutPrefix(strings.ToLower(h), "wildcard."); ok && strings.Contains(o, "://*.") {
+		if ps, _ := publicsuffix.PublicSuffix(domain); ps == domain {
+			return "", fmt.Errorf("*.%s would match every site under the public suffix %q, where anyone can register a name", domain, domain)
+		}
 	}
 	return strings.ToLower(strings.TrimSuffix(o, "/")), nil
 }
