@@ -32,13 +32,29 @@ type Options struct {
 //	/healthz  200 {"status":"ok","version":…} while the process serves
 //	/readyz   200 {"status":"ready"} or 503 problem+json with the reasons
 //	/metrics  Prometheus exposition
+//
+// Anything else is a problem+json 404, and another method on a route a 405
+// with Allow, like every other error corsproxy sends (ServeMux's own are
+// text/plain).
 func New(o Options) http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", healthz(o.Version))
-	mux.HandleFunc("GET /readyz", readyz(o.Ready, o.ReadyTimeout))
-	if o.Metrics != nil {
-		mux.Handle("GET /metrics", o.Metrics)
+	routes := map[string]http.Handler{
+		"/healthz": healthz(o.Version),
+		"/readyz":  readyz(o.Ready, o.ReadyTimeout),
 	}
+	if o.Metrics != nil {
+		routes["/metrics"] = o.Metrics
+	}
+	mux := http.NewServeMux()
+	for path, h := range routes {
+		mux.Handle("GET "+path, h)
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", "GET, HEAD")
+			problem.Error(w, http.StatusMethodNotAllowed, r.Method+" is not allowed on "+path+"; use GET")
+		})
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		problem.Error(w, http.StatusNotFound, "no such admin endpoint; the admin listener serves /healthz, /readyz and /metrics")
+	})
 	return mux
 }
 

@@ -49,12 +49,50 @@ func TestEndpoints(t *testing.T) {
 	if code, _, body := call("GET", "/metrics"); code != 200 || body != "metrics here" {
 		t.Errorf("/metrics = %d %q", code, body)
 	}
-	if code, _, _ := call("POST", "/healthz"); code != http.StatusMethodNotAllowed {
-		t.Errorf("POST /healthz = %d, want 405", code)
+}
+
+func TestUnknownRoutesAndMethodsAreProblems(t *testing.T) {
+	srv := httptest.NewServer(New(Options{Version: "v1", ReadyTimeout: time.Second, Metrics: http.NotFoundHandler()}))
+	defer srv.Close()
+	cases := []struct {
+		name, method, path string
+		status             int
+		allow              string
+	}{
+		{"a POST to /healthz is a 405 naming GET", "POST", "/healthz", 405, "GET, HEAD"},
+		{"a DELETE of /readyz is a 405", "DELETE", "/readyz", 405, "GET, HEAD"},
+		{"a PUT to /metrics is a 405", "PUT", "/metrics", 405, "GET, HEAD"},
+		{"an upstream path on the admin listener is a 404", "GET", "/rtm/alice/", 404, ""},
+		{"a path below a route is a 404", "GET", "/healthz/x", 404, ""},
+		{"the root is a 404", "GET", "/", 404, ""},
 	}
-	if code, _, _ := call("GET", "/rtm/alice/"); code != http.StatusNotFound {
-		t.Errorf("an upstream path on the admin listener = %d, want 404", code)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest(tc.method, srv.URL+tc.path, nil)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			var p struct {
+				Status int    `json:"status"`
+				Detail string `json:"detail"`
+			}
+			err = json.NewDecoder(res.Body).Decode(&p)
+			if res.StatusCode != tc.status || res.Header.Get("Content-Type") != "application/problem+json" || err != nil || p.Status != tc.status || p.Detail == "" {
+				t.Fatalf("%s %s = %d %s %+v (%v), want a %d problem+json with a detail", tc.method, tc.path, res.StatusCode, res.Header.Get("Content-Type"), p, err, tc.status)
+			}
+			if got := res.Header.Get("Allow"); got != tc.allow {
+				t.Fatalf("Allow = %q, want %q", got, tc.allow)
+			}
+		})
 	}
+	// HEAD still reaches the GET routes.
+	res, err := http.Head(srv.URL + "/healthz")
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("HEAD /healthz = %v %v, want 200", res, err)
+	}
+	res.Body.Close()
 }
 
 func TestReadinessCheckIsBounded(t *testing.T) {
