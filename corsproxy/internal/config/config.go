@@ -159,7 +159,7 @@ var keys = []key{
 	{"upstream", kString, "http://localhost:8081", `fixed upstream every request goes to ("" to allow only allowed_targets)`},
 	{"allowed_targets", kList, "", "origins the cors-anywhere form /http://host:port/path may name (empty: that form is off)"},
 	{"cors.allowed_origins", kList, "http://localhost:9000", `origins allowed to read answers: exact origins, https://*.example.com patterns, or "*" alone`},
-	{"cors.allow_credentials", kBool, "false", `let pages send cookies/HTTP auth (Access-Control-Allow-Credentials; not with "*")`},
+	{"cors.allow_credentials", kBool, "false", `let pages send cookies/HTTP auth (Access-Control-Allow-Credentials; only with exact https or loopback origins)`},
 	{"cors.allowed_methods", kList, "GET,HEAD,POST", "methods a cross-origin page may use"},
 	{"cors.allowed_headers", kList, "Content-Type,Authorization,X-Requested-With", "request headers a cross-origin page may send"},
 	{"cors.exposed_headers", kList, "Retry-After,RateLimit-Limit,RateLimit-Remaining,RateLimit-Reset", "response headers a page may read beyond the CORS-safelisted ones (the defaults let it back off on 429)"},

@@ -50,6 +50,12 @@ func Check(cfg Config) []FieldError {
 		}
 		if reason := checkOrigin(o); reason != "" {
 			add("allowed_origins", "%q: %s", o, reason)
+			continue
+		}
+		if cfg.AllowCredentials {
+			if reason := checkCredentialedOrigin(o); reason != "" {
+				add("allowed_origins", "%q: %s", o, reason)
+			}
 		}
 	}
 
@@ -221,6 +227,25 @@ func checkOrigin(o string) string {
 		return ""
 	}
 	return fmt.Sprintf("%q is not a valid host name or IP address", host)
+}
+
+// checkCredentialedOrigin returns why o, a valid origin or pattern, must not
+// be trusted with credentials, or "". Credentials go only to exact origins
+// that nobody else can speak for: https, or http on the loopback interface.
+func checkCredentialedOrigin(o string) string {
+	if strings.Contains(o, "*") {
+		return "a pattern cannot be combined with allow_credentials: true (any subdomain, including a forgotten or taken-over one, could read credentialed answers); list the origins"
+	}
+	scheme, rest, _ := strings.Cut(o, "://")
+	if !strings.EqualFold(scheme, "http") {
+		return ""
+	}
+	host, _, _, _ := splitHostPort(rest)
+	switch strings.ToLower(host) {
+	case "localhost", "127.0.0.1", "[::1]":
+		return ""
+	}
+	return "an http origin cannot be combined with allow_credentials: true (anyone on the network path can run script in it and read credentialed answers); use https (plain http is accepted for localhost, 127.0.0.1 and [::1])"
 }
 
 var defaultPort = map[string]string{"http": "80", "https": "443"}

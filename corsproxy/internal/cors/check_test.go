@@ -29,6 +29,14 @@ func TestCheck(t *testing.T) {
 		{"an IPv6 origin in brackets is accepted", func(c *Config) { c.AllowedOrigins = []string{"http://[::1]:9000"} }, nil},
 		{"a wildcard origin without credentials is accepted", func(c *Config) { c.AllowedOrigins = []string{"*"} }, nil},
 		{"credentials with explicit origins are accepted", func(c *Config) { c.AllowCredentials = true }, nil},
+		{"credentials with https and loopback origins are accepted", func(c *Config) {
+			c.AllowedOrigins = []string{"https://app.example.com", "http://127.0.0.1:9000", "http://[::1]:9000", "http://LOCALHOST:9000"}
+			c.AllowCredentials = true
+		}, nil},
+		{"credentials with a subdomain pattern are refused", func(c *Config) { c.AllowedOrigins = []string{"https://*.example.com"}; c.AllowCredentials = true }, []string{`"https://*.example.com": a pattern cannot be combined with allow_credentials`}},
+		{"credentials with a plain-http origin off the loopback are refused", func(c *Config) { c.AllowedOrigins = []string{"http://app.example.org"}; c.AllowCredentials = true }, []string{`"http://app.example.org": an http origin cannot be combined with allow_credentials`}},
+		{"credentials with a plain-http LAN address are refused", func(c *Config) { c.AllowedOrigins = []string{"http://192.168.1.20:9000"}; c.AllowCredentials = true }, []string{`an http origin cannot be combined`}},
+		{"a plain-http origin without credentials is accepted", func(c *Config) { c.AllowedOrigins = []string{"http://app.example.org"} }, nil},
 		{"a zero max age is accepted", func(c *Config) { c.MaxAge = 0 }, nil},
 
 		{"an empty origin list is refused because rs/cors would allow every origin", func(c *Config) { c.AllowedOrigins = nil }, []string{"allowed_origins: must list at least one origin"}},
