@@ -353,3 +353,21 @@ func TestMakeRunStopsTheOthersWhenOneDiesLater(t *testing.T) {
 		})
 	}
 }
+
+func TestMakeRunTakesTheCredentialNamesOtherAgoraTokenServersUse(t *testing.T) {
+	opsRequirePrograms(t, opsPrograms...)
+	// A .env carried over from agora-token-service or the Node sample: APP_ID and
+	// APP_CERTIFICATE instead of AGORA_APP_*.
+	env := filepath.Join(t.TempDir(), ".env")
+	if err := os.WriteFile(env, []byte("APP_ID="+opsTestAppID+"\nAPP_CERTIFICATE="+opsTestCertificate+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := opsStartMakeRun(t, env)
+	demo := r.ports["PORT_WEBDEMO"]
+	r.waitLine(t, regexp.MustCompile(`^Open http://`), opsMakeRunReady)
+	opsCheckTokenPath(t, fmt.Sprintf("http://localhost:%d", r.ports["PORT_CORSPROXY"]),
+		fmt.Sprintf("http://localhost:%d", demo), opsTestAppID, opsTestCertificate)
+	if out := r.out.String(); strings.Contains(out, "demo mode") || strings.Contains(out, "DEMO MODE") {
+		t.Errorf("make run says demo mode although .env has APP_ID and APP_CERTIFICATE:\n%s", out)
+	}
+}

@@ -4,7 +4,8 @@
 # others are stopped and its own error line is the last thing printed.
 #
 # Knobs (environment or .env; the environment wins, as with docker compose):
-#   AGORA_APP_ID, AGORA_APP_CERTIFICATE, AGORA_APP_CERTIFICATE_FILE   credentials (none: demo mode)
+#   AGORA_APP_ID, AGORA_APP_CERTIFICATE, AGORA_APP_CERTIFICATE_FILE   credentials (none: demo mode;
+#   APP_ID and APP_CERTIFICATE are read too)
 #   PORT_TOKENSERVER (8081) PORT_CORSPROXY (8080) PORT_CORSPROXY_ADMIN (9091) PORT_WEBDEMO (9000)
 #   TOKENSERVER_* CORSPROXY_* WEBDEMO_*   passed to the programs (wiring keys below are set here)
 #   RUN_ENV_FILE (.env)  RUN_BIN_DIR (bin)  RUN_READY_TIMEOUT (60 s)  RUN_STOP_TIMEOUT (15 s)
@@ -79,6 +80,9 @@ p_demo=$(port PORT_WEBDEMO 9000) || exit 1
 # --- credentials --------------------------------------------------------------------------
 # The short names are the .env interface; the programs read their own prefixed keys. An
 # explicitly set prefixed variable wins. The certificate only ever reaches the token server.
+# APP_ID and APP_CERTIFICATE, the names other Agora token servers read, count as well.
+AGORA_APP_ID=${AGORA_APP_ID:-${APP_ID:-}}
+AGORA_APP_CERTIFICATE=${AGORA_APP_CERTIFICATE:-${APP_CERTIFICATE:-}}
 if [ -n "${AGORA_APP_ID:-}" ]; then
 	export TOKENSERVER_AGORA_APP_ID="${TOKENSERVER_AGORA_APP_ID:-$AGORA_APP_ID}"
 	export WEBDEMO_AGORA_APP_ID="${WEBDEMO_AGORA_APP_ID:-$AGORA_APP_ID}"
@@ -319,7 +323,7 @@ while :; do
 done
 
 if [ -z "${TOKENSERVER_AGORA_APP_CERTIFICATE:-}${TOKENSERVER_AGORA_APP_CERTIFICATE_FILE:-}" ]; then
-	say "no AGORA_APP_CERTIFICATE in $env_file: the token server runs in demo mode (see configs/.env.example)"
+	say "no App Certificate (AGORA_APP_CERTIFICATE or AGORA_APP_CERTIFICATE_FILE in $env_file): the token server runs in demo mode (see configs/.env.example)"
 fi
 say "tokenserver :$p_token, corsproxy :$p_proxy (admin :$p_admin), webdemo :$p_demo are up; Ctrl-C stops them"
 printf 'Open http://localhost:%s/authentication_guide/\n' "$p_demo"

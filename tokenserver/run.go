@@ -126,7 +126,7 @@ func randomHex() string {
 	return hex.EncodeToString(b)
 }
 
-const demoWarning = "DEMO MODE: no Agora App ID/certificate configured. Tokens are signed with a random pair made for this run; they are well-formed but Agora rejects them. Set APP_ID and APP_CERTIFICATE (or agora.app_id and agora.app_certificate) for real tokens."
+const demoWarning = "DEMO MODE: no Agora App ID/certificate configured. Tokens are signed with a random pair made for this run; they are well-formed but Agora rejects them. For real tokens set agora.app_id and agora.app_certificate: AGORA_APP_ID and AGORA_APP_CERTIFICATE in .env with make run or docker compose (see configs/.env.example), or TOKENSERVER_AGORA_APP_ID and TOKENSERVER_AGORA_APP_CERTIFICATE (APP_ID and APP_CERTIFICATE also work) when it runs alone."
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cfg, err := load("serve", flagSet("serve", nil), args, getenv, stdout)
