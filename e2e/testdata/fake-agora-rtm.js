@@ -88,11 +88,16 @@
       if (!rtm) throw new Error('no RTM instance yet');
       rtm.emit(name, payload);
     },
-    // expireToken reports the link failing because the token expired.
-    expireToken() {
+    // failLink reports the newest instance's link failing for reasonCode (a
+    // LinkStateChangeReason of agora-rtm-sdk 2.x, e.g. RECONNECT_TIMEOUT, SAME_UID_LOGIN).
+    failLink(reasonCode, operation = 'SERVER_REJECT') {
       const rtm = instances[instances.length - 1];
       rtm.loggedIn = false;
-      rtm.linkState('CONNECTED', 'FAILED', 'TOKEN_EXPIRED', 'SERVER_REJECT');
+      rtm.linkState('CONNECTED', 'FAILED', reasonCode, operation);
+    },
+    // expireToken reports the link failing because the token expired.
+    expireToken() {
+      this.failLink('TOKEN_EXPIRED');
     },
   };
 })();

@@ -173,11 +173,14 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	add("listen", checkListen(c.Listen))
 
 	var err error
+	urlProblems := len(problems)
 	c.ProxyURL, err = baseURL(str("proxy_url"), true)
 	add("proxy_url", err)
 	c.ServerURL, err = baseURL(str("server_url"), false)
 	add("server_url", err)
-	if c.ProxyURL == "" && c.ServerURL == "" && err == nil {
+	// A URL that was given but refused is reported already; "must be set" is only for
+	// both really left empty.
+	if c.ProxyURL == "" && c.ServerURL == "" && len(problems) == urlProblems {
 		add("proxy_url", errors.New("must be set when server_url is empty (the page needs somewhere to fetch tokens from)"))
 	}
 

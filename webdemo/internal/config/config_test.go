@@ -186,6 +186,32 @@ func TestHostileValuesAreRejected(t *testing.T) {
 	}
 }
 
+func TestABadURLIsReportedOnce(t *testing.T) {
+	t.Chdir(t.TempDir())
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"a bad proxy URL without a server URL is one problem, not also a missing proxy URL",
+			[]string{"--proxy_url=ftp://x"}, `config: proxy_url: must be an http:// or https:// URL (got "ftp://x")`},
+		{"a bad server URL without a proxy URL is one problem, not also a missing proxy URL",
+			[]string{"--proxy_url=", "--server_url=ftp://s"}, `config: server_url: must be an http:// or https:// URL (got "ftp://s")`},
+		{"a list for the proxy URL without a server URL is one problem, not also a missing proxy URL",
+			[]string{"--config", writeFile(t, "proxy_url: [a, b]\n")}, `config: proxy_url: must be a single value (got []interface {})`},
+		{"neither proxy URL nor server URL is one problem",
+			[]string{"--proxy_url="}, `config: proxy_url: must be set when server_url is empty (the page needs somewhere to fetch tokens from)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load(tt.args, env(nil))
+			if err == nil || err.Error() != tt.want {
+				t.Errorf("Load(%q) error:\n%v\nwant exactly:\n%s", tt.args, err, tt.want)
+			}
+		})
+	}
+}
+
 func TestEveryProblemIsReportedOneLineEach(t *testing.T) {
 	t.Chdir(t.TempDir())
 	_, err := Load(nil, env(map[string]string{

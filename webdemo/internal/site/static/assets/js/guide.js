@@ -12,8 +12,9 @@ const LOGIN_TIMEOUT_MS = 20000;
 const LOGOUT_TIMEOUT_MS = 10000;
 const RENEW_TIMEOUT_MS = 10000;
 const CONFIG_TIMEOUT_MS = 10000;
-// A token that expires again right after a fresh login means a clock or expiry setting
-// is wrong; logging in again forever would only hide that.
+// A link that fails again right after a fresh login (a wrong clock or token lifetime, a
+// network that keeps dropping) is not fixed by one more login; logging in again forever
+// would only hide the cause. A click on Login starts the count again.
 const MAX_RELOGINS = 3;
 const RELOGIN_WINDOW_MS = 60000;
 const LOG_LIMIT = 300;
@@ -298,26 +299,60 @@ function listen(client, cfg, uid) {
   });
   client.addEventListener('linkState', (ev) => {
     const e = ev || {};
-    const why = e.reasonCode ? ` (${e.reasonCode}${e.reason ? `: ${e.reason}` : ''})` : '';
-    log(e.currentState === 'FAILED' ? 'warn' : 'info', `Connection ${e.previousState || '?'} → ${e.currentState || '?'}${why}`);
+    log(e.currentState === 'FAILED' ? 'warn' : 'info',
+      `Connection ${e.previousState || '?'} → ${e.currentState || '?'}${e.reasonCode ? ` (${linkReason(e)})` : ''}`);
     if (client !== session.client) return;
-    if (tokenExpired(e) && e.currentState !== 'CONNECTED' && e.currentState !== 'CONNECTING') {
-      relogin(client, cfg, uid);
-    } else if (e.currentState === 'FAILED') {
-      session.client = null;
-      stopExpiry();
-      safeLogout(client);
-      render();
-      showProblem(new Problem('Disconnected from Agora Signaling', `The connection failed${why}.`,
-        'Log in again. SAME_UID_LOGIN means this user ID logged in elsewhere.'));
+    // While the link is DISCONNECTED or SUSPENDED the SDK reconnects by itself; FAILED
+    // means it gave up. An expired token needs a new login whatever the state.
+    if (e.currentState === 'FAILED' || (tokenExpired(e) && e.currentState !== 'CONNECTED' && e.currentState !== 'CONNECTING')) {
+      linkLost(client, cfg, uid, e);
     }
   });
+}
+
+function linkReason(e) {
+  if (!e.reasonCode) return 'no reason given';
+  return e.reason && e.reason !== e.reasonCode ? `${e.reasonCode}: ${e.reason}` : e.reasonCode;
 }
 
 // Agora reports an expired token on the link as TOKEN_EXPIRED; older builds only put
 // it in the reason text ("ticket expired").
 function tokenExpired(e) {
   return e.reasonCode === 'TOKEN_EXPIRED' || /expired/i.test(e.reason || '');
+}
+
+// The reasons (agora-rtm-sdk 2.x reasonCode) for which logging in again on our own
+// would be wrong. Any other failed link is logged in again with a fresh token.
+const NO_RELOGIN = new Map([
+  // Another tab or device logged in with this user ID. Logging in again would end that
+  // session, which would then do the same, and the two would take turns forever.
+  ['SAME_UID_LOGIN', (uid) => new Problem('Logged in elsewhere',
+    `User ID ${q(uid)} logged in from another tab, browser or device, so Agora ended this session (SAME_UID_LOGIN). ` +
+    'The page does not log in again: that would end the other session, and the two would take turns forever.',
+    'Use a different user ID in each tab or device. Login takes the user ID back here and ends the other session.')],
+  // Removed on purpose (e.g. by the project's backend through Agora's REST API).
+  ['KICKED_OUT_BY_SERVER', (uid) => new Problem('Removed by Agora',
+    `Agora removed ${q(uid)} from Signaling on purpose (KICKED_OUT_BY_SERVER), so the page does not log in again by itself.`,
+    'If that was not meant, log in again; if it keeps happening, ask whoever manages the Agora project.')],
+  // The SDK logged the session out itself.
+  ['LOGOUT', () => new Problem('Logged out by the Signaling SDK',
+    'The SDK ended the session with a logout (LOGOUT), so the page does not log in again by itself.',
+    'Log in again whenever you like.')],
+]);
+
+// linkLost drops the session whose link Agora gave up on, then logs in again unless
+// the reason says not to.
+function linkLost(client, cfg, uid, e) {
+  session.client = null;
+  stopExpiry();
+  safeLogout(client);
+  const final = NO_RELOGIN.get(e.reasonCode);
+  if (final) {
+    render();
+    showProblem(final(uid));
+    return;
+  }
+  relogin(cfg, uid, e);
 }
 
 async function renew(client, cfg, uid, channelName) {
@@ -343,21 +378,23 @@ async function renew(client, cfg, uid, channelName) {
   }
 }
 
-async function relogin(old, cfg, uid) {
-  session.client = null;
-  stopExpiry();
-  safeLogout(old);
+async function relogin(cfg, uid, e) {
   const now = Date.now();
   session.relogins = session.relogins.filter((t) => now - t < RELOGIN_WINDOW_MS);
   if (session.relogins.length >= MAX_RELOGINS) {
     render();
-    showProblem(new Problem('The token keeps expiring',
-      `Agora ended the session ${MAX_RELOGINS} times within a minute because the token had expired.`,
-      'Check the clocks of the token server and this computer, and the token lifetime (token_expiry).'));
+    showProblem(new Problem('Stopped logging in again',
+      `The connection failed again (${linkReason(e)}) after the page had logged in again ${MAX_RELOGINS} times ` +
+      `within ${RELOGIN_WINDOW_MS / 1000} s, so it stopped: one more login would most likely fail the same way.`,
+      (tokenExpired(e)
+        ? 'Check the clocks of the token server and this computer, and the token lifetime (token_expiry). '
+        : 'Check the network (the browser must reach *.agora.io and *.sd-rtn.com) and the reasons in the log below. ') +
+      'Then click Login.'));
     return;
   }
   session.relogins.push(now);
-  log('warn', 'The token expired: logging in again with a fresh token');
+  log('warn', `The connection failed (${linkReason(e)}): logging in again with a fresh token ` +
+    `(${session.relogins.length} of at most ${MAX_RELOGINS} within ${RELOGIN_WINDOW_MS / 1000} s)`);
   setBusy('Logging in again…');
   try {
     await connect(cfg, uid);
@@ -370,6 +407,7 @@ async function relogin(old, cfg, uid) {
 
 async function login() {
   clearProblem();
+  session.relogins = [];
   const uid = ui.uid.value;
   if (ui.checkUid.checked) {
     const problems = userIdProblems(uid);

@@ -74,9 +74,11 @@ export function loginProblem(err, action) {
   if (REJECTED.has(code)) {
     return new Problem(`Agora rejected the credentials (${REJECTED.get(code)})`,
       `${action} failed: ${what}. The token server minted the token, but Agora does not accept it.`,
-      'Most often the token server runs in demo mode (no App ID / App Certificate): set ' +
-      'TOKENSERVER_AGORA_APP_ID and TOKENSERVER_AGORA_APP_CERTIFICATE (or .env) to your project\'s values from ' +
-      'console.agora.io, enable Signaling for that project, and restart. If agora.app_id is set here, it must be the same App ID.');
+      'Most often the token server runs in demo mode (no App ID / App Certificate): put your project\'s ' +
+      'AGORA_APP_ID and AGORA_APP_CERTIFICATE from console.agora.io in .env (copy configs/.env.example; docker compose ' +
+      'reads the certificate from AGORA_APP_CERTIFICATE_FILE), or set TOKENSERVER_AGORA_APP_ID / ' +
+      'TOKENSERVER_AGORA_APP_CERTIFICATE when running the token server alone. Enable Signaling for that project and ' +
+      'restart. If agora.app_id is set here, it must be the same App ID.');
   }
   if (code === -10011) {
     return new Problem('Agora did not answer', `${action} failed: ${what}.`,
