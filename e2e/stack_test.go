@@ -5,11 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strconv"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -58,12 +61,45 @@ func serveFakeSDK(t *testing.T) *fakeSDK {
 // before the page's server starts, and make run and compose are given their ports.
 func freePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	// The port is free now, but a program started with it listens only
+	// seconds later (make run builds first). A port from the kernel's
+	// ephemeral range could be handed out meanwhile, to a port-0 listener or
+	// an outgoing connection of this or a parallel test package; below that
+	// range the kernel never picks one, so only another freePort could.
+	low := ephemeralLow()
+	for range 200 {
+		port := minTestPort + rand.IntN(low-minTestPort)
+		if _, taken := handedOut.LoadOrStore(port, true); taken {
+			continue // given to an earlier caller, which may not listen yet
+		}
+		l, err := net.Listen("tcp", ":"+strconv.Itoa(port)) // the programs listen on ":port"
+		if err == nil {
+			l.Close()
+			return port
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	t.Fatalf("no free port between %d and %d", minTestPort, low)
+	return 0
+}
+
+// handedOut holds the ports freePort has returned in this test binary.
+var handedOut sync.Map
+
+// minTestPort keeps freePort clear of well-known and commonly configured ports.
+const minTestPort = 10000
+
+// ephemeralLow is the first port of the kernel's ephemeral range (Linux's
+// default when it cannot be read).
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil && n > minTestPort+1000 {
+				return n
+			}
+		}
+	}
+	return 32768
 }
 
 // stackOptions varies how the three programs are wired.
