@@ -655,7 +655,8 @@ func normalizeOrigin(o string) (string, error) {
 	// *.com, *.co.uk or *.github.io: anyone can register a name there and
 	// read the tokens. The list covers ICANN suffixes and private ones
 	// (hosting platforms that hand out subdomains).
-	if domain, ok := strings.CutPrefix(strings.ToLower(h), "wildcard."); ok && strings.Contains(o, "://*.") {
+	if strings.Contains(o, "://*.") {
+		domain := strings.ToLower(strings.TrimPrefix(h, "wildcard.")) // the stand-in for "*." above
 		if ps, _ := publicsuffix.PublicSuffix(domain); ps == domain {
 			return "", fmt.Errorf("*.%s would match every site under the public suffix %q, where anyone can register a name", domain, domain)
 		}
