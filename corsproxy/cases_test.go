@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"signaling-auth/corsproxy/internal/testnet"
 )
 
 // TestCORSAndOpenProxyCases is the table the issue asks for: behaviour
@@ -32,7 +34,7 @@ func TestCORSAndOpenProxyCases(t *testing.T) {
 		"credentialed": startProxy(t, append(common, "--cors.allowed_origins=http://localhost:9000", "--cors.allow_credentials",
 			"--cors.exposed_headers=X-Request-Id")...),
 		"any-origin":    startProxy(t, append(common, "--cors.allowed_origins=*")...),
-		"dead-upstream": startProxy(t, "--upstream=http://"+closedAddr(t), "--cors.allowed_origins=http://localhost:9000"),
+		"dead-upstream": startProxy(t, "--upstream=http://"+testnet.RefusingAddr(t), "--cors.allowed_origins=http://localhost:9000"),
 		"impatient": startProxy(t, append(common, "--cors.allowed_origins=http://localhost:9000",
 			"--timeouts.response_header=150ms", "--timeouts.write=5s")...),
 	}
@@ -300,15 +302,4 @@ func TestCORSAndOpenProxyCases(t *testing.T) {
 			}
 		})
 	}
-}
-
-// closedAddr returns a loopback address nothing listens on.
-func closedAddr(t testing.TB) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"signaling-auth/corsproxy/internal/testcert"
+	"signaling-auth/corsproxy/internal/testnet"
 )
 
 func noEnv(string) string { return "" }
@@ -98,7 +99,7 @@ func TestHealthcheck(t *testing.T) {
 	if !strings.Contains(out.String(), `"version":"dev"`) {
 		t.Errorf("healthcheck printed %q", out.String())
 	}
-	_, port, _ := net.SplitHostPort(closedAddr(t))
+	_, port, _ := net.SplitHostPort(testnet.RefusingAddr(t))
 	err := run(context.Background(), []string{"corsproxy", "healthcheck", "--admin_listen=:" + port}, noEnv, io.Discard, io.Discard)
 	if err == nil || !strings.HasPrefix(err.Error(), "healthcheck: ") {
 		t.Fatalf("healthcheck with nothing listening: err = %v", err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"signaling-auth/corsproxy/internal/target"
+	"signaling-auth/corsproxy/internal/testnet"
 )
 
 // start serves a Proxy in front of upstream (its fixed upstream and its only
@@ -170,12 +170,7 @@ func TestRedirects(t *testing.T) {
 }
 
 func TestUnreachableUpstreamIs502(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := testnet.RefusingAddr(t)
 	px := start(t, "http://"+addr, nil)
 	res := get(t, http.DefaultClient, "GET", px.URL+"/rtm/alice/", nil, nil)
 	if res.StatusCode != http.StatusBadGateway {
@@ -261,9 +256,7 @@ func TestTransportUsesConfiguredProxy(t *testing.T) {
 func TestReachable(t *testing.T) {
 	up := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	defer up.Close()
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	closed := "http://" + ln.Addr().String()
-	ln.Close()
+	closed := "http://" + testnet.RefusingAddr(t)
 	good, _ := url.Parse(up.URL)
 	bad, _ := url.Parse(closed)
 	errs := Reachable(context.Background(), []*url.URL{good, bad}, nil, time.Second)
