@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -85,7 +86,10 @@ func faultCheckAnswer(o faultOutcome) string {
 // same port: every request gets a definite answer the page can read, none hangs past the
 // proxy's timeouts, and once the token server listens again every request succeeds.
 func TestFaultUpstreamKilledUnderLoadAndRestarted(t *testing.T) {
-	token := faultStartToken(t)
+	// A port from freePort, not port 0: while the token server is down, no port-0
+	// listener or outgoing connection (of this or a parallel test package) can take
+	// it from under the restart.
+	token := faultStartToken(t, "--listen", "127.0.0.1:"+strconv.Itoa(freePort(t)))
 	const dial, header = time.Second, 2 * time.Second
 	proxy := faultStartProxy(t, token.url(), "--timeouts.dial", dial.String(), "--timeouts.response_header", header.String())
 	// The longest the proxy may take: dial, then wait for headers; then slack for a busy machine.
