@@ -15,6 +15,7 @@ import (
 
 	"signaling-auth/corsproxy/internal/config"
 	"signaling-auth/corsproxy/internal/metrics"
+	"signaling-auth/corsproxy/internal/proxy"
 )
 
 // The proxy's overhead per request: BenchmarkDirect calls a plain net/http
@@ -134,10 +135,10 @@ func BenchmarkBareReverseProxy(b *testing.B) {
 // report the process's CPU time (user+system, from getrusage) per request:
 // under concurrency that, not the latency of one client, is what limits
 // throughput on a small machine. ProxiedParallel minus DirectParallel is
-// the proxy's CPU per request.
-func doParallel(b *testing.B, base string, hdr http.Header) {
+// the proxy's CPU per request. The clients send through rt.
+func doParallel(b *testing.B, rt http.RoundTripper, base string, hdr http.Header) {
 	b.Helper()
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}}
+	client := &http.Client{Transport: rt}
 	b.ReportAllocs()
 	b.SetParallelism(32) // 64 clients on 2 CPUs
 	var ru0, ru1 syscall.Rusage
@@ -172,10 +173,27 @@ func doParallel(b *testing.B, base string, hdr http.Header) {
 	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/op")
 }
 
+// parallelClients is the load's own transport: http.Transport, one
+// keep-alive connection per client.
+func parallelClients() http.RoundTripper {
+	return &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}
+}
+
 func BenchmarkDirectParallel(b *testing.B) {
-	doParallel(b, benchUpstream(b), http.Header{"Origin": {"http://localhost:9000"}})
+	doParallel(b, parallelClients(), benchUpstream(b), http.Header{"Origin": {"http://localhost:9000"}})
+}
+
+// BenchmarkDirectParallelProxyTransport is DirectParallel with the clients
+// sending through the proxy's own upstream transport (proxy.Transport)
+// instead of http.Transport: the two differ only in the hop the proxy
+// makes to its upstream.
+func BenchmarkDirectParallelProxyTransport(b *testing.B) {
+	tr := proxy.NewTransport(proxy.TransportConfig{DialTimeout: 5 * time.Second, ResponseHeaderTimeout: 10 * time.Second,
+		IdleConnTimeout: 90 * time.Second, MaxIdleConnsPerHost: 64})
+	b.Cleanup(tr.CloseIdleConnections)
+	doParallel(b, tr, benchUpstream(b), http.Header{"Origin": {"http://localhost:9000"}})
 }
 
 func BenchmarkProxiedParallel(b *testing.B) {
-	doParallel(b, benchProxy(b, benchUpstream(b)), http.Header{"Origin": {"http://localhost:9000"}})
+	doParallel(b, parallelClients(), benchProxy(b, benchUpstream(b)), http.Header{"Origin": {"http://localhost:9000"}})
 }

@@ -16,7 +16,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -656,46 +655,4 @@ func FuzzTransportAgreesWithHTTPTransport(f *testing.F) {
 			t.Fatalf("answer %q:\nours:           %+v (%v)\nhttp.Transport: %+v (%v)", raw, got, gotErr, want, wantErr)
 		}
 	})
-}
-
-// BenchmarkTransportParallel sends GETs from 64 goroutines with our
-// Transport and, in the same run, with the http.Transport it leaves the rest
-// to (same settings), to the same upstream, and reports CPU per request:
-// user+system time of the whole process (clients, transport and upstream),
-// which under concurrency is what limits throughput on a small machine.
-func BenchmarkTransportParallel(b *testing.B) {
-	token := `{"token":"007` + strings.Repeat("x", 150) + `"}`
-	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, token)
-	}))
-	defer up.Close()
-	tr := testTransport(func(c *TransportConfig) { c.MaxIdleConnsPerHost = 64 })
-	defer tr.CloseIdleConnections()
-	for _, bc := range []struct {
-		name string
-		rt   http.RoundTripper
-	}{{"ours", tr}, {"http.Transport", tr.std}} {
-		b.Run(bc.name, func(b *testing.B) {
-			b.ReportAllocs()
-			b.SetParallelism(32) // 64 goroutines on 2 CPUs
-			var ru0, ru1 syscall.Rusage
-			_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
-			b.ResetTimer()
-			var n atomic.Int64
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					url := up.URL + "/rtm/user-" + strconv.FormatInt(n.Add(1)%1000, 10) + "/"
-					if status, body, err := fetch(context.Background(), bc.rt, "GET", url); err != nil || status != 200 || body != token {
-						b.Errorf("%d %v", status, err)
-						return
-					}
-				}
-			})
-			b.StopTimer()
-			_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
-			cpu := ru1.Utime.Nano() - ru0.Utime.Nano() + ru1.Stime.Nano() - ru0.Stime.Nano()
-			b.ReportMetric(float64(cpu)/1e3/float64(b.N), "cpu-µs/op")
-		})
-	}
 }
