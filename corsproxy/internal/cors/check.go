@@ -212,7 +212,8 @@ func checkOrigin(o string) string {
 		// *.co.uk or *.github.io: anyone can register a name there and
 		// read the answers. The list covers both ICANN suffixes and
 		// private ones (hosting platforms that hand out subdomains).
-		if ps, _ := publicsuffix.PublicSuffix(strings.ToLower(domain)); ps == strings.ToLower(domain) {
+		lower := strings.ToLower(domain)
+		if ps, _ := publicsuffix.PublicSuffix(lower); ps == lower {
 			return fmt.Sprintf("%q would match every site under the public suffix %q, where anyone can register a name", host, domain)
 		}
 		return ""
