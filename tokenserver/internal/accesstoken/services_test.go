@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -193,5 +195,165 @@ func TestSignalingWithPermissionsMatchesTheHandVector(t *testing.T) {
 	v := handVectors()[2]
 	if got, want := rawOf(t, minted.Token), handRaw(v.content(t)); !bytes.Equal(got, want) {
 		t.Errorf("minted\n%x\nhand-built\n%x", got, want)
+	}
+}
+
+func TestNewBuildersReportEveryBadParameter(t *testing.T) {
+	m := vectorMinter(t)
+	names := func(n int, name string) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = name
+		}
+		return out
+	}
+	tests := []struct {
+		name string
+		call func() (Minted, error)
+		want []InvalidParam
+	}{
+		{"an unknown resource type is named with the list of known ones",
+			func() (Minted, error) {
+				return m.SignalingWithPermissions("u", 600, Permissions{"channels": {Read: []string{"a"}}, "users": {Read: []string{"b"}}})
+			},
+			[]InvalidParam{{"permissions.channels", "unknown resource type; want one of messageChannels, streamChannels, groupChannels, serverGroups, users"}}},
+		{"an empty name and a name of 65 bytes are named by list and index",
+			func() (Minted, error) {
+				return m.SignalingWithPermissions("u", 600, Permissions{"streamChannels": {Read: []string{"ok", ""}, Write: []string{strings.Repeat("n", 65)}}})
+			},
+			[]InvalidParam{{"permissions.streamChannels.read[1]", "must be 1-64 bytes (got 0)"}, {"permissions.streamChannels.write[0]", "must be 1-64 bytes (got 65)"}}},
+		{"a name with a control byte is refused",
+			func() (Minted, error) {
+				return m.SignalingWithPermissions("u", 600, Permissions{"users": {Write: []string{"a\x00"}}})
+			},
+			[]InvalidParam{{"permissions.users.write[0]", "must be printable ASCII (byte 0x00 at offset 1)"}}},
+		{"a resource type with neither list is refused",
+			func() (Minted, error) { return m.SignalingWithPermissions("u", 600, Permissions{"serverGroups": {}}) },
+			[]InvalidParam{{"permissions.serverGroups", "needs read or write names"}}},
+		{"one name more than MaxPermissionNames in a list is refused",
+			func() (Minted, error) {
+				return m.SignalingWithPermissions("u", 600, Permissions{"groupChannels": {Write: names(MaxPermissionNames+1, "g")}})
+			},
+			[]InvalidParam{{"permissions.groupChannels.write", "at most 64 names (got 65)"}}},
+		{"names adding up to one byte more than MaxPermissionBytes are refused",
+			func() (Minted, error) {
+				// 64 names of 64 bytes in the read list = 4096 bytes, plus one byte.
+				return m.SignalingWithPermissions("u", 600, Permissions{
+					"messageChannels": {Read: names(MaxPermissionNames, strings.Repeat("m", 64))},
+					"users":           {Read: []string{"x"}},
+				})
+			},
+			[]InvalidParam{{"permissions", "the names add up to 4097 bytes, more than the 4096 allowed"}}},
+		{"the user ID and expiry of a permissions token are checked like Signaling's",
+			func() (Minted, error) {
+				return m.SignalingWithPermissions("", 0, Permissions{"users": {Read: []string{"a"}}})
+			},
+			[]InvalidParam{{"uid", "must be 1-64 bytes (got 0)"}, {"expire", "must be at least 1 second (got 0)"}}},
+		{"a privilege expiry above the token's, one of 0 and one above 24 h are each named",
+			func() (Minted, error) {
+				return m.RTCWithUIDAndPrivilege("c", 0, 600, RTCPrivilegeExpires{JoinChannel: 601, PublishAudio: 0, PublishVideo: 600, PublishData: 86401})
+			},
+			[]InvalidParam{
+				{"joinChannelExpire", "must be at most the token's expire, 600 seconds (got 601)"},
+				{"publishAudioExpire", "must be at least 1 second (got 0)"},
+				{"publishDataExpire", "must be at most 86400 seconds (24 h) (got 86401)"},
+			}},
+		{"a per-privilege account token checks channel, account and token expiry",
+			func() (Minted, error) {
+				return m.RTCWithAccountAndPrivilege("", "a/b", 90000, RTCPrivilegeExpires{1, 1, 1, 1})
+			},
+			[]InvalidParam{
+				{"channel", "must be 1-64 bytes (got 0)"},
+				{"uid", "must contain only a-z, A-Z, 0-9, space and !#$%&()+-:;<=.>?@[]^_{}|~, (byte 0x2f '/' at offset 1)"},
+				{"expire", "must be at most 86400 seconds (24 h) (got 90000)"},
+			}},
+		{"an RTM-with-channel user ID must also be an RTC account",
+			func() (Minted, error) { return m.SignalingWithChannel("a/b", "c", 600) },
+			[]InvalidParam{{"uid", "must contain only a-z, A-Z, 0-9, space and !#$%&()+-:;<=.>?@[]^_{}|~, (byte 0x2f '/' at offset 1)"}}},
+		{"an RTM-with-channel token checks its channel and expiry",
+			func() (Minted, error) { return m.SignalingWithChannel("u", "", 0) },
+			[]InvalidParam{{"channel", "must be 1-64 bytes (got 0)"}, {"expire", "must be at least 1 second (got 0)"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tt.call()
+			var ipe *InvalidParamsError
+			if !errors.As(err, &ipe) {
+				t.Fatalf("error %v is not an *InvalidParamsError", err)
+			}
+			if got.Token != "" {
+				t.Error("a token was returned with the error")
+			}
+			if !slices.Equal(ipe.Params, tt.want) {
+				t.Errorf("params\n got %q\nwant %q", ipe.Params, tt.want)
+			}
+		})
+	}
+}
+
+// TestNewBuildersAcceptTheirLimits mints at every limit, and round-trips each token
+// through Parse and Verify.
+func TestNewBuildersAcceptTheirLimits(t *testing.T) {
+	m := vectorMinter(t)
+	full := func(n int, name string) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = name
+		}
+		return out
+	}
+	perms := Permissions{ // 4096 bytes of names, 64 in a list, every resource type
+		"messageChannels": {Read: full(MaxPermissionNames, strings.Repeat("m", 62))},
+		"streamChannels":  {Write: []string{"~ *"}},
+		"groupChannels":   {Read: []string{"g"}, Write: []string{"h"}},
+		"serverGroups":    {Read: full(1, strings.Repeat("s", 64))},
+		"users":           {Write: full(1, strings.Repeat("u", MaxPermissionBytes-64*62-3-2-64))},
+	}
+	tests := []struct {
+		name string
+		mint func() (Minted, error)
+		want []Service
+	}{
+		{"RTM2 at MaxPermissionNames and MaxPermissionBytes lists every resource type in order",
+			func() (Minted, error) { return m.SignalingWithPermissions("bob", MaxExpire, perms) },
+			[]Service{{Type: ServiceRTM2, Privileges: []PrivilegeExpire{{PrivLogin, MaxExpire}}, UserID: "bob", Permissions: []Rtm2Resource{
+				{ResourceMessageChannels, []Rtm2List{{PermissionRead, perms["messageChannels"].Read}}},
+				{ResourceStreamChannels, []Rtm2List{{PermissionWrite, []string{"~ *"}}}},
+				{ResourceGroupChannels, []Rtm2List{{PermissionRead, []string{"g"}}, {PermissionWrite, []string{"h"}}}},
+				{ResourceServerGroups, []Rtm2List{{PermissionRead, perms["serverGroups"].Read}}},
+				{ResourceUsers, []Rtm2List{{PermissionWrite, perms["users"].Write}}},
+			}}}},
+		{"without permissions the token is the plain service-2 Signaling token",
+			func() (Minted, error) { return m.SignalingWithPermissions("bob", 600, Permissions{}) },
+			[]Service{{Type: ServiceRTM, Privileges: []PrivilegeExpire{{PrivLogin, 600}}, UserID: "bob"}}},
+		{"per-privilege expiries equal to the token's are accepted",
+			func() (Minted, error) {
+				return m.RTCWithUIDAndPrivilege("c", 9, 600, RTCPrivilegeExpires{600, 1, 2, 600})
+			},
+			[]Service{{Type: ServiceRTC, Privileges: []PrivilegeExpire{{PrivJoinChannel, 600}, {PrivPublishAudio, 1}, {PrivPublishVideo, 2}, {PrivPublishData, 600}}, Channel: "c", UserID: "9"}}},
+		{"RTM with a channel carries RTC join and publish data for the user, then RTM login",
+			func() (Minted, error) { return m.SignalingWithChannel("bob", "room", 600) },
+			[]Service{
+				{Type: ServiceRTC, Privileges: []PrivilegeExpire{{PrivJoinChannel, 600}, {PrivPublishData, 600}}, Channel: "room", UserID: "bob"},
+				{Type: ServiceRTM, Privileges: []PrivilegeExpire{{PrivLogin, 600}}, UserID: "bob"},
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			minted, err := tt.mint()
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok, err := Parse(minted.Token)
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			if !servicesEqual(tok.Services, tt.want) {
+				t.Errorf("services\n got %+v\nwant %+v", tok.Services, tt.want)
+			}
+			if !tok.Verify(vecCert) {
+				t.Error("Verify = false")
+			}
+		})
 	}
 }
