@@ -144,10 +144,7 @@ func mintExtended(m *accesstoken.Minter, cfg config.Config, q api.MintRequest, e
 		if limit := int64(cfg.MaxExpiry / time.Second); n > limit {
 			return 0, fmt.Errorf("%s mint: --%s: must be at most %d seconds (%s), the server's maximum (got %d)", prog, flag, limit, cfg.MaxExpiry, n)
 		}
-		if n < 1 {
-			return 0, fmt.Errorf("%s mint: --%s: must be at least 1 second (got %d)", prog, flag, n)
-		}
-		return uint32(n), nil
+		return uint32(max(n, 0)), nil // accesstoken refuses 0 under the flag's name
 	}
 	tokenExpire, err := seconds("expire", expire, int64(cfg.DefaultExpiry/time.Second))
 	if err != nil {

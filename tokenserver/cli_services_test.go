@@ -20,9 +20,15 @@ import (
 
 // runCLI runs the program in-process with the test app's credentials.
 func runCLI(t *testing.T, args ...string) (string, error) {
+	return runCLIEnv(t, nil, args...)
+}
+
+// runCLIEnv is runCLI with more environment variables (name, value, ...).
+func runCLIEnv(t *testing.T, kv []string, args ...string) (string, error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	err := run(context.Background(), append([]string{"tokenserver"}, args...), env("APP_ID", testAppID, "APP_CERTIFICATE", testCert), &out, &errOut)
+	getenv := env(append([]string{"APP_ID", testAppID, "APP_CERTIFICATE", testCert}, kv...)...)
+	err := run(context.Background(), append([]string{"tokenserver"}, args...), getenv, &out, &errOut)
 	return out.String(), err
 }
 
@@ -85,36 +91,44 @@ func TestMintNewOptionsRefuseBadInput(t *testing.T) {
 	for range 65 {
 		many = append(many, "--read", "messageChannels=m")
 	}
+	oneHour := []string{"TOKENSERVER_TOKEN_MAX_EXPIRY", "1h", "TOKENSERVER_TOKEN_DEFAULT_EXPIRY", "1h"}
 	tests := []struct {
 		name    string
+		env     []string
 		args    []string
 		wantErr string
 	}{
-		{"an unknown resource type names the flag and the type", []string{"mint", "--uid", "u", "--read", "channels=x"},
+		{"a privilege lifetime above token.max_expiry is refused", oneHour, []string{"mint", "--type", "rtc", "--channel", "c", "--uid", "1", "--expire", "600", "--publish-video-expire", "3601"},
+			`^tokenserver mint: --publish-video-expire: must be at most 3600 seconds \(1h0m0s\), the server's maximum \(got 3601\)$`},
+		{"a permissions token's --expire above token.max_expiry is refused", oneHour, []string{"mint", "--uid", "u", "--read", "users=a", "--expire", "2h"},
+			`^tokenserver mint: --expire: must be at most 3600 seconds \(1h0m0s\), the server's maximum \(got 7200\)$`},
+		{"a permissions token's --expire of 0 is refused", nil, []string{"mint", "--uid", "u", "--read", "users=a", "--expire", "0"},
+			`^tokenserver mint: --expire: must be at least 1 second \(got 0\)$`},
+		{"an unknown resource type names the flag and the type", nil, []string{"mint", "--uid", "u", "--read", "channels=x"},
 			`^tokenserver mint: --read/--write channels: unknown resource type; want one of messageChannels, streamChannels`},
-		{"a value without = is refused", []string{"mint", "--uid", "u", "--write", "room-1"},
+		{"a value without = is refused", nil, []string{"mint", "--uid", "u", "--write", "room-1"},
 			`^tokenserver mint: --write: want RESOURCE=NAME, e\.g\. streamChannels=room-1 \(got "room-1"\)$`},
-		{"an empty name is refused by position", []string{"mint", "--uid", "u", "--read", "users=a", "--read", "users="},
+		{"an empty name is refused by position", nil, []string{"mint", "--uid", "u", "--read", "users=a", "--read", "users="},
 			`^tokenserver mint: --read users \(name 2\): must be 1-64 bytes \(got 0\)$`},
-		{"65 names in one list are refused", many, `^tokenserver mint: --read messageChannels: at most 64 names \(got 65\)$`},
-		{"a privilege lifetime above the token's is refused", []string{"mint", "--type", "rtc", "--channel", "c", "--uid", "1", "--expire", "600", "--join-expire", "601"},
+		{"65 names in one list are refused", nil, many, `^tokenserver mint: --read messageChannels: at most 64 names \(got 65\)$`},
+		{"a privilege lifetime above the token's is refused", nil, []string{"mint", "--type", "rtc", "--channel", "c", "--uid", "1", "--expire", "600", "--join-expire", "601"},
 			`^tokenserver mint: --join-expire: must be at most the token's expire, 600 seconds \(got 601\)$`},
-		{"a privilege lifetime above the server's maximum is refused", []string{"mint", "--type", "rtc", "--channel", "c", "--uid", "1", "--publish-data-expire", "25h"},
+		{"a privilege lifetime above the server's maximum is refused", nil, []string{"mint", "--type", "rtc", "--channel", "c", "--uid", "1", "--publish-data-expire", "25h"},
 			`^tokenserver mint: --publish-data-expire: must be at most 86400 seconds`},
-		{"a privilege lifetime of 0 is refused", []string{"mint", "--type", "rtc", "--channel", "c", "--uid", "1", "--publish-audio-expire", "0"},
+		{"a privilege lifetime of 0 is refused", nil, []string{"mint", "--type", "rtc", "--channel", "c", "--uid", "1", "--publish-audio-expire", "0"},
 			`^tokenserver mint: --publish-audio-expire: must be at least 1 second`},
-		{"--role does not go with per-privilege lifetimes", []string{"mint", "--type", "rtc", "--channel", "c", "--uid", "1", "--role", "subscriber", "--join-expire", "60"},
+		{"--role does not go with per-privilege lifetimes", nil, []string{"mint", "--type", "rtc", "--channel", "c", "--uid", "1", "--role", "subscriber", "--join-expire", "60"},
 			`--role and --rtmuid are not used with per-privilege lifetimes`},
-		{"permissions are only for signaling", []string{"mint", "--type", "rtc", "--channel", "c", "--uid", "1", "--read", "users=a"},
+		{"permissions are only for signaling", nil, []string{"mint", "--type", "rtc", "--channel", "c", "--uid", "1", "--read", "users=a"},
 			`--read and --write work with --type signaling`},
-		{"--channel and permissions make different tokens", []string{"mint", "--uid", "u", "--channel", "c", "--read", "users=a"},
+		{"--channel and permissions make different tokens", nil, []string{"mint", "--uid", "u", "--channel", "c", "--read", "users=a"},
 			`give one of them`},
-		{"a signaling user ID with a channel must be an RTC account", []string{"mint", "--uid", "a/b", "--channel", "c"},
+		{"a signaling user ID with a channel must be an RTC account", nil, []string{"mint", "--uid", "a/b", "--channel", "c"},
 			`^tokenserver mint: --uid: must contain only`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, err := runCLI(t, tt.args...)
+			out, err := runCLIEnv(t, tt.env, tt.args...)
 			if err == nil || !regexp.MustCompile(tt.wantErr).MatchString(err.Error()) {
 				t.Fatalf("error %v, want match %q", err, tt.wantErr)
 			}
@@ -220,4 +234,17 @@ func compactJSON(t *testing.T, b []byte) []byte {
 		t.Fatal(err)
 	}
 	return out.Bytes()
+}
+
+func TestMintNewOptionsAcceptTheServersMaximum(t *testing.T) {
+	t.Chdir(t.TempDir())
+	out, err := runCLIEnv(t, []string{"TOKENSERVER_TOKEN_MAX_EXPIRY", "1h", "TOKENSERVER_TOKEN_DEFAULT_EXPIRY", "1h"},
+		"mint", "--type", "rtc", "--channel", "c", "--uid", "0", "--publish-data-expire", "3600")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := accesstoken.Parse(strings.TrimSpace(out))
+	if err != nil || tok.Expire != 3600 || tok.Services[0].Privileges[3].Expire != 3600 || tok.Services[0].UserID != "" {
+		t.Fatalf("want a uid-0 token of 3600 s with publish data for 3600 s, got %+v (%v)", tok, err)
+	}
 }
