@@ -15,26 +15,31 @@ const version = "007"
 const signatureLen = sha256.Size
 
 // spec describes a token to build; services must be in ascending type order, as the
-// reference builder writes them. privs backs the services' Privileges, so that building
-// a token allocates nothing but the result.
+// reference builder writes them. The services' privileges are kept in privs rather than
+// in their Privileges slices: a slice into spec itself would move spec to the heap, and
+// building a token allocates nothing but the result.
 type spec struct {
 	expire   uint32
 	n        int
-	services [2]Service
+	services [2]Service // Privileges unused
 	privs    [2][4]PrivilegeExpire
+	nprivs   [2]int
 }
 
-// service starts the next service of sp; the caller appends its privileges (at most 4
-// without allocating) and sets its type-specific fields.
+// service starts the next service of sp; the caller sets its type-specific fields and
+// grants its privileges (at most 4).
 func (sp *spec) service(typ ServiceType) *Service {
 	s := &sp.services[sp.n]
-	*s = Service{Type: typ, Privileges: sp.privs[sp.n][:0]}
+	*s = Service{Type: typ}
 	sp.n++
 	return s
 }
 
-func (s *Service) grant(p Privilege, expire uint32) {
-	s.Privileges = append(s.Privileges, PrivilegeExpire{Privilege: p, Expire: expire})
+// grant adds a privilege to the service started last.
+func (sp *spec) grant(p Privilege, expire uint32) {
+	i := sp.n - 1
+	sp.privs[i][sp.nprivs[i]] = PrivilegeExpire{Privilege: p, Expire: expire}
+	sp.nprivs[i]++
 }
 
 // scratch holds everything one token build needs, pooled so that building a token
@@ -105,12 +110,13 @@ func appendString(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
-// appendService appends one service in the layout doc.go describes. Its strings and
-// lists are already validated to fit their uint16 lengths.
-func appendService(b []byte, s *Service) []byte {
+// appendService appends service s with privileges privs (s.Privileges is not read) in
+// the layout doc.go describes. Its strings and lists are already validated to fit their
+// uint16 lengths.
+func appendService(b []byte, s *Service, privs []PrivilegeExpire) []byte {
 	b = binary.LittleEndian.AppendUint16(b, uint16(s.Type))
-	b = binary.LittleEndian.AppendUint16(b, uint16(len(s.Privileges)))
-	for _, p := range s.Privileges {
+	b = binary.LittleEndian.AppendUint16(b, uint16(len(privs)))
+	for _, p := range privs {
 		b = binary.LittleEndian.AppendUint16(b, uint16(p.Privilege))
 		b = binary.LittleEndian.AppendUint32(b, p.Expire)
 	}
@@ -158,7 +164,7 @@ func build(appID string, cert *secret, issueTs, salt uint32, sp *spec) string {
 	b = binary.LittleEndian.AppendUint32(b, salt)
 	b = binary.LittleEndian.AppendUint16(b, uint16(sp.n))
 	for i := range sp.n {
-		b = appendService(b, &sp.services[i])
+		b = appendService(b, &sp.services[i], sp.privs[i][:sp.nprivs[i]])
 	}
 	s.raw = b
 

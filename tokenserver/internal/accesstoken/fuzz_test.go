@@ -90,7 +90,7 @@ func FuzzDecode(f *testing.F) {
 		b = binary.LittleEndian.AppendUint32(b, tok.Salt)
 		b = binary.LittleEndian.AppendUint16(b, uint16(len(tok.Services)))
 		for i := range tok.Services {
-			b = appendService(b, &tok.Services[i])
+			b = appendService(b, &tok.Services[i], tok.Services[i].Privileges)
 		}
 		if len(b) != len(tok.content) {
 			t.Fatalf("re-encoded content is %d bytes, the decoded content %d", len(b), len(tok.content))

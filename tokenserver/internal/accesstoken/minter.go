@@ -255,8 +255,8 @@ func (m *Minter) SignalingWithChannel(userID, channel string, expire uint32) (Mi
 	sp := spec{expire: expire}
 	rtc := sp.service(ServiceRTC)
 	rtc.Channel, rtc.UserID = channel, userID
-	rtc.grant(PrivJoinChannel, expire)
-	rtc.grant(PrivPublishData, expire)
+	sp.grant(PrivJoinChannel, expire)
+	sp.grant(PrivPublishData, expire)
 	rtmService(&sp, userID, expire)
 	return m.mint(&sp)
 }
@@ -264,17 +264,17 @@ func (m *Minter) SignalingWithChannel(userID, channel string, expire uint32) (Mi
 func rtmService(sp *spec, userID string, expire uint32) {
 	s := sp.service(ServiceRTM)
 	s.UserID = userID
-	s.grant(PrivLogin, expire)
+	sp.grant(PrivLogin, expire)
 }
 
 func rtcService(sp *spec, channel, account string, role Role, privilegeExpire uint32) {
 	s := sp.service(ServiceRTC)
 	s.Channel, s.UserID = channel, account
-	s.grant(PrivJoinChannel, privilegeExpire)
+	sp.grant(PrivJoinChannel, privilegeExpire)
 	if role == RolePublisher {
-		s.grant(PrivPublishAudio, privilegeExpire)
-		s.grant(PrivPublishVideo, privilegeExpire)
-		s.grant(PrivPublishData, privilegeExpire)
+		sp.grant(PrivPublishAudio, privilegeExpire)
+		sp.grant(PrivPublishVideo, privilegeExpire)
+		sp.grant(PrivPublishData, privilegeExpire)
 	}
 }
 
@@ -381,10 +381,10 @@ func (m *Minter) rtcWithPrivilege(channel, account string, checkAccount bool, to
 	sp := spec{expire: tokenExpire}
 	s := sp.service(ServiceRTC)
 	s.Channel, s.UserID = channel, account
-	s.grant(PrivJoinChannel, p.JoinChannel)
-	s.grant(PrivPublishAudio, p.PublishAudio)
-	s.grant(PrivPublishVideo, p.PublishVideo)
-	s.grant(PrivPublishData, p.PublishData)
+	sp.grant(PrivJoinChannel, p.JoinChannel)
+	sp.grant(PrivPublishAudio, p.PublishAudio)
+	sp.grant(PrivPublishVideo, p.PublishVideo)
+	sp.grant(PrivPublishData, p.PublishData)
 	return m.mint(&sp)
 }
 
@@ -424,7 +424,7 @@ func (m *Minter) ChatUser(userID string, expire uint32) (Minted, error) {
 	sp := spec{expire: expire}
 	s := sp.service(ServiceChat)
 	s.UserID = userID
-	s.grant(PrivChatUser, expire)
+	sp.grant(PrivChatUser, expire)
 	return m.mint(&sp)
 }
 
@@ -435,6 +435,7 @@ func (m *Minter) ChatApp(expire uint32) (Minted, error) {
 		return Minted{}, &InvalidParamsError{Params: []InvalidParam{{Name: "expire", Reason: err.Error()}}}
 	}
 	sp := spec{expire: expire}
-	sp.service(ServiceChat).grant(PrivChatApp, expire)
+	sp.service(ServiceChat)
+	sp.grant(PrivChatApp, expire)
 	return m.mint(&sp)
 }

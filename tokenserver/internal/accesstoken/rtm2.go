@@ -163,7 +163,7 @@ func (m *Minter) SignalingWithPermissions(userID string, expire uint32, perms Pe
 	sp := spec{expire: expire}
 	s := sp.service(ServiceRTM2)
 	s.UserID = userID
-	s.grant(PrivLogin, expire)
+	sp.grant(PrivLogin, expire)
 	s.Permissions = resources
 	return m.mint(&sp)
 }

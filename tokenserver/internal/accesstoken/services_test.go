@@ -173,6 +173,9 @@ func buildServices(t testing.TB, m *Minter, expire uint32, services []Service) s
 	for _, s := range services {
 		n := sp.service(s.Type)
 		*n = s
+		for _, p := range s.Privileges {
+			sp.grant(p.Privilege, p.Expire)
+		}
 	}
 	minted, err := m.mint(&sp)
 	if err != nil {
