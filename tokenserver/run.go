@@ -28,7 +28,9 @@ const prog = "tokenserver"
 const usage = `Usage:
   tokenserver [serve] [flags]          run the HTTP token server (default)
   tokenserver mint --type TYPE [--uid ID] [--channel NAME] [--role ROLE] [--rtmuid ID] [--expire SECONDS] [flags]
-                                       print one token (TYPE: signaling, rtc, rte, chat-user, chat-app)
+                                       print one token (TYPE: signaling, rtc, rte, chat-user, chat-app);
+                                       signaling also takes --read/--write RESOURCE=NAME (RTM2 permissions)
+                                       or --channel; rtc takes per-privilege --join-expire, --publish-*-expire
   tokenserver inspect [--json] TOKEN   print a token's fields; verify it when a certificate is configured
   tokenserver healthcheck [flags]      exit 0 when the local server answers /healthz with 200
   tokenserver version                  print the version
