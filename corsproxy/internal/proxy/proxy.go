@@ -6,9 +6,11 @@
 // not an upstream error).
 //
 // Everything else — hop-by-hop headers, streaming, 1xx, trailers, protocol
-// upgrades — is ReverseProxy's, untouched. The requests go out through
-// Transport (transport.go): token fetches over its own lean HTTP/1.1 connections,
-// the rest through http.Transport. CORS headers are not set here:
+// upgrades — is ReverseProxy's, untouched, except that an upstream's 1xx
+// answer loses its Access-Control-* headers too. The requests go out through
+// net/http's own http.Transport, tuned by NewTransport; never a home-made
+// HTTP client, because pooled connections shared by many users' requests are
+// where one user's answer could reach another. CORS headers are not set here:
 // the cors middleware in front has already put them on the ResponseWriter,
 // so the errors written here carry them too.
 package proxy
@@ -45,8 +47,7 @@ type Observer interface {
 // Options are what New needs.
 type Options struct {
 	Resolver *target.Resolver
-	// Transport sends the requests: a *Transport from NewTransport (any
-	// RoundTripper works; the benchmarks compare with http.Transport).
+	// Transport sends the requests: the *http.Transport from NewTransport.
 	Transport http.RoundTripper
 	// MaxBodyBytes caps request bodies (413 beyond it).
 	MaxBodyBytes int64
@@ -244,6 +245,42 @@ func observe(rt http.RoundTripper, obs Observer) http.RoundTripper {
 		obs.Upstream(time.Since(start), err)
 		return res, err
 	})
+}
+
+// TransportConfig tunes the outgoing connections.
+type TransportConfig struct {
+	DialTimeout           time.Duration
+	TLSHandshakeTimeout   time.Duration
+	ResponseHeaderTimeout time.Duration
+	IdleConnTimeout       time.Duration
+	MaxIdleConnsPerHost   int
+	// Proxy is an outgoing HTTP proxy; nil means connect directly. The
+	// HTTP_PROXY/HTTPS_PROXY environment is deliberately ignored: a proxy
+	// in front of a token server must not be rerouted by its environment.
+	Proxy *url.URL
+}
+
+// NewTransport returns the http.Transport for upstream requests. Besides
+// the timeouts and the idle pool of c it sets no Proxy func unless c.Proxy
+// is given, and DisableCompression: the client's own Accept-Encoding goes
+// through as sent, and nothing is decompressed behind its back.
+func NewTransport(c TransportConfig) *http.Transport {
+	d := &net.Dialer{Timeout: c.DialTimeout, KeepAlive: 30 * time.Second}
+	t := &http.Transport{
+		DialContext:           d.DialContext,
+		TLSHandshakeTimeout:   c.TLSHandshakeTimeout,
+		ResponseHeaderTimeout: c.ResponseHeaderTimeout,
+		IdleConnTimeout:       c.IdleConnTimeout,
+		MaxIdleConns:          0, // no global cap; per host is what matters
+		MaxIdleConnsPerHost:   c.MaxIdleConnsPerHost,
+		ExpectContinueTimeout: time.Second,
+		DisableCompression:    true,
+		ForceAttemptHTTP2:     true,
+	}
+	if c.Proxy != nil {
+		t.Proxy = http.ProxyURL(c.Proxy)
+	}
+	return t
 }
 
 // copyBufferSize is the size of ReverseProxy's response copy buffers (its

@@ -232,7 +232,7 @@ func TestTransportIgnoresProxyEnvironment(t *testing.T) {
 	t.Setenv("HTTPS_PROXY", "http://127.0.0.1:1")
 	// http.DefaultTransport would route through these; ours must not even
 	// look (a nil Proxy func means direct connections).
-	if tr := NewTransport(TransportConfig{}); tr.std.Proxy != nil {
+	if tr := NewTransport(TransportConfig{}); tr.Proxy != nil {
 		t.Fatal("transport has a Proxy func without one configured")
 	}
 }
