@@ -130,6 +130,8 @@ type rawResponse struct {
 	*http.Response
 	body     []byte
 	informed []int // 1xx statuses received before the final answer
+	// informedHeader are the headers of each 1xx answer, as sent.
+	informedHeader []http.Header
 }
 
 // rawDo sends one HTTP/1.1 request written by hand — so the request target,
@@ -158,6 +160,7 @@ func rawDo(t testing.TB, addr, method, target string, headers [][2]string, body 
 	}
 	br := bufio.NewReader(conn)
 	var informed []int
+	var informedHeader []http.Header
 	for {
 		res, err := http.ReadResponse(br, &http.Request{Method: method})
 		if err != nil {
@@ -165,6 +168,7 @@ func rawDo(t testing.TB, addr, method, target string, headers [][2]string, body 
 		}
 		if res.StatusCode >= 100 && res.StatusCode < 200 && res.StatusCode != http.StatusSwitchingProtocols {
 			informed = append(informed, res.StatusCode)
+			informedHeader = append(informedHeader, res.Header)
 			continue
 		}
 		b, err := io.ReadAll(res.Body)
@@ -172,7 +176,7 @@ func rawDo(t testing.TB, addr, method, target string, headers [][2]string, body 
 			t.Fatalf("%s %s: reading the body: %v", method, target, err)
 		}
 		res.Body.Close()
-		return rawResponse{Response: res, body: b, informed: informed}
+		return rawResponse{Response: res, body: b, informed: informed, informedHeader: informedHeader}
 	}
 }
 

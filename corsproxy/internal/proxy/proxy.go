@@ -23,7 +23,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/http/httputil"
+	"net/textproto"
 	"net/url"
 	"strconv"
 	"strings"
@@ -136,7 +138,7 @@ func (p *Proxy) modifyResponse(res *http.Response) error {
 	// ReverseProxy adds the upstream's on top, so the upstream's go — else
 	// a browser sees two Access-Control-Allow-Origin and fails the request.
 	for k := range h {
-		if strings.HasPrefix(k, "Access-Control-") {
+		if isCORSHeader(k) {
 			delete(h, k)
 		}
 	}
@@ -234,18 +236,41 @@ func (b *clientBody) readErr() error {
 	return b.err
 }
 
-// observe wraps rt to time each round trip.
+// observe wraps rt to time each round trip, and to drop the upstream's
+// Access-Control-* headers from its 1xx answers.
 func observe(rt http.RoundTripper, obs Observer) http.RoundTripper {
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
 	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		// ReverseProxy forwards a 1xx answer from its own Got1xxResponse
+		// hook, copying the upstream's headers next to the CORS headers
+		// already on the ResponseWriter. A hook added later runs first and
+		// sees the same header map, so the copy finds no upstream CORS.
+		// (WithClientTrace writes into the trace it is given: a new one
+		// per request.)
+		r = r.WithContext(httptrace.WithClientTrace(r.Context(), &httptrace.ClientTrace{Got1xxResponse: strip1xxCORS}))
 		start := time.Now()
 		res, err := rt.RoundTrip(r)
 		obs.Upstream(time.Since(start), err)
 		return res, err
 	})
 }
+
+// strip1xxCORS removes every Access-Control-* header from an upstream's 1xx
+// answer before ReverseProxy forwards it.
+func strip1xxCORS(_ int, h textproto.MIMEHeader) error {
+	for k := range h {
+		if isCORSHeader(k) {
+			delete(h, k)
+		}
+	}
+	return nil
+}
+
+// isCORSHeader reports whether the canonical header name k is one of the
+// Access-Control-* response headers.
+func isCORSHeader(k string) bool { return strings.HasPrefix(k, "Access-Control-") }
 
 // TransportConfig tunes the outgoing connections.
 type TransportConfig struct {
