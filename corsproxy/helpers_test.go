@@ -78,8 +78,21 @@ func (p *proxyProc) url() string { return "http://" + p.addr }
 
 // startProxy runs `corsproxy serve` on loopback port 0 with JSON logs and
 // the given flags, waits for its two "listening" records, and stops it when
-// the test ends.
+// the test ends. Every path is passed on (allowed_paths "/"), for the test
+// upstream's many routes, unless args set allowed_paths;
+// startProxyDefaultPaths keeps the built-in list.
 func startProxy(t testing.TB, args ...string) *proxyProc {
+	t.Helper()
+	for _, a := range args {
+		if strings.HasPrefix(a, "--allowed_paths") {
+			return startProxyDefaultPaths(t, args...)
+		}
+	}
+	return startProxyDefaultPaths(t, append([]string{"--allowed_paths=/"}, args...)...)
+}
+
+// startProxyDefaultPaths is startProxy without opening every path.
+func startProxyDefaultPaths(t testing.TB, args ...string) *proxyProc {
 	t.Helper()
 	logs := &syncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -42,8 +42,12 @@ type Observer interface {
 	// Upstream is called once per round trip with the time until the
 	// upstream's response headers arrived (or the round trip failed).
 	Upstream(d time.Duration, err error)
-	// RejectedTarget is called for each request refused by the resolver.
+	// RejectedTarget is called for each request whose target the
+	// resolver refuses (403).
 	RejectedTarget()
+	// RefusedPath is called for each request whose path is not in
+	// allowed_paths (404).
+	RefusedPath()
 }
 
 // Options are what New needs.
@@ -94,11 +98,16 @@ func New(o Options) *Proxy {
 	return p
 }
 
-// ServeHTTP refuses targets the resolver does not allow (403) and bodies over
-// the cap (413), and forwards the rest.
+// ServeHTTP refuses targets the resolver does not allow (403), paths not in
+// allowed_paths (404) and bodies over the cap (413), and forwards the rest.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	dest, err := p.resolver.Resolve(r.RequestURI)
 	if err != nil {
+		if te, ok := err.(*target.Error); ok && te.Path {
+			p.obs.RefusedPath()
+			problem.Error(w, http.StatusNotFound, err.Error())
+			return
+		}
 		p.obs.RejectedTarget()
 		problem.Error(w, http.StatusForbidden, err.Error())
 		return
@@ -335,6 +344,7 @@ type nopObserver struct{}
 
 func (nopObserver) Upstream(time.Duration, error) {}
 func (nopObserver) RejectedTarget()               {}
+func (nopObserver) RefusedPath()                  {}
 
 // Reachable dials each URL's host (or the outgoing proxy, if one is set)
 // and returns one error per destination that does not accept a TCP

@@ -29,7 +29,7 @@ func start(t *testing.T, upstream string, tweak func(*Options, *TransportConfig)
 		t.Fatal(err)
 	}
 	tc := TransportConfig{DialTimeout: time.Second, TLSHandshakeTimeout: time.Second, ResponseHeaderTimeout: 5 * time.Second, IdleConnTimeout: time.Second, MaxIdleConnsPerHost: 4}
-	opts := Options{Resolver: target.New(u, []*url.URL{o}), MaxBodyBytes: 1 << 10}
+	opts := Options{Resolver: target.New(u, []*url.URL{o}, nil), MaxBodyBytes: 1 << 10}
 	if tweak != nil {
 		tweak(&opts, &tc)
 	}
