@@ -54,11 +54,17 @@ type Config struct {
 	// AllowedTargets are the origins the cors-anywhere form may name, in
 	// canonical form.
 	AllowedTargets []*url.URL
+	// AllowedPaths are the request paths passed on, in either form; nil
+	// means every path.
+	AllowedPaths   *target.Paths
 	CORS           cors.Config
 	Timeouts       Timeouts
 	Transport      Transport
 	MaxBodyBytes   int64
 	MaxHeaderBytes int
+	// MaxConns caps the client connections open at once on Listen; 0
+	// means no cap.
+	MaxConns int
 	// TLS is nil when the proxy serves plain HTTP.
 	TLS *tls.Certificate
 	// TrustedProxies are the IPs/CIDRs whose X-Forwarded-For is believed
@@ -158,6 +164,7 @@ var keys = []key{
 	{"admin_listen", kString, ":9091", "address of the admin listener: /healthz, /readyz, /metrics"},
 	{"upstream", kString, "http://localhost:8081", `fixed upstream every request goes to ("" to allow only allowed_targets)`},
 	{"allowed_targets", kList, "", "origins the cors-anywhere form /http://host:port/path may name (empty: that form is off)"},
+	{"allowed_paths", kList, "/rtm/,/rtc/,/rte/,/chat/,/getToken,/v1/tokens", `paths passed on to the upstream: "/rtm/" (ends in /) is a prefix, "/getToken" one exact path; others get 404 (empty: every path, with a warning)`},
 	{"cors.allowed_origins", kList, "http://localhost:9000", `origins allowed to read answers: exact origins, https://*.example.com patterns, or "*" alone`},
 	{"cors.allow_credentials", kBool, "false", `let pages send cookies/HTTP auth (Access-Control-Allow-Credentials; only with exact https or loopback origins)`},
 	{"cors.allowed_methods", kList, "GET,HEAD,POST", "methods a cross-origin page may use"},
@@ -178,6 +185,7 @@ var keys = []key{
 	{"transport.max_idle_conns_per_host", kInt, "256", "idle upstream connections kept per host (size it to the concurrent load)"},
 	{"transport.proxy", kString, "", "outgoing HTTP proxy URL for upstream requests (HTTP_PROXY is ignored)"},
 	{"max_body_bytes", kInt, "1048576", "largest request body accepted (413 beyond)"},
+	{"max_conns", kInt, "4096", "most client connections open at once on listen; more wait to be accepted (0: no cap)"},
 	{"max_header_bytes", kInt, "65536", "largest request header block accepted (431 beyond)"},
 	{"tls.cert_file", kString, "", "PEM certificate (chain) to serve HTTPS; empty: plain HTTP"},
 	{"tls.key_file", kString, "", "PEM private key for tls.cert_file"},
@@ -600,6 +608,13 @@ func (p *parser) build() Config {
 		}
 		c.AllowedTargets = append(c.AllowedTargets, u)
 	}
+	paths, err := target.ParsePaths(p.list("allowed_paths"))
+	if err != nil {
+		for line := range strings.SplitSeq(err.Error(), "\n") {
+			p.fail("allowed_paths", "%s", line)
+		}
+	}
+	c.AllowedPaths = paths
 	if c.Upstream == nil && len(c.AllowedTargets) == 0 && !p.failed("upstream") && !p.failed("allowed_targets") {
 		p.fail("upstream", "must be set unless allowed_targets lists at least one target (else nothing can be forwarded)")
 	}
@@ -662,6 +677,7 @@ func (p *parser) build() Config {
 
 	c.MaxBodyBytes = p.integer("max_body_bytes", 1, 1<<40)
 	c.MaxHeaderBytes = int(p.integer("max_header_bytes", 4096, 16<<20))
+	c.MaxConns = int(p.integer("max_conns", 0, 1_000_000))
 
 	cert, key := p.str("tls.cert_file"), p.str("tls.key_file")
 	switch {

@@ -11,11 +11,13 @@
 package cors
 
 import (
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
 
+	"signaling-auth/corsproxy/internal/accesslog"
 	"signaling-auth/corsproxy/internal/problem"
 
 	rscors "github.com/rs/cors"
@@ -51,9 +53,10 @@ type Observer interface {
 
 // Middleware applies one CORS policy.
 type Middleware struct {
-	c      *rscors.Cors
-	reject bool
-	obs    Observer
+	c       *rscors.Cors
+	reject  bool
+	obs     Observer
+	methods []string // as given to rs/cors, for naming a refusal
 }
 
 // New returns the middleware for cfg, or the problems Check finds (joined,
@@ -88,8 +91,9 @@ func New(cfg Config, obs Observer) (*Middleware, error) {
 			// can reject disallowed origins and count preflights.
 			OptionsPassthrough: true,
 		}),
-		reject: cfg.RejectDisallowedOrigins,
-		obs:    obs,
+		reject:  cfg.RejectDisallowedOrigins,
+		obs:     obs,
+		methods: methods,
 	}, nil
 }
 
@@ -143,22 +147,54 @@ func (m *Middleware) gate(next http.Handler) http.Handler {
 			// rs/cors's verdict is whether it set Allow-Origin.
 			allowed := w.Header().Get("Access-Control-Allow-Origin") != ""
 			m.obs.Preflight(allowed)
-			if !allowed && m.reject && origin != "" && !m.c.OriginAllowed(r) {
-				problem.Error(w, http.StatusForbidden, "origin "+origin+" is not allowed")
+			if allowed {
+				accesslog.Note(r.Context(), slog.String("cors", "allowed"))
+				w.WriteHeader(http.StatusNoContent)
 				return
 			}
+			originAllowed := origin != "" && m.c.OriginAllowed(r)
+			accesslog.Note(r.Context(), slog.String("cors", "refused"), slog.String("cors_reason", m.refusal(r, originAllowed)))
+			if m.reject && origin != "" && !originAllowed {
+				problem.Error(w, http.StatusForbidden, disallowedOrigin(origin))
+				return
+			}
+			// Fetch fails a preflight answered without the Allow headers;
+			// the status does not matter to the browser.
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
 		if origin != "" && !m.c.OriginAllowed(r) {
 			m.obs.DisallowedOrigin(m.reject)
+			accesslog.Note(r.Context(), slog.String("cors", "refused"), slog.String("cors_reason", "origin"))
 			if m.reject {
-				problem.Error(w, http.StatusForbidden, "origin "+origin+" is not allowed")
+				problem.Error(w, http.StatusForbidden, disallowedOrigin(origin))
 				return
 			}
 		}
 		next.ServeHTTP(keepCORSHeaders(w), r)
 	})
+}
+
+// disallowedOrigin is the detail of the 403 for origin: it names the setting
+// to change.
+func disallowedOrigin(origin string) string {
+	return "origin " + origin + " is not allowed: it is not in cors.allowed_origins"
+}
+
+// refusal says why rs/cors refused a preflight, for the access log: "origin",
+// "method" (Access-Control-Request-Method not in cors.allowed_methods) or
+// "headers" (a requested header not in cors.allowed_headers). The verdict
+// itself is rs/cors's; this only names the part that failed, checking the
+// origin and then the method the way rs/cors does.
+func (m *Middleware) refusal(r *http.Request, originAllowed bool) string {
+	if !originAllowed {
+		return "origin"
+	}
+	method := r.Header.Get("Access-Control-Request-Method")
+	if method != http.MethodOptions && !slices.Contains(m.methods, method) {
+		return "method"
+	}
+	return "headers"
 }
 
 // isPreflight is rs/cors's own test, so that gate and rs/cors agree.

@@ -27,7 +27,7 @@ func mustUpstream(t testing.TB, s string) *url.URL {
 
 func testResolver(t testing.TB) *Resolver {
 	return New(mustUpstream(t, "http://upstream.internal:8081"),
-		[]*url.URL{mustOrigin(t, "http://tokenserver:8081"), mustOrigin(t, "https://api.example.com"), mustOrigin(t, "http://127.0.0.1:8081")})
+		[]*url.URL{mustOrigin(t, "http://tokenserver:8081"), mustOrigin(t, "https://api.example.com"), mustOrigin(t, "http://127.0.0.1:8081")}, nil)
 }
 
 func TestResolve(t *testing.T) {
@@ -119,7 +119,7 @@ func TestResolve(t *testing.T) {
 }
 
 func TestResolveWithoutFixedUpstreamRefusesPlainPaths(t *testing.T) {
-	r := New(nil, []*url.URL{mustOrigin(t, "http://tokenserver:8081")})
+	r := New(nil, []*url.URL{mustOrigin(t, "http://tokenserver:8081")}, nil)
 	if _, err := r.Resolve("/rtm/alice/"); err == nil || !strings.Contains(err.Error(), "no fixed upstream") {
 		t.Fatalf("Resolve = %v, want a refusal naming the missing upstream", err)
 	}
@@ -129,7 +129,7 @@ func TestResolveWithoutFixedUpstreamRefusesPlainPaths(t *testing.T) {
 }
 
 func TestResolveWithoutAllowedTargetsRefusesEmbeddedTargets(t *testing.T) {
-	r := New(mustUpstream(t, "http://tokenserver:8081"), nil)
+	r := New(mustUpstream(t, "http://tokenserver:8081"), nil, nil)
 	if _, err := r.Resolve("/http://tokenserver:8081/rtm/alice/"); err == nil || !strings.Contains(err.Error(), "allowed_targets is empty") {
 		t.Fatalf("Resolve = %v, want a refusal saying the form is off", err)
 	}
@@ -137,7 +137,7 @@ func TestResolveWithoutAllowedTargetsRefusesEmbeddedTargets(t *testing.T) {
 
 func TestProxyLocation(t *testing.T) {
 	up := mustUpstream(t, "http://upstream.internal:8081/api")
-	r := New(up, []*url.URL{mustOrigin(t, "http://tokenserver:8081")})
+	r := New(up, []*url.URL{mustOrigin(t, "http://tokenserver:8081")}, nil)
 	fixedOut, _ := url.Parse("http://upstream.internal:8081/api/rtm/alice/")
 	embOut, _ := url.Parse("http://tokenserver:8081/rtm/alice/")
 	fixed := Destination{Base: up}
