@@ -12,6 +12,7 @@ require (
 	github.com/spf13/pflag v1.0.10
 	github.com/spf13/viper v1.21.0
 	golang.org/x/net v0.59.0
+	signaling-auth/origin v0.0.0
 	signaling-auth/ratelimit v0.0.0
 )
 
@@ -66,4 +67,7 @@ require (
 	google.golang.org/protobuf v1.36.12 // indirect
 )
 
-replace signaling-auth/ratelimit => ../ratelimit
+replace (
+	signaling-auth/origin => ../origin
+	signaling-auth/ratelimit => ../ratelimit
+)
