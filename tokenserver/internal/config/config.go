@@ -625,4 +625,3 @@ func validHostname(h string) bool {
 	}
 	return true
 }
-
