@@ -38,7 +38,12 @@ type Error struct {
 	Reason string
 }
 
-func (e *Error) Error() string { return fmt.Sprintf("%q: %s", e.Entry, e.Reason) }
+func (e *Error) Error() string {
+	if e.Entry == Any {
+		return e.Reason // which starts with "*"
+	}
+	return fmt.Sprintf("%q: %s", e.Entry, e.Reason)
+}
 
 // Entry is one parsed, normalised allowlist entry: an exact origin or a
 // subdomain pattern.

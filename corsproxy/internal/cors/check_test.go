@@ -40,7 +40,7 @@ func TestCheck(t *testing.T) {
 		{"a zero max age is accepted", func(c *Config) { c.MaxAge = 0 }, nil},
 
 		{"an empty origin list is refused because rs/cors would allow every origin", func(c *Config) { c.AllowedOrigins = nil }, []string{"allowed_origins: must list at least one origin"}},
-		{"a wildcard origin with credentials is refused", func(c *Config) { c.AllowedOrigins = []string{"*"}; c.AllowCredentials = true }, []string{`allowed_origins: "*": "*" cannot be combined with allow_credentials`}},
+		{"a wildcard origin with credentials is refused", func(c *Config) { c.AllowedOrigins = []string{"*"}; c.AllowCredentials = true }, []string{`allowed_origins: "*" cannot be combined with allow_credentials`}},
 		{"a wildcard origin next to other origins is refused", func(c *Config) { c.AllowedOrigins = []string{"*", "http://a.example"} }, []string{`"*" must be the only entry`}},
 		{"the null origin is refused", func(c *Config) { c.AllowedOrigins = []string{"null"} }, []string{`"null": the "null" origin`}},
 		{"an origin without a scheme is refused", func(c *Config) { c.AllowedOrigins = []string{"example.com"} }, []string{"must look like scheme://host[:port]"}},

@@ -316,7 +316,7 @@ func TestInvalidConfig(t *testing.T) {
 			want: []string{`config: cors.allowed_origins: "https://*.github.io:8443": "*.github.io" would match every site under the public suffix "github.io", where anyone can register a name`}},
 		{name: "an asterisk next to other origins is refused",
 			env:  map[string]string{"CORS_ALLOW_ORIGIN": "*,http://a.example"},
-			want: []string{`config: cors.allowed_origins: "*": "*" must be the only entry (it already allows every origin)`}},
+			want: []string{`config: cors.allowed_origins: "*" must be the only entry (it already allows every origin)`}},
 		{name: "a trusted proxy that is not an IP or CIDR is refused",
 			env:  map[string]string{"TOKENSERVER_TRUSTED_PROXIES": "10.0.0.0/8,proxy.local"},
 			want: []string{`config: trusted_proxies: must be an IP address or CIDR (got "proxy.local")`}},
