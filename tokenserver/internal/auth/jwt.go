@@ -89,9 +89,7 @@ func (v *jwtVerifier) verify(ctx context.Context, raw string) (Caller, *Error) {
 }
 
 // key is the jwt.Keyfunc. ValidMethods has already refused any algorithm
-// not listed; the key's own type is checked again (here for the secret, in
-// JWKS.Keyfunc for a key set), so a key can only ever verify the algorithm
-// family it belongs to.
+// not listed; a secret is only ever handed to an HMAC method.
 func (v *jwtVerifier) key(ctx context.Context, t *jwt.Token) (any, error) {
 	if v.secret == nil {
 		return v.jwks.Keyfunc(ctx)(t)
