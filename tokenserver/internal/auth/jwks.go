@@ -183,50 +183,19 @@ func (j *JWKS) Loaded() error {
 	return errors.New("jwks: no signing keys loaded yet")
 }
 
-// Keyfunc returns the jwt.Keyfunc for a request: keyfunc's lookup (by kid,
-// the JWK's alg and use checked against the token's), with the key's own
-// type checked again, so a key can only ever verify the algorithm family it
-// belongs to. A token without kid is tried against every key that fits its
-// algorithm.
+// Keyfunc returns the jwt.Keyfunc for a request: keyfunc's lookup by kid,
+// with the JWK's alg and use checked against the token's (a token without
+// kid is tried against every key). The key's type is checked by golang-jwt
+// itself (an RS256 verification refuses anything but *rsa.PublicKey), and
+// the parser only accepts jwksAlgs, so no key can verify the wrong family.
 func (j *JWKS) Keyfunc(ctx context.Context) jwt.Keyfunc {
 	return func(t *jwt.Token) (any, error) {
 		kf := j.kf.Load()
 		if kf == nil {
 			return nil, errors.New("no key set loaded yet")
 		}
-		k, err := (*kf).KeyfuncCtx(ctx)(t)
-		if err != nil {
-			return nil, err
-		}
-		alg := t.Method.Alg()
-		if set, ok := k.(jwt.VerificationKeySet); ok {
-			set.Keys = slices.DeleteFunc(set.Keys, func(k jwt.VerificationKey) bool { return !keyFits(k, alg) })
-			if len(set.Keys) == 0 {
-				return nil, fmt.Errorf("the token names no key ID (kid) and no key fits %s", alg)
-			}
-			return set, nil
-		}
-		if !keyFits(k, alg) {
-			return nil, fmt.Errorf("the key the token names does not fit algorithm %s", alg)
-		}
-		return k, nil
+		return (*kf).KeyfuncCtx(ctx)(t)
 	}
-}
-
-// keyFits reports whether k is the kind of key alg verifies with.
-func keyFits(k any, alg string) bool {
-	switch alg {
-	case "RS256":
-		_, ok := k.(*rsa.PublicKey)
-		return ok
-	case "ES256":
-		ek, ok := k.(*ecdsa.PublicKey)
-		return ok && ek.Curve == elliptic.P256()
-	case "EdDSA":
-		_, ok := k.(ed25519.PublicKey)
-		return ok
-	}
-	return false
 }
 
 // signingKeys is the key store jwkset fills on every successful fetch. It
