@@ -42,6 +42,8 @@ func TestParse(t *testing.T) {
 		{"an origin with a fragment is refused", "https://example.com#x", "", "must not have a path, query or fragment"},
 		{"an origin with user info is refused", "https://user@example.com", "", "must not contain user info"},
 		{"an origin without a host is refused", "https://", "", `"" is not a valid host name`},
+		{"the highest port is accepted", "http://example.com:65535", "http://example.com:65535", ""},
+		{"the port past the highest is refused", "http://example.com:65536", "", `port "65536" must be a number from 1 to 65535`},
 		{"a port out of range is refused", "http://example.com:70000", "", `port "70000" must be a number`},
 		{"a zero port is refused", "http://example.com:0", "", `port "0"`},
 		{"a zero-padded port is refused", "http://example.com:09000", "", `port "09000"`},
