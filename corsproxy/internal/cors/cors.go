@@ -6,8 +6,9 @@
 // rather use github.com/jub0bs/cors (it refuses dangerous configs by itself),
 // but its v1.0.2 is not served by the module proxy this project builds with,
 // so Check does that refusing for rs/cors, and the Middleware fills the few
-// gaps rs/cors leaves (see Handler). Nothing here re-implements the matching
-// or the header values rs/cors computes.
+// gaps rs/cors leaves (see Handler). Origins are parsed and matched by the
+// shared module signaling-auth/origin (so tokenserver's built-in CORS means
+// the same thing by the same list); the header values are rs/cors's.
 package cors
 
 import (
@@ -19,6 +20,7 @@ import (
 
 	"signaling-auth/corsproxy/internal/accesslog"
 	"signaling-auth/corsproxy/internal/problem"
+	"signaling-auth/origin"
 
 	rscors "github.com/rs/cors"
 )
@@ -27,7 +29,9 @@ import (
 // refuses anything Check reports.
 type Config struct {
 	// AllowedOrigins are exact origins ("https://app.example.com"),
-	// patterns ("https://*.example.com") or the single entry "*".
+	// patterns ("https://*.example.com") or the single entry "*", as
+	// package origin parses and matches them (a default port or a trailing
+	// slash is dropped once, here).
 	AllowedOrigins   []string
 	AllowCredentials bool
 	AllowedMethods   []string
@@ -79,22 +83,24 @@ func New(cfg Config, obs Observer) (*Middleware, error) {
 	if obs == nil {
 		obs = nopObserver{}
 	}
-	return &Middleware{
-		c: rscors.New(rscors.Options{
-			AllowedOrigins:   cfg.AllowedOrigins,
-			AllowCredentials: cfg.AllowCredentials,
-			AllowedMethods:   methods,
-			AllowedHeaders:   cfg.AllowedHeaders,
-			ExposedHeaders:   cfg.ExposedHeaders,
-			MaxAge:           maxAge,
-			// Preflights reach our gate (never the upstream) so that we
-			// can reject disallowed origins and count preflights.
-			OptionsPassthrough: true,
-		}),
-		reject:  cfg.RejectDisallowedOrigins,
-		obs:     obs,
-		methods: methods,
-	}, nil
+	origins, _ := origin.ParseList(cfg.AllowedOrigins, cfg.AllowCredentials) // Check saw no error
+	opts := rscors.Options{
+		AllowCredentials: cfg.AllowCredentials,
+		AllowedMethods:   methods,
+		AllowedHeaders:   cfg.AllowedHeaders,
+		ExposedHeaders:   cfg.ExposedHeaders,
+		MaxAge:           maxAge,
+		// Preflights reach our gate (never the upstream) so that we
+		// can reject disallowed origins and count preflights.
+		OptionsPassthrough: true,
+	}
+	if origins.AllowsAny() {
+		opts.AllowedOrigins = []string{origin.Any} // rs/cors then answers "*"
+	} else {
+		// The matching is package origin's; rs/cors echoes the origin.
+		opts.AllowOriginFunc = origins.Allows
+	}
+	return &Middleware{c: rscors.New(opts), reject: cfg.RejectDisallowedOrigins, obs: obs, methods: methods}, nil
 }
 
 var fetchNormalizedMethods = map[string]bool{"DELETE": true, "GET": true, "HEAD": true, "OPTIONS": true, "POST": true, "PUT": true}

@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -21,8 +20,8 @@ import (
 	"github.com/joho/godotenv"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
-	"golang.org/x/net/publicsuffix"
 
+	"signaling-auth/origin"
 	"signaling-auth/ratelimit/clientip"
 	"signaling-auth/tokenserver/internal/accesstoken"
 )
@@ -540,16 +539,14 @@ func (c *Config) validate(certFile, level string, errs []error) []error {
 		add("token.default_expiry", "must not exceed token.max_expiry (%s) (got %s)", c.MaxExpiry, c.DefaultExpiry)
 	}
 
-	for i, o := range c.AllowedOrigins {
-		norm, err := normalizeOrigin(o)
-		if err != nil {
-			add("cors.allowed_origins", "%v (got %q)", err, o)
-			continue
-		}
-		c.AllowedOrigins[i] = norm
+	// The origin rules (and their one spelling) are package origin's,
+	// shared with corsproxy.
+	origins, originErrs := origin.ParseList(c.AllowedOrigins, false)
+	for _, err := range originErrs {
+		add("cors.allowed_origins", "%v", err)
 	}
-	if len(c.AllowedOrigins) > 1 && slices.Contains(c.AllowedOrigins, "*") {
-		add("cors.allowed_origins", `"*" already allows every origin; list it alone`)
+	if len(originErrs) == 0 {
+		c.AllowedOrigins = origins.Entries()
 	}
 
 	for _, tp := range c.TrustedProxies {
@@ -627,39 +624,4 @@ func validHostname(h string) bool {
 		}
 	}
 	return true
-}
-
-// normalizeOrigin checks an allowed origin: "*", scheme://host[:port], or
-// scheme://*.domain[:port]; it returns it lower-cased, as browsers send it.
-func normalizeOrigin(o string) (string, error) {
-	if o == "*" {
-		return o, nil
-	}
-	const want = "must be *, scheme://host[:port] or scheme://*.domain"
-	u, err := url.Parse(strings.Replace(o, "://*.", "://wildcard.", 1))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", errors.New(want)
-	}
-	if u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
-		return "", errors.New("must be an origin (scheme://host[:port]) without path, query or credentials")
-	}
-	if p := u.Port(); p != "" {
-		if n, err := strconv.ParseUint(p, 10, 16); err != nil || n == 0 {
-			return "", errors.New(want)
-		}
-	}
-	h := u.Hostname()
-	if net.ParseIP(h) == nil && !validHostname(h) {
-		return "", errors.New(want)
-	}
-	// *.com, *.co.uk or *.github.io: anyone can register a name there and
-	// read the tokens. The list covers ICANN suffixes and private ones
-	// (hosting platforms that hand out subdomains).
-	if strings.Contains(o, "://*.") {
-		domain := strings.ToLower(strings.TrimPrefix(h, "wildcard.")) // the stand-in for "*." above
-		if ps, _ := publicsuffix.PublicSuffix(domain); ps == domain {
-			return "", fmt.Errorf("*.%s would match every site under the public suffix %q, where anyone can register a name", domain, domain)
-		}
-	}
-	return strings.ToLower(strings.TrimSuffix(o, "/")), nil
 }
