@@ -52,7 +52,7 @@ func mint(args []string, getenv func(string) string, stdout, stderr io.Writer) e
 		n := int64(d / time.Second)
 		q.ExpiresIn = &n
 	}
-	minter, _, err := newMinter(cfg)
+	minter, err := newMinter(cfg)
 	if err != nil {
 		return err
 	}
@@ -95,7 +95,13 @@ func inspect(args []string, getenv func(string) string, stdout io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("%s inspect: not an AccessToken2: %s", prog, strings.TrimPrefix(err.Error(), "accesstoken: "))
 	}
-	in := api.Inspect(t, cfg.AppID, cfg.AppCertificate.Reveal(), time.Now())
+	var m *accesstoken.Minter // demo mode: no certificate to check against
+	if !cfg.Demo {
+		if m, err = newMinter(cfg); err != nil {
+			return err
+		}
+	}
+	in := api.Inspect(t, m, time.Now())
 	in.Mode = api.Mode(cfg.Demo)
 	if asJSON {
 		b, _ := json.MarshalIndent(in, "", "  ")

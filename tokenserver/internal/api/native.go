@@ -240,8 +240,9 @@ type InspectedPrivilege struct {
 	ExpiresAt string `json:"expiresAt"`
 }
 
-// Inspect decodes and checks a token against this server's app.
-func Inspect(t *accesstoken.Token, appID, certificate string, now time.Time) Inspection {
+// Inspect checks a decoded token against m's app and certificate; a nil m
+// (demo mode's CLI, which has no certificate) matches and verifies nothing.
+func Inspect(t *accesstoken.Token, m *accesstoken.Minter, now time.Time) Inspection {
 	out := Inspection{
 		Version:        t.Version,
 		AppID:          t.AppID,
@@ -251,8 +252,8 @@ func Inspect(t *accesstoken.Token, appID, certificate string, now time.Time) Ins
 		ExpiresAt:      t.ExpiresAt().UTC().Format(time.RFC3339),
 		Salt:           t.Salt,
 		Services:       []InspectedService{},
-		AppIDMatches:   t.AppID == appID,
-		SignatureValid: certificate != "" && t.Verify(certificate),
+		AppIDMatches:   t.AppID == m.AppID(),
+		SignatureValid: m.Verify(t),
 		Expired:        !now.Before(t.ExpiresAt()),
 	}
 	for _, s := range t.Services {
@@ -319,7 +320,7 @@ func (a *API) handleInspect() gin.HandlerFunc {
 			badRequest(c, params{{Name: "token", Reason: "not an AccessToken2: " + strings.TrimPrefix(err.Error(), "accesstoken: ")}})
 			return
 		}
-		out := Inspect(t, a.minter.AppID(), a.cert.Reveal(), a.now())
+		out := Inspect(t, a.minter, a.now())
 		out.Mode = Mode(a.demo)
 		c.JSON(http.StatusOK, out)
 	}
