@@ -53,11 +53,6 @@ type API struct {
 	metrics *metrics
 	now     func() time.Time
 	openapi []byte
-	// beforeMint runs in front of every route that hands out a token:
-	// the per-IP limit, caller authentication, user ID binding and the
-	// per-user-ID limit (security.go). beforeInspect is its first two.
-	beforeMint    []gin.HandlerFunc
-	beforeInspect []gin.HandlerFunc
 
 	auth          *auth.Authenticator
 	limiter       *ratelimit.Limiter
@@ -111,9 +106,6 @@ func New(o Options) (*API, error) {
 		clientIPs: clientIPs,
 		ready:     o.Ready,
 	}
-	a.beforeInspect = []gin.HandlerFunc{a.limitIP, a.authenticate}
-	a.beforeMint = []gin.HandlerFunc{a.limitIP, a.authenticate, a.bindUsers}
-
 	// gin's mode is process-wide; release mode stops its debug printing to stdout.
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
