@@ -45,11 +45,11 @@ func (r userPath) users() ([]user, bool) { return []user{{field: "uid", id: r.ui
 
 // mintUser mints a userPath's token with mint and answers {key: token}:
 // {"rtmToken"} is the Signaling login token the original web sample asks for.
-func (a *API) mintUser(mint userMinter, typ, key string) func(userPath, *params) (minted, error) {
-	return func(r userPath, bad *params) (minted, error) {
+func (a *API) mintUser(mint userMinter, typ, key string) func(userPath, *params) (mintAnswer, error) {
+	return func(r userPath, bad *params) (mintAnswer, error) {
 		exp := a.expiry.fromQuery(r.expiry, "expiry", bad)
 		m, err := mintForUser(mint, r.uid, exp, "uid", bad)
-		return minted{gin.H{key: m.Token}, []string{typ}}, bad.merge(err, expiryNames)
+		return mintAnswer{gin.H{key: m.Token}, []string{typ}}, bad.merge(err, expiryNames)
 	}
 }
 
@@ -93,9 +93,9 @@ func (r rtcPath) request(e expiry, bad *params) rtcRequest {
 }
 
 // mintRTC answers an rtcPath with {"rtcToken"}.
-func (a *API) mintRTC(r rtcPath, bad *params) (minted, error) {
+func (a *API) mintRTC(r rtcPath, bad *params) (mintAnswer, error) {
 	m, err := r.request(a.expiry, bad).mint(a.minter, bad)
-	return minted{gin.H{"rtcToken": m.Token}, []string{typeRTC}}, bad.merge(err, rtcPathNames)
+	return mintAnswer{gin.H{"rtcToken": m.Token}, []string{typeRTC}}, bad.merge(err, rtcPathNames)
 }
 
 // rtePath is a request of GET /rte/:channel/:role/:tokentype/:rtcuid/[:rtmuid/]:
@@ -121,7 +121,7 @@ func (r rtePath) users() ([]user, bool) {
 }
 
 // mintRTE answers an rtePath with {"rtcToken", "rtmToken"}.
-func (a *API) mintRTE(r rtePath, bad *params) (minted, error) {
+func (a *API) mintRTE(r rtePath, bad *params) (mintAnswer, error) {
 	q := r.request(a.expiry, bad)
 	rtmUID, names, rtmName := r.rtmUID, rteRTMNames, "rtmuid"
 	if !r.explicit {
@@ -132,10 +132,10 @@ func (a *API) mintRTE(r rtePath, bad *params) (minted, error) {
 	}
 	rtc, err := q.mint(a.minter, bad)
 	if err := bad.merge(err, rteRTCNames); err != nil {
-		return minted{}, err
+		return mintAnswer{}, err
 	}
 	rtm, err := mintForUser(a.minter.Signaling, rtmUID, q.expire, rtmName, bad)
-	return minted{gin.H{"rtcToken": rtc.Token, "rtmToken": rtm.Token}, []string{typeRTC, typeSignaling}}, bad.merge(err, names)
+	return mintAnswer{gin.H{"rtcToken": rtc.Token, "rtmToken": rtm.Token}, []string{typeRTC, typeSignaling}}, bad.merge(err, names)
 }
 
 // chatAppRequest is a request of GET /chat/app/?expiry=N: a token with app
@@ -149,14 +149,14 @@ func decodeChatApp(c *gin.Context) (chatAppRequest, bool) {
 func (chatAppRequest) users() ([]user, bool) { return nil, true }
 
 // mintChatApp answers a chatAppRequest with {"chatToken"}.
-func (a *API) mintChatApp(r chatAppRequest, bad *params) (minted, error) {
+func (a *API) mintChatApp(r chatAppRequest, bad *params) (mintAnswer, error) {
 	exp := a.expiry.fromQuery(r.expiry, "expiry", bad)
 	var m accesstoken.Minted
 	var err error
 	if len(*bad) == 0 {
 		m, err = a.minter.ChatApp(exp)
 	}
-	return minted{gin.H{"chatToken": m.Token}, []string{typeChatApp}}, bad.merge(err, expiryNames)
+	return mintAnswer{gin.H{"chatToken": m.Token}, []string{typeChatApp}}, bad.merge(err, expiryNames)
 }
 
 // getTokenRequest is the body of POST /getToken {tokenType, channel, role,
@@ -190,7 +190,7 @@ func (q getTokenRequest) users() ([]user, bool) {
 // account token; a missing role means subscriber; expire 0 or absent means
 // the default; chat without uid is an app token. Unlike there, a bad role or
 // an over-long expiry is refused.
-func (a *API) mintGetToken(q getTokenRequest, bad *params) (minted, error) {
+func (a *API) mintGetToken(q getTokenRequest, bad *params) (mintAnswer, error) {
 	exp := a.expiry.fromJSON(q.expire, true, "expire", bad)
 	var (
 		m   accesstoken.Minted
@@ -236,5 +236,5 @@ func (a *API) mintGetToken(q getTokenRequest, bad *params) (minted, error) {
 	default:
 		bad.add("tokenType", "must be rtc, rtm or chat (got "+quote(q.tokenType)+")")
 	}
-	return minted{gin.H{"token": m.Token}, []string{typ}}, bad.merge(err, getTokenNames)
+	return mintAnswer{gin.H{"token": m.Token}, []string{typ}}, bad.merge(err, getTokenNames)
 }

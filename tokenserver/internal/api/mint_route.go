@@ -38,9 +38,9 @@ type mintRequest interface {
 	users() (users []user, app bool)
 }
 
-// minted is a successful answer: its JSON body and the token types it holds
+// mintAnswer is a successful answer: its JSON body and the token types it holds
 // (counted in tokenserver_tokens_minted_total).
-type minted struct {
+type mintAnswer struct {
 	body  any
 	types []string
 }
@@ -50,14 +50,14 @@ type minted struct {
 // the request is unusable), admits its users (403, 429), then mints. mint
 // adds bad fields to bad, named as the request names them (400), and returns
 // only errors that are not about parameters (500).
-func mintRoute[R mintRequest](a *API, decode func(*gin.Context) (R, bool), mint func(R, *params) (minted, error)) gin.HandlerFunc {
+func mintRoute[R mintRequest](a *API, decode func(*gin.Context) (R, bool), mint func(R, *params) (mintAnswer, error)) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		r, ok := decode(c)
 		if !ok || !a.admit(c, r) {
 			return
 		}
 		var bad params
-		m, err := mint(r, &bad)
+		ans, err := mint(r, &bad)
 		if err := bad.merge(err, nil); err != nil {
 			// Not a parameter problem: the engine failed. Its message never
 			// carries the certificate (contract), but we still keep it to the log.
@@ -69,10 +69,10 @@ func mintRoute[R mintRequest](a *API, decode func(*gin.Context) (R, bool), mint 
 			badRequest(c, bad)
 			return
 		}
-		for _, t := range m.types {
+		for _, t := range ans.types {
 			a.metrics.minted.WithLabelValues(t).Inc()
 		}
-		c.JSON(http.StatusOK, m.body)
+		c.JSON(http.StatusOK, ans.body)
 	}
 }
 

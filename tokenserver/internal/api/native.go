@@ -213,11 +213,11 @@ func (q MintRequest) users() ([]user, bool) {
 }
 
 // mintNative answers POST /v1/tokens with a MintResponse.
-func (a *API) mintNative(q MintRequest, bad *params) (minted, error) {
+func (a *API) mintNative(q MintRequest, bad *params) (mintAnswer, error) {
 	resp, invalid, err := Mint(a.minter, Limits{a.expiry.def, a.expiry.max}, q)
 	*bad = append(*bad, invalid...)
 	resp.Mode = Mode(a.demo)
-	return minted{resp, []string{q.Type}}, err
+	return mintAnswer{resp, []string{q.Type}}, err
 }
 
 // Inspection is the answer of POST /v1/tokens/inspect: every field of the
