@@ -84,7 +84,7 @@ func mint(args []string, getenv func(string) string, stdout, stderr io.Writer) e
 		}
 		q.ExpiresIn = &n
 	}
-	minter, _, err := newMinter(cfg)
+	minter, err := newMinter(cfg)
 	if err != nil {
 		return err
 	}
@@ -271,7 +271,13 @@ func inspect(args []string, getenv func(string) string, stdout io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("%s inspect: not an AccessToken2: %s", prog, strings.TrimPrefix(err.Error(), "accesstoken: "))
 	}
-	in := inspection{Inspection: api.Inspect(t, cfg.AppID, cfg.AppCertificate.Reveal(), time.Now()), Services: inspectServices(t)}
+	var m *accesstoken.Minter // demo mode: no certificate to check against
+	if !cfg.Demo {
+		if m, err = newMinter(cfg); err != nil {
+			return err
+		}
+	}
+	in := inspection{Inspection: api.Inspect(t, m, time.Now()), Services: inspectServices(t)}
 	in.Mode = api.Mode(cfg.Demo)
 	if asJSON {
 		b, _ := json.MarshalIndent(in, "", "  ")

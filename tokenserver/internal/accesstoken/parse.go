@@ -74,14 +74,34 @@ func (t *Token) ExpiresAt() time.Time {
 // Verify reports whether the token was signed with appCertificate. The comparison is
 // constant-time; an invalid certificate never verifies.
 func (t *Token) Verify(appCertificate string) bool {
-	if t == nil || len(t.signature) != signatureLen || ValidateCertificate(appCertificate) != nil {
+	if t == nil || ValidateCertificate(appCertificate) != nil {
 		return false
 	}
 	s := getScratch()
 	defer putScratch(s)
 	cert := append(s.raw[:0], appCertificate...)
-	s.signingKey(cert, t.issueTs, t.salt)
+	ok := t.signedWith(s, cert)
 	clear(cert) // the pooled buffer must not keep the caller's certificate
+	return ok
+}
+
+// Verify reports whether t was signed with m's certificate, which never leaves
+// the Minter. A nil Minter or token never verifies.
+func (m *Minter) Verify(t *Token) bool {
+	if m == nil || m.cert == nil || t == nil {
+		return false
+	}
+	s := getScratch()
+	defer putScratch(s)
+	return t.signedWith(s, m.cert.b)
+}
+
+// signedWith is the constant-time signature check both Verify methods share.
+func (t *Token) signedWith(s *scratch, cert []byte) bool {
+	if len(t.signature) != signatureLen {
+		return false
+	}
+	s.signingKey(cert, t.issueTs, t.salt)
 	s.hmacSHA256(&s.sig, s.key[:], t.content)
 	return hmac.Equal(s.sig[:], t.signature)
 }

@@ -356,3 +356,43 @@ func TestParseSurvivesCorruptedText(t *testing.T) {
 		}
 	}
 }
+
+// TestMinterVerify checks the signature with the Minter's own certificate:
+// its own tokens verify; another certificate's, a tampered one's, and a nil
+// Minter's or token's never do.
+func TestMinterVerify(t *testing.T) {
+	m := vectorMinter(t)
+	other, err := NewMinter(vecAppID, "0123456789abcdef0123456789abcdef")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mint := func(m *Minter) *Token {
+		t.Helper()
+		got, err := m.Signaling("alice", 600)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, err := Parse(got.Token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	own, foreign := mint(m), mint(other)
+	if !m.Verify(own) {
+		t.Error("Verify(own token) = false")
+	}
+	if m.Verify(foreign) || other.Verify(own) {
+		t.Error("a token signed with another certificate verified")
+	}
+	tampered := mint(m)
+	tampered.signature = append([]byte(nil), tampered.signature...)
+	tampered.signature[len(tampered.signature)-1] ^= 1
+	if m.Verify(tampered) {
+		t.Error("a token with a changed signature verified")
+	}
+	var none *Minter
+	if none.Verify(own) || m.Verify(nil) {
+		t.Error("a nil Minter or token verified")
+	}
+}
