@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -39,7 +40,8 @@ Configuration flags:
 `
 
 // run is the whole program: subcommand, flags, configuration, and for serve
-// the listener and graceful shutdown when ctx is done.
+// the listener and graceful shutdown when ctx is done (after the drain when
+// its cause is errTerminated).
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cmd, rest := "serve", []string{}
 	if len(args) > 1 {
@@ -152,6 +154,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	authCtx, stopAuth := context.WithCancel(ctx)
 	defer stopAuth()
 	go sec.auth.Run(authCtx)
+	var draining atomic.Bool
 	handler, err := api.New(api.Options{
 		Minter:         minter,
 		Certificate:    cert,
@@ -167,7 +170,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Limiter:        sec.limiter,
 		PerIP:          cfg.RateLimit.PerIP,
 		PerUID:         cfg.RateLimit.PerUID,
-		Ready:          sec.auth.Ready,
+		Ready: func() []string {
+			if draining.Load() {
+				return []string{"shutting down"}
+			}
+			return sec.auth.Ready()
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("%s: %v", prog, err)
@@ -203,6 +211,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	case err := <-served:
 		return fmt.Errorf("%s: %v", prog, err)
 	case <-ctx.Done():
+	}
+	if errors.Is(context.Cause(ctx), errTerminated) && cfg.Timeouts.Drain > 0 {
+		draining.Store(true)
+		log.Info("draining: not ready, serving for "+cfg.Timeouts.Drain.String(), "service", prog)
+		select {
+		case err := <-served:
+			return fmt.Errorf("%s: %v", prog, err)
+		case <-time.After(cfg.Timeouts.Drain):
+		}
 	}
 	log.Info("shutting down", "service", prog, "grace", cfg.Timeouts.Shutdown)
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.Timeouts.Shutdown)
