@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -20,7 +21,9 @@ import (
 )
 
 // serve runs the proxy and its admin listener until ctx is done, then shuts
-// both down, letting in-flight requests finish (up to timeouts.shutdown).
+// both down, letting in-flight requests finish (up to timeouts.shutdown). When
+// ctx's cause is errTerminated it first drains: /readyz answers 503 for
+// timeouts.drain while both listeners keep serving.
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cfg, err := config.Load(args, getenv, stdout)
 	if errors.Is(err, config.ErrHelp) {
@@ -63,10 +66,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if cfg.TLS != nil {
 		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*cfg.TLS}, MinVersion: tls.VersionTLS12}
 	}
+	var draining atomic.Bool
 	adminSrv := &http.Server{
 		Handler: admin.New(admin.Options{
 			Version:      version,
-			Ready:        readiness(cfg),
+			Ready:        readiness(cfg, &draining),
 			ReadyTimeout: cfg.Timeouts.Readiness,
 			Metrics:      m.Handler(),
 		}),
@@ -102,6 +106,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	case serveErr = <-errc:
 		serveErr = fmt.Errorf("corsproxy: server stopped: %w", serveErr)
 	}
+	if serveErr == nil && errors.Is(context.Cause(ctx), errTerminated) && cfg.Timeouts.Drain > 0 {
+		draining.Store(true)
+		log.Info("draining: not ready, serving for "+cfg.Timeouts.Drain.String(), "service", "corsproxy")
+		select {
+		case <-time.After(cfg.Timeouts.Drain):
+		case serveErr = <-errc:
+			serveErr = fmt.Errorf("corsproxy: server stopped: %w", serveErr)
+		}
+	}
 	log.Info("shutting down", "service", "corsproxy", "grace", cfg.Timeouts.Shutdown)
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.Timeouts.Shutdown)
 	defer cancel()
@@ -112,6 +125,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return fmt.Errorf("corsproxy: shutdown: %w", err)
 	}
+	log.Info("stopped", "service", "corsproxy")
 	return nil
 }
 
@@ -135,14 +149,18 @@ func listen(ctx context.Context, addr, key string) (net.Listener, error) {
 }
 
 // readiness reports the upstream (or every allowed target) that does not
-// accept a TCP connection.
-func readiness(cfg config.Config) admin.ReadyFunc {
+// accept a TCP connection, or only that the proxy is shutting down once
+// draining is set.
+func readiness(cfg config.Config, draining *atomic.Bool) admin.ReadyFunc {
 	var dests []*url.URL
 	if cfg.Upstream != nil {
 		dests = append(dests, cfg.Upstream)
 	}
 	dests = append(dests, cfg.AllowedTargets...)
 	return func(ctx context.Context) []string {
+		if draining.Load() {
+			return []string{"shutting down"}
+		}
 		var reasons []string
 		for _, err := range proxy.Reachable(ctx, dests, cfg.Transport.Proxy, cfg.Timeouts.Readiness) {
 			reasons = append(reasons, err.Error())
