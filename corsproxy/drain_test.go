@@ -44,6 +44,9 @@ func TestDrainOnSIGTERM(t *testing.T) {
 	if res.StatusCode != http.StatusOK {
 		t.Errorf("a request while draining: %s, want 200 from the upstream", res.Status)
 	}
+	if !res.Close {
+		t.Error("an answer while draining kept the connection open; want Connection: close")
+	}
 	if strings.Contains(p.logs.String(), `"msg":"shutting down"`) {
 		t.Fatal("shut down before the checks above finished; the drain is shorter than configured")
 	}

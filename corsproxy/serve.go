@@ -54,8 +54,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
+	var draining atomic.Bool
 	srv := &http.Server{
-		Handler:           handler,
+		Handler:           closeWhileDraining(handler, &draining),
 		ReadHeaderTimeout: cfg.Timeouts.ReadHeader,
 		ReadTimeout:       cfg.Timeouts.Read,
 		WriteTimeout:      cfg.Timeouts.Write,
@@ -66,7 +67,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if cfg.TLS != nil {
 		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*cfg.TLS}, MinVersion: tls.VersionTLS12}
 	}
-	var draining atomic.Bool
 	adminSrv := &http.Server{
 		Handler: admin.New(admin.Options{
 			Version:      version,
@@ -217,4 +217,17 @@ func healthcheck(ctx context.Context, args []string, getenv func(string) string,
 	}
 	_, _ = stdout.Write(body)
 	return nil
+}
+
+// closeWhileDraining asks every client to close its connection after the answer
+// once draining is set: a kept-alive client reconnects, through the load
+// balancer to another replica, during the drain, instead of sending on a
+// connection the shutdown closes as idle (a POST lost in that race is not retried).
+func closeWhileDraining(h http.Handler, draining *atomic.Bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if draining.Load() {
+			w.Header().Set("Connection", "close")
+		}
+		h.ServeHTTP(w, r)
+	})
 }

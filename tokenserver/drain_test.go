@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -26,8 +27,17 @@ func TestDrainOnSIGTERM(t *testing.T) {
 	if code, body := get(t, s.url+"/healthz"); code != http.StatusOK {
 		t.Errorf("/healthz while draining: %d %s, want 200 (alive, only not ready)", code, body)
 	}
-	if code, body := get(t, s.url+"/rtm/alice/"); code != http.StatusOK || !strings.Contains(string(body), `"007`) {
-		t.Errorf("token while draining: %d %s, want 200 with a token", code, body)
+	res, err := http.Get(s.url + "/rtm/alice/")
+	if err != nil {
+		t.Fatalf("token while draining: %v", err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(b), `"007`) {
+		t.Errorf("token while draining: %d %s, want 200 with a token", res.StatusCode, b)
+	}
+	if !res.Close {
+		t.Error("an answer while draining kept the connection open; want Connection: close")
 	}
 	if strings.Contains(s.stderr.String(), `"msg":"shutting down"`) {
 		t.Fatal("shut down before the checks above finished; the drain is shorter than configured")

@@ -118,7 +118,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	}
 	var draining atomic.Bool
 	srv := &http.Server{
-		Handler:           site.New(cfg, version, logger, draining.Load),
+		Handler:           closeWhileDraining(site.New(cfg, version, logger, draining.Load), &draining),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -180,4 +180,17 @@ func unwrapOp(err error) error {
 		return op.Err
 	}
 	return err
+}
+
+// closeWhileDraining asks every client to close its connection after the answer
+// once draining is set: a kept-alive client reconnects, through the load
+// balancer to another replica, during the drain, instead of sending on a
+// connection the shutdown closes as idle (a POST lost in that race is not retried).
+func closeWhileDraining(h http.Handler, draining *atomic.Bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if draining.Load() {
+			w.Header().Set("Connection", "close")
+		}
+		h.ServeHTTP(w, r)
+	})
 }
