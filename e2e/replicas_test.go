@@ -23,6 +23,8 @@ import (
 // Clients are told apart by their loopback source address (127.0.0.2, .3, …): each
 // proxy sees it as the TCP peer, and each token server, which trusts the proxies'
 // address 127.0.0.1 (trusted_proxies), reads it from the X-Forwarded-For the proxy sets.
+// 127.0.0.8 plays an ingress in front of the proxies, trusted by both programs: the
+// clients behind it are named by the X-Forwarded-For it sends.
 //
 // The rates are 1/h, so no token comes back during the test and the number admitted
 // is exactly the burst when the replicas share one bucket (twice it when they do not).
@@ -61,6 +63,16 @@ func TestReplicasShareLimits(t *testing.T) {
 		t.Logf("per IP, proxies (burst %d, 1/h): %v", replicaProxyBurst, got)
 		if got[200] != replicaProxyBurst || got[429] != 40-replicaProxyBurst {
 			t.Errorf("per-IP limit across two proxies: %v, want %d answers 200 and %d 429", got, replicaProxyBurst, 40-replicaProxyBurst)
+		}
+
+		// Behind an ingress (127.0.0.8, in both programs' trusted_proxies) the clients
+		// are told apart by its X-Forwarded-For: two clients, a full burst each.
+		for _, client := range []string{"203.0.113.7", "203.0.113.8"} {
+			got = replicaCountVia(t, s.proxies, "127.0.0.8", client, 2*replicaIPBurst, func(i int) string { return fmt.Sprintf("/rtm/%s-%d/?expiry=600", client, i) })
+			t.Logf("per IP, token servers, client %s behind an ingress: %v", client, got)
+			if got[200] != replicaIPBurst || got[429] != replicaIPBurst {
+				t.Errorf("client %s behind an ingress: %v, want %d tokens and %d answers 429 (its own bucket)", client, got, replicaIPBurst, replicaIPBurst)
+			}
 		}
 
 		// Redis goes away. The proxies (allow) pass /healthz unlimited, even for the
@@ -111,21 +123,28 @@ func replicaStack(t *testing.T, tokenOnError, proxyOnError string) replicas {
 	shared := []string{"--rate_limit.store", "redis", "--rate_limit.redis_url", r.redis.url()}
 	for range 2 {
 		token := start(t, "tokenserver", faultTokenEnv(), append([]string{"--listen", "127.0.0.1:0",
-			"--trusted_proxies", "127.0.0.1", "--rate_limit.per_ip", "1/h", "--rate_limit.per_uid", "1/h",
+			"--trusted_proxies", "127.0.0.1,127.0.0.8", "--rate_limit.per_ip", "1/h", "--rate_limit.per_uid", "1/h",
 			"--rate_limit.burst", strconv.Itoa(replicaIPBurst), "--rate_limit.on_store_error", tokenOnError}, shared...)...)
 		r.tokens = append(r.tokens, token)
 		r.proxies = append(r.proxies, start(t, "corsproxy", nil, append([]string{"--listen", "127.0.0.1:0",
-			"--admin_listen", "127.0.0.1:0", "--upstream", token.url(), "--cors.allowed_origins", faultOrigin,
+			"--admin_listen", "127.0.0.1:0", "--upstream", token.url(), "--cors.allowed_origins", faultOrigin, "--trusted_proxies", "127.0.0.8",
 			"--rate_limit.per_ip", "1/h", "--rate_limit.burst", strconv.Itoa(replicaProxyBurst),
 			"--rate_limit.on_store_error", proxyOnError}, shared...)...))
 	}
 	return r
 }
 
-// replicaCount sends n GETs of path(i), one at a time, from the comma-separated loopback
-// source addresses ips in turn, going through every address to the first server, then to
-// the next, and so on round; it counts the answers by status.
+// replicaCount is replicaCountVia without X-Forwarded-For.
 func replicaCount(t *testing.T, servers []*process, ips string, n int, path func(int) string) map[int]int {
+	t.Helper()
+	return replicaCountVia(t, servers, ips, "", n, path)
+}
+
+// replicaCountVia sends n GETs of path(i), one at a time, from the comma-separated loopback
+// source addresses ips in turn, going through every address to the first server, then to
+// the next, and so on round; it counts the answers by status. A non-empty xff is sent as
+// X-Forwarded-For, as an ingress in front of the proxies would.
+func replicaCountVia(t *testing.T, servers []*process, ips, xff string, n int, path func(int) string) map[int]int {
 	t.Helper()
 	var clients []*http.Client
 	for ip := range strings.SplitSeq(ips, ",") {
@@ -139,6 +158,9 @@ func replicaCount(t *testing.T, servers []*process, ips string, n int, path func
 		client, server := clients[i%len(clients)], servers[(i/len(clients))%len(servers)]
 		req, _ := http.NewRequest("GET", server.url()+path(i), nil)
 		req.Header.Set("Origin", faultOrigin)
+		if xff != "" {
+			req.Header.Set("X-Forwarded-For", xff)
+		}
 		res, err := client.Do(req)
 		if err != nil {
 			t.Fatalf("request %d from %s: %v", i, ips, err)
