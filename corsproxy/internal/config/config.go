@@ -185,7 +185,7 @@ var keys = []key{
 	{"max_header_bytes", kInt, "65536", "largest request header block accepted (431 beyond)"},
 	{"tls.cert_file", kString, "", "PEM certificate (chain) to serve HTTPS; empty: plain HTTP"},
 	{"tls.key_file", kString, "", "PEM private key for tls.cert_file"},
-	{"trusted_proxies", kList, "", "proxy IPs/CIDRs whose X-Forwarded-For gives the client IP for rate limits (empty: the TCP peer)"},
+	{"trusted_proxies", kList, "", "proxy IPs/CIDRs whose X-Forwarded-For gives the client IP for rate limits and goes on to the upstream (empty: the TCP peer)"},
 	{"rate_limit.per_ip", kString, "10/s", "requests per client IP, preflights not counted: N/s, N/min, N/h or off"},
 	{"rate_limit.burst", kInt, "40", "requests a client may make at once before the rate applies"},
 	{"rate_limit.store", kString, "memory", "memory (this process) or redis (shared by every replica)"},
