@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -10,6 +11,7 @@ import (
 	"signaling-auth/corsproxy/internal/metrics"
 	"signaling-auth/corsproxy/internal/proxy"
 	"signaling-auth/corsproxy/internal/target"
+	"signaling-auth/ratelimit/clientip"
 )
 
 // newHandler builds the proxy's whole request path from cfg. Outside in:
@@ -25,6 +27,10 @@ func newHandler(cfg config.Config, log *slog.Logger, m *metrics.Metrics, extra .
 	if err != nil {
 		return nil, err
 	}
+	trusted, err := clientip.New(cfg.TrustedProxies)
+	if err != nil {
+		return nil, fmt.Errorf("corsproxy: trusted_proxies: %v", err) // validated at load
+	}
 	var h http.Handler = proxy.New(proxy.Options{
 		Resolver: target.New(cfg.Upstream, cfg.AllowedTargets, cfg.AllowedPaths),
 		Transport: proxy.NewTransport(proxy.TransportConfig{
@@ -35,9 +41,10 @@ func newHandler(cfg config.Config, log *slog.Logger, m *metrics.Metrics, extra .
 			MaxIdleConnsPerHost:   cfg.Transport.MaxIdleConnsPerHost,
 			Proxy:                 cfg.Transport.Proxy,
 		}),
-		MaxBodyBytes: cfg.MaxBodyBytes,
-		Logger:       log,
-		Observer:     m,
+		MaxBodyBytes:   cfg.MaxBodyBytes,
+		Logger:         log,
+		Observer:       m,
+		TrustedProxies: trusted,
 	})
 	for i := len(extra) - 1; i >= 0; i-- {
 		h = extra[i](h)

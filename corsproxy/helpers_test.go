@@ -71,7 +71,9 @@ type proxyProc struct {
 	addr  string // proxy listener host:port
 	admin string // admin listener host:port
 	logs  *syncBuffer
-	stop  func() error // cancels run's context and returns run's error
+	stop  func() error // cancels run's context (as SIGINT would) and returns run's error
+	// terminate cancels run's context with cause errTerminated, as SIGTERM does.
+	terminate func()
 }
 
 func (p *proxyProc) url() string { return "http://" + p.addr }
@@ -95,12 +97,13 @@ func startProxy(t testing.TB, args ...string) *proxyProc {
 func startProxyDefaultPaths(t testing.TB, args ...string) *proxyProc {
 	t.Helper()
 	logs := &syncBuffer{}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancelCause := context.WithCancelCause(context.Background())
+	cancel := func() { cancelCause(context.Canceled) }
 	done := make(chan error, 1)
 	full := append([]string{"corsproxy", "serve", "--listen=127.0.0.1:0", "--admin_listen=127.0.0.1:0", "--log.format=json"}, args...)
 	go func() { done <- run(ctx, full, func(string) string { return "" }, io.Discard, logs) }()
 
-	p := &proxyProc{logs: logs}
+	p := &proxyProc{logs: logs, terminate: func() { cancelCause(errTerminated) }}
 	deadline := time.Now().Add(5 * time.Second)
 	for p.addr == "" || p.admin == "" {
 		select {

@@ -11,6 +11,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -37,7 +38,7 @@ func main() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(defaultGCPercent)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext()
 	defer stop()
 	if err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -45,8 +46,32 @@ func main() {
 	}
 }
 
+// errTerminated is the cause main cancels run's context with on SIGTERM, the
+// signal an orchestrator stops a server with: serve then drains (the admin
+// /readyz answers 503 for timeouts.drain while requests are still served)
+// before it shuts down. Any other cause (SIGINT, a test's cancel) shuts down
+// at once, still letting in-flight requests finish.
+var errTerminated = errors.New("SIGTERM")
+
+// signalContext is cancelled by the first SIGINT or SIGTERM, with cause
+// errTerminated for SIGTERM. Later signals are ignored until stop.
+func signalContext() (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		if s, ok := <-sigs; ok && s == syscall.SIGTERM {
+			cancel(errTerminated)
+		} else {
+			cancel(context.Canceled)
+		}
+	}()
+	return ctx, func() { signal.Stop(sigs); cancel(context.Canceled) }
+}
+
 // run is the whole program: it picks the subcommand from args (args[0] is
-// the program name) and runs it until ctx is done. Configuration comes only
+// the program name) and runs it until ctx is done (after the drain when its
+// cause is errTerminated). Configuration comes only
 // from args, getenv and the config file.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cmd, rest := "serve", []string(nil)

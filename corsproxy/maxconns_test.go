@@ -91,7 +91,7 @@ func TestMaxConnsCapsOpenClientConnections(t *testing.T) {
 		}
 	}
 	// The admin listener has no cap of its own to share.
-	if res := adminGet(t, px, "/healthz"); res == "" {
+	if code, _ := adminGet(t, px, "/healthz"); code != http.StatusOK {
 		t.Fatal("admin /healthz answered nothing")
 	}
 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"io"
-	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -60,7 +58,7 @@ func TestAllowedPathsKeepTheUpstreamsPrivateRoutesPrivate(t *testing.T) {
 	if n := hits.Load(); n != 0 {
 		t.Fatalf("the upstream saw %d refused requests", n)
 	}
-	if m := adminGet(t, px, "/metrics"); !strings.Contains(m, "corsproxy_refused_paths_total "+strconv.Itoa(n404)+"\n") {
+	if _, m := adminGet(t, px, "/metrics"); !strings.Contains(m, "corsproxy_refused_paths_total "+strconv.Itoa(n404)+"\n") {
 		t.Errorf("/metrics lacks corsproxy_refused_paths_total %d:\n%s", n404, grepLines(m, "corsproxy_refused_paths"))
 	}
 
@@ -99,20 +97,6 @@ func TestEmptyAllowedPathsPassesEveryPathAndSaysSo(t *testing.T) {
 	if strings.Contains(quiet.logs.String(), "allowed_paths is empty") {
 		t.Fatal("the warning is logged with the built-in allowed_paths")
 	}
-}
-
-func adminGet(t *testing.T, px *proxyProc, path string) string {
-	t.Helper()
-	res, err := http.Get("http://" + px.admin + path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }
 
 func grepLines(s, sub string) string {

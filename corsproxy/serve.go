@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -21,7 +22,9 @@ import (
 )
 
 // serve runs the proxy and its admin listener until ctx is done, then shuts
-// both down, letting in-flight requests finish (up to timeouts.shutdown).
+// both down, letting in-flight requests finish (up to timeouts.shutdown). When
+// ctx's cause is errTerminated it first drains: /readyz answers 503 for
+// timeouts.drain while both listeners keep serving.
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cfg, err := config.Load(args, getenv, stdout)
 	if errors.Is(err, config.ErrHelp) {
@@ -59,8 +62,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		ln = connlimit.Listen(ln, cfg.MaxConns)
 	}
 
+	var draining atomic.Bool
 	srv := &http.Server{
-		Handler:           handler,
+		Handler:           closeWhileDraining(handler, &draining),
 		ReadHeaderTimeout: cfg.Timeouts.ReadHeader,
 		ReadTimeout:       cfg.Timeouts.Read,
 		WriteTimeout:      cfg.Timeouts.Write,
@@ -74,7 +78,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	adminSrv := &http.Server{
 		Handler: admin.New(admin.Options{
 			Version:      version,
-			Ready:        readiness(cfg),
+			Ready:        readiness(cfg, &draining),
 			ReadyTimeout: cfg.Timeouts.Readiness,
 			Metrics:      m.Handler(),
 		}),
@@ -114,6 +118,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	case serveErr = <-errc:
 		serveErr = fmt.Errorf("corsproxy: server stopped: %w", serveErr)
 	}
+	if serveErr == nil && errors.Is(context.Cause(ctx), errTerminated) && cfg.Timeouts.Drain > 0 {
+		draining.Store(true)
+		log.Info("draining: not ready, serving for "+cfg.Timeouts.Drain.String(), "service", "corsproxy")
+		select {
+		case <-time.After(cfg.Timeouts.Drain):
+		case serveErr = <-errc:
+			serveErr = fmt.Errorf("corsproxy: server stopped: %w", serveErr)
+		}
+	}
 	log.Info("shutting down", "service", "corsproxy", "grace", cfg.Timeouts.Shutdown)
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.Timeouts.Shutdown)
 	defer cancel()
@@ -124,6 +137,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return fmt.Errorf("corsproxy: shutdown: %w", err)
 	}
+	log.Info("stopped", "service", "corsproxy")
 	return nil
 }
 
@@ -147,14 +161,18 @@ func listen(ctx context.Context, addr, key string) (net.Listener, error) {
 }
 
 // readiness reports the upstream (or every allowed target) that does not
-// accept a TCP connection.
-func readiness(cfg config.Config) admin.ReadyFunc {
+// accept a TCP connection, or only that the proxy is shutting down once
+// draining is set.
+func readiness(cfg config.Config, draining *atomic.Bool) admin.ReadyFunc {
 	var dests []*url.URL
 	if cfg.Upstream != nil {
 		dests = append(dests, cfg.Upstream)
 	}
 	dests = append(dests, cfg.AllowedTargets...)
 	return func(ctx context.Context) []string {
+		if draining.Load() {
+			return []string{"shutting down"}
+		}
 		var reasons []string
 		for _, err := range proxy.Reachable(ctx, dests, cfg.Transport.Proxy, cfg.Timeouts.Readiness) {
 			reasons = append(reasons, err.Error())
@@ -211,4 +229,17 @@ func healthcheck(ctx context.Context, args []string, getenv func(string) string,
 	}
 	_, _ = stdout.Write(body)
 	return nil
+}
+
+// closeWhileDraining asks every client to close its connection after the answer
+// once draining is set: a kept-alive client reconnects, through the load
+// balancer to another replica, during the drain, instead of sending on a
+// connection the shutdown closes as idle (a POST lost in that race is not retried).
+func closeWhileDraining(h http.Handler, draining *atomic.Bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if draining.Load() {
+			w.Header().Set("Connection", "close")
+		}
+		h.ServeHTTP(w, r)
+	})
 }

@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -194,13 +195,14 @@ type opsProc struct {
 	err  error // cmd.Wait's result, valid once done is closed
 }
 
-// opsStart starts argv[0] with exactly env (nothing inherited) in dir. The process is
+// opsStart starts argv[0] with exactly env (nothing inherited, but childproc.NoDrain
+// before it, so SIGTERM stops at once unless env sets a drain) in dir. The process is
 // stopped with SIGTERM (SIGKILL after 15 s) when the test ends, if it still runs.
 func opsStart(t *testing.T, name string, argv, env []string, dir string) *opsProc {
 	t.Helper()
 	p := &opsProc{name: name, out: &childproc.Output{}, done: make(chan struct{})}
 	p.cmd = exec.Command(argv[0], argv[1:]...)
-	p.cmd.Env = env
+	p.cmd.Env = slices.Concat(childproc.NoDrain, env)
 	p.cmd.Dir = dir
 	p.cmd.Stdout = p.out
 	p.cmd.Stderr = p.out

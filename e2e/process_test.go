@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"os/exec"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -21,7 +22,7 @@ type process struct {
 }
 
 // start runs a built program with JSON logs in a fresh working directory (so no
-// configs/*.yaml or .env is picked up) and waits until it has logged where it listens.
+// configs/*.yaml or .env is picked up), without a drain on SIGTERM unless env sets one, and waits until it has logged where it listens.
 // The process is stopped when the test ends.
 func start(t *testing.T, name string, env []string, args ...string) *process {
 	t.Helper()
@@ -29,7 +30,7 @@ func start(t *testing.T, name string, env []string, args ...string) *process {
 	p := &process{name: name, out: &childproc.Output{}, done: make(chan struct{})}
 	p.cmd = exec.Command(bin, append(args, "--log.format", "json")...)
 	p.cmd.Dir = t.TempDir()
-	p.cmd.Env = append(childproc.CleanEnv(), env...)
+	p.cmd.Env = slices.Concat(childproc.CleanEnv(), childproc.NoDrain, env)
 	p.cmd.Stdout = p.out
 	p.cmd.Stderr = p.out
 	if err := p.cmd.Start(); err != nil {

@@ -104,6 +104,10 @@ export CORSPROXY_UPSTREAM="http://127.0.0.1:$p_token"
 export CORSPROXY_CORS_ALLOWED_ORIGINS="http://localhost:$p_demo,http://127.0.0.1:$p_demo"
 export WEBDEMO_LISTEN=":$p_demo"
 export WEBDEMO_PROXY_URL="http://localhost:$p_proxy/"
+# No drain on stop: nothing routes to these programs but this machine, and stop_all sends SIGTERM.
+export TOKENSERVER_TIMEOUTS_DRAIN="${TOKENSERVER_TIMEOUTS_DRAIN:-0}"
+export CORSPROXY_TIMEOUTS_DRAIN="${CORSPROXY_TIMEOUTS_DRAIN:-0}"
+export WEBDEMO_TIMEOUTS_DRAIN="${WEBDEMO_TIMEOUTS_DRAIN:-0}"
 
 # --- build --------------------------------------------------------------------------------
 command -v go >/dev/null 2>&1 || die "go is not on PATH: install Go 1.26 from https://go.dev/dl/"

@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -27,10 +28,33 @@ func main() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(defaultGCPercent)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext()
 	defer stop()
 	if err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+}
+
+// errTerminated is the cause main cancels run's context with on SIGTERM, the
+// signal an orchestrator stops a server with: serve then drains (/readyz
+// answers 503 for timeouts.drain while requests are still served) before it
+// shuts down. Any other cause (SIGINT, a test's cancel) shuts down at once,
+// still letting in-flight requests finish.
+var errTerminated = errors.New("SIGTERM")
+
+// signalContext is cancelled by the first SIGINT or SIGTERM, with cause
+// errTerminated for SIGTERM. Later signals are ignored until stop.
+func signalContext() (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		if s, ok := <-sigs; ok && s == syscall.SIGTERM {
+			cancel(errTerminated)
+		} else {
+			cancel(context.Canceled)
+		}
+	}()
+	return ctx, func() { signal.Stop(sigs); cancel(context.Canceled) }
 }

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -41,7 +42,8 @@ Configuration flags:
 `
 
 // run is the whole program: subcommand, flags, configuration, and for serve
-// the listener and graceful shutdown when ctx is done.
+// the listener and graceful shutdown when ctx is done (after the drain when
+// its cause is errTerminated).
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cmd, rest := "serve", []string{}
 	if len(args) > 1 {
@@ -154,6 +156,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	authCtx, stopAuth := context.WithCancel(ctx)
 	defer stopAuth()
 	go sec.auth.Run(authCtx)
+	var draining atomic.Bool
 	handler, err := api.New(api.Options{
 		Minter:         minter,
 		Demo:           cfg.Demo,
@@ -168,7 +171,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Limiter:        sec.limiter,
 		PerIP:          cfg.RateLimit.PerIP,
 		PerUID:         cfg.RateLimit.PerUID,
-		Ready:          sec.auth.Ready,
+		Ready: func() []string {
+			if draining.Load() {
+				return []string{"shutting down"}
+			}
+			return sec.auth.Ready()
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("%s: %v", prog, err)
@@ -182,7 +190,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("%s: cannot listen on %s: %v", prog, cfg.Listen, unwrapOpErr(err))
 	}
 	srv := &http.Server{
-		Handler:           handler,
+		Handler:           closeWhileDraining(handler, &draining),
 		ReadHeaderTimeout: cfg.Timeouts.ReadHeader,
 		ReadTimeout:       cfg.Timeouts.Read,
 		WriteTimeout:      cfg.Timeouts.Write,
@@ -204,6 +212,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	case err := <-served:
 		return fmt.Errorf("%s: %v", prog, err)
 	case <-ctx.Done():
+	}
+	if errors.Is(context.Cause(ctx), errTerminated) && cfg.Timeouts.Drain > 0 {
+		draining.Store(true)
+		log.Info("draining: not ready, serving for "+cfg.Timeouts.Drain.String(), "service", prog)
+		select {
+		case err := <-served:
+			return fmt.Errorf("%s: %v", prog, err)
+		case <-time.After(cfg.Timeouts.Drain):
+		}
 	}
 	log.Info("shutting down", "service", prog, "grace", cfg.Timeouts.Shutdown)
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.Timeouts.Shutdown)
@@ -262,4 +279,17 @@ func healthcheck(ctx context.Context, args []string, getenv func(string) string,
 	}
 	fmt.Fprintln(stdout, "ok")
 	return nil
+}
+
+// closeWhileDraining asks every client to close its connection after the answer
+// once draining is set: a kept-alive client reconnects, through the load
+// balancer to another replica, during the drain, instead of sending on a
+// connection the shutdown closes as idle (a POST lost in that race is not retried).
+func closeWhileDraining(h http.Handler, draining *atomic.Bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if draining.Load() {
+			w.Header().Set("Connection", "close")
+		}
+		h.ServeHTTP(w, r)
+	})
 }

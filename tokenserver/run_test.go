@@ -93,9 +93,11 @@ type server struct {
 	url    string
 	stderr *logBuffer
 	stdout *logBuffer
-	cancel context.CancelFunc
-	done   chan struct{} // closed when run has returned
-	err    error         // what run returned; read after done
+	cancel context.CancelFunc // as SIGINT would
+	// terminate cancels with cause errTerminated, as SIGTERM does.
+	terminate func()
+	done      chan struct{} // closed when run has returned
+	err       error         // what run returned; read after done
 }
 
 // stop cancels run's context (as SIGTERM would) and returns run's result.
@@ -132,8 +134,9 @@ func startRun(t *testing.T, getenv func(string) string, args ...string) *server 
 func startRunIn(t *testing.T, dir string, getenv func(string) string, args ...string) *server {
 	t.Helper()
 	t.Chdir(dir)
-	ctx, cancel := context.WithCancel(context.Background())
-	s := &server{stderr: newLogBuffer(), stdout: newLogBuffer(), cancel: cancel, done: make(chan struct{})}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	s := &server{stderr: newLogBuffer(), stdout: newLogBuffer(), done: make(chan struct{}),
+		cancel: func() { cancel(context.Canceled) }, terminate: func() { cancel(errTerminated) }}
 	go func() {
 		defer close(s.done)
 		s.err = run(ctx, append([]string{"tokenserver"}, args...), getenv, s.stdout, s.stderr)

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -27,12 +28,35 @@ var version = "dev"
 const name = "webdemo"
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext()
 	defer stop()
 	if err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+}
+
+// errTerminated is the cause main cancels run's context with on SIGTERM, the signal an
+// orchestrator stops a server with: serve then drains (/readyz answers 503 for
+// timeouts.drain while requests are still served) before it shuts down. Any other
+// cause (SIGINT, a test's cancel) shuts down at once, still letting in-flight requests
+// finish.
+var errTerminated = errors.New("SIGTERM")
+
+// signalContext is cancelled by the first SIGINT or SIGTERM, with cause errTerminated
+// for SIGTERM. Later signals are ignored until stop.
+func signalContext() (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		if s, ok := <-sigs; ok && s == syscall.SIGTERM {
+			cancel(errTerminated)
+		} else {
+			cancel(context.Canceled)
+		}
+	}()
+	return ctx, func() { signal.Stop(sigs); cancel(context.Canceled) }
 }
 
 const usage = `Usage:
@@ -44,7 +68,8 @@ Flags (also in configs/webdemo.yaml and WEBDEMO_* variables; flags win):
 `
 
 // run is the whole program; main only wires it to the process. It returns when ctx is
-// done and in-flight requests have finished.
+// done (after the drain when its cause is errTerminated) and in-flight requests have
+// finished.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) > 0 {
 		args = args[1:] // the program name
@@ -91,8 +116,9 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	var draining atomic.Bool
 	srv := &http.Server{
-		Handler:           site.New(cfg, version, logger),
+		Handler:           closeWhileDraining(site.New(cfg, version, logger, draining.Load), &draining),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -114,14 +140,23 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		return fmt.Errorf("%s: %w", name, err)
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	if errors.Is(context.Cause(ctx), errTerminated) && cfg.Timeouts.Drain > 0 {
+		draining.Store(true)
+		logger.Info("draining: not ready, serving for "+cfg.Timeouts.Drain.String(), "service", name)
+		select {
+		case err := <-served:
+			return fmt.Errorf("%s: %w", name, err)
+		case <-time.After(cfg.Timeouts.Drain):
+		}
+	}
+	logger.Info("shutting down", "service", name, "grace", cfg.Timeouts.Shutdown)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.Timeouts.Shutdown)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("%s: shutdown: %w", name, err)
 	}
 	<-served
-	logger.Info("stopped")
+	logger.Info("stopped", "service", name)
 	return nil
 }
 
@@ -145,4 +180,17 @@ func unwrapOp(err error) error {
 		return op.Err
 	}
 	return err
+}
+
+// closeWhileDraining asks every client to close its connection after the answer
+// once draining is set: a kept-alive client reconnects, through the load
+// balancer to another replica, during the drain, instead of sending on a
+// connection the shutdown closes as idle (a POST lost in that race is not retried).
+func closeWhileDraining(h http.Handler, draining *atomic.Bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if draining.Load() {
+			w.Header().Set("Connection", "close")
+		}
+		h.ServeHTTP(w, r)
+	})
 }

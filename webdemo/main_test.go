@@ -22,8 +22,10 @@ func noEnv(string) string { return "" }
 type started struct {
 	addr   string
 	stderr *testlog.Buffer
-	cancel context.CancelFunc
-	done   chan error
+	cancel context.CancelFunc // as SIGINT would
+	// terminate cancels run's context with cause errTerminated, as SIGTERM does.
+	terminate func()
+	done      chan error
 
 	stopOnce sync.Once
 	err      error
@@ -41,8 +43,9 @@ func (s *started) stop() error {
 func startRun(t *testing.T, args ...string) *started {
 	t.Helper()
 	t.Chdir(t.TempDir()) // keep a repository configs/ out of it
-	ctx, cancel := context.WithCancel(context.Background())
-	s := &started{stderr: &testlog.Buffer{}, cancel: cancel, done: make(chan error, 1)}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	s := &started{stderr: &testlog.Buffer{}, done: make(chan error, 1),
+		cancel: func() { cancel(context.Canceled) }, terminate: func() { cancel(errTerminated) }}
 	argv := append([]string{"webdemo", "--listen", "127.0.0.1:0", "--log.format", "json"}, args...)
 	go func() { s.done <- run(ctx, argv, noEnv, io.Discard, s.stderr) }()
 	t.Cleanup(func() { _ = s.stop() })

@@ -122,6 +122,9 @@ type Timeouts struct {
 	UpstreamIdle   time.Duration
 	Shutdown       time.Duration
 	Readiness      time.Duration
+	// Drain is how long, on SIGTERM, the admin /readyz answers 503 while
+	// requests are still served, before the shutdown; 0 means none.
+	Drain time.Duration
 }
 
 // Transport tunes the connections to the upstream.
@@ -181,6 +184,7 @@ var keys = []key{
 	{"timeouts.idle", kDuration, "120s", "keeping an idle client connection open"},
 	{"timeouts.upstream_idle", kDuration, "90s", "keeping an idle upstream connection open"},
 	{"timeouts.shutdown", kDuration, "15s", "letting in-flight requests finish on SIGTERM"},
+	{"timeouts.drain", kDuration, "5s", "on SIGTERM, /readyz answers 503 while requests are still served, before the shutdown (0: none)"},
 	{"timeouts.readiness", kDuration, "1s", "the /readyz dial to the upstream"},
 	{"transport.max_idle_conns_per_host", kInt, "256", "idle upstream connections kept per host (size it to the concurrent load)"},
 	{"transport.proxy", kString, "", "outgoing HTTP proxy URL for upstream requests (HTTP_PROXY is ignored)"},
@@ -189,7 +193,7 @@ var keys = []key{
 	{"max_header_bytes", kInt, "65536", "largest request header block accepted (431 beyond)"},
 	{"tls.cert_file", kString, "", "PEM certificate (chain) to serve HTTPS; empty: plain HTTP"},
 	{"tls.key_file", kString, "", "PEM private key for tls.cert_file"},
-	{"trusted_proxies", kList, "", "proxy IPs/CIDRs whose X-Forwarded-For gives the client IP for rate limits (empty: the TCP peer)"},
+	{"trusted_proxies", kList, "", "proxy IPs/CIDRs whose X-Forwarded-For gives the client IP for rate limits and goes on to the upstream (empty: the TCP peer)"},
 	{"rate_limit.per_ip", kString, "10/s", "requests per client IP, preflights not counted: N/s, N/min, N/h or off"},
 	{"rate_limit.burst", kInt, "40", "requests a client may make at once before the rate applies"},
 	{"rate_limit.store", kString, "memory", "memory (this process) or redis (shared by every replica)"},
@@ -652,6 +656,7 @@ func (p *parser) build() Config {
 		Idle:           p.positive("timeouts.idle"),
 		UpstreamIdle:   p.positive("timeouts.upstream_idle"),
 		Shutdown:       p.positive("timeouts.shutdown"),
+		Drain:          p.duration("timeouts.drain"),
 		Readiness:      p.positive("timeouts.readiness"),
 	}
 	if t := c.Timeouts; t.Write > 0 && t.ResponseHeader > 0 && t.Write <= t.ResponseHeader {

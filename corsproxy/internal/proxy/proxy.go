@@ -25,6 +25,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/http/httputil"
+	"net/netip"
 	"net/textproto"
 	"net/url"
 	"strconv"
@@ -34,6 +35,7 @@ import (
 
 	"signaling-auth/corsproxy/internal/problem"
 	"signaling-auth/corsproxy/internal/target"
+	"signaling-auth/ratelimit/clientip"
 )
 
 // Observer is told about forwarding outcomes, for metrics. Its methods must
@@ -59,6 +61,10 @@ type Options struct {
 	MaxBodyBytes int64
 	Logger       *slog.Logger
 	Observer     Observer // may be nil
+	// TrustedProxies are the peers (trusted_proxies) whose X-Forwarded-For is
+	// passed on, with the peer appended; from anyone else it is replaced by
+	// the peer alone. Nil trusts nobody.
+	TrustedProxies *clientip.Resolver
 }
 
 // Proxy is the forwarding http.Handler.
@@ -67,6 +73,7 @@ type Proxy struct {
 	maxBody  int64
 	log      *slog.Logger
 	obs      Observer
+	trusted  *clientip.Resolver
 	rp       *httputil.ReverseProxy
 }
 
@@ -76,7 +83,7 @@ type bodyKey struct{}
 
 // New returns the forwarding handler.
 func New(o Options) *Proxy {
-	p := &Proxy{resolver: o.Resolver, maxBody: o.MaxBodyBytes, log: o.Logger, obs: o.Observer}
+	p := &Proxy{resolver: o.Resolver, maxBody: o.MaxBodyBytes, log: o.Logger, obs: o.Observer, trusted: o.TrustedProxies}
 	if p.obs == nil {
 		p.obs = nopObserver{}
 	}
@@ -137,7 +144,12 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	}
 	pr.SetURL(dest.Base)
 	// ReverseProxy has removed any X-Forwarded-* and Forwarded the client
-	// sent; these are the ones we vouch for.
+	// sent; these are the ones we vouch for. A trusted proxy's (a load
+	// balancer's) X-Forwarded-For goes on with its address appended, so that
+	// the upstream, trusting us, finds the client behind it too.
+	if peer, err := netip.ParseAddrPort(pr.In.RemoteAddr); err == nil && p.trusted.Trusted(peer.Addr()) {
+		pr.Out.Header["X-Forwarded-For"] = pr.In.Header["X-Forwarded-For"]
+	}
 	pr.SetXForwarded()
 }
 

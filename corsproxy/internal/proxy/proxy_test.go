@@ -14,6 +14,7 @@ import (
 
 	"signaling-auth/corsproxy/internal/target"
 	"signaling-auth/corsproxy/internal/testnet"
+	"signaling-auth/ratelimit/clientip"
 )
 
 // start serves a Proxy in front of upstream (its fixed upstream and its only
@@ -138,6 +139,38 @@ func TestRewriteSetsForwardedHeadersAndTargetHost(t *testing.T) {
 	}
 	if r := seen.Load(); r.URL.Path != "/rtm/bob/" || r.URL.RawQuery != "expiry=5" {
 		t.Errorf("embedded: upstream saw %s?%s, want /rtm/bob/?expiry=5", r.URL.Path, r.URL.RawQuery)
+	}
+}
+
+// TestTrustedProxyChainIsPassedOn: from a trusted peer (a load balancer) the
+// X-Forwarded-For chain reaches the upstream with the peer appended, so the
+// upstream finds the client behind it; from anyone else only the peer goes on.
+func TestTrustedProxyChainIsPassedOn(t *testing.T) {
+	var seen atomic.Pointer[http.Request]
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen.Store(r.Clone(context.Background()))
+	}))
+	defer up.Close()
+	for _, tt := range []struct {
+		trusted []string
+		want    string
+	}{
+		{[]string{"127.0.0.1"}, "203.0.113.7, 10.0.0.9, 127.0.0.1"},
+		{[]string{"127.0.0.2", "10.0.0.0/8"}, "127.0.0.1"}, // the peer is not trusted
+		{nil, "127.0.0.1"},
+	} {
+		trusted, err := clientip.New(tt.trusted)
+		if err != nil {
+			t.Fatal(err)
+		}
+		px := start(t, up.URL, func(o *Options, _ *TransportConfig) { o.TrustedProxies = trusted })
+		res := get(t, http.DefaultClient, "GET", px.URL+"/rtm/alice/", nil, map[string]string{"X-Forwarded-For": "203.0.113.7, 10.0.0.9"})
+		if res.StatusCode != 200 {
+			t.Fatalf("status %d", res.StatusCode)
+		}
+		if got := seen.Load().Header.Get("X-Forwarded-For"); got != tt.want {
+			t.Errorf("trusted %v: upstream X-Forwarded-For = %q, want %q", tt.trusted, got, tt.want)
+		}
 	}
 }
 

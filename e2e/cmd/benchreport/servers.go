@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -124,7 +125,7 @@ func startServer(work, name, bin string, known *server, env []string, args ...st
 	s := &server{name: name, logPath: logPath, done: make(chan struct{})}
 	s.cmd = exec.Command(bin, args...)
 	s.cmd.Dir = dir
-	s.cmd.Env = append(childproc.CleanEnv(), env...)
+	s.cmd.Env = slices.Concat(childproc.CleanEnv(), childproc.NoDrain, env)
 	s.cmd.Stdout = logFile
 	s.cmd.Stderr = logFile
 	if err := s.cmd.Start(); err != nil {

@@ -33,6 +33,11 @@ func CleanEnv() []string {
 	return env
 }
 
+// NoDrain turns off each program's drain on SIGTERM (timeouts.drain=0): a test or a
+// measurement stops its children often, and nothing routes to them but itself. Put
+// it before the child's own settings, so that one test can still set a drain.
+var NoDrain = []string{"TOKENSERVER_TIMEOUTS_DRAIN=0", "CORSPROXY_TIMEOUTS_DRAIN=0", "WEBDEMO_TIMEOUTS_DRAIN=0"}
+
 // Output collects a process's output; safe for concurrent use, so a test
 // can read what has been written so far while the process is still writing.
 // The zero value is ready to use.

@@ -65,6 +65,7 @@ type Timeouts struct {
 	Write      time.Duration
 	Idle       time.Duration
 	Shutdown   time.Duration // how long in-flight requests get after SIGTERM
+	Drain      time.Duration // on SIGTERM, how long /readyz says 503 while serving goes on; 0: none
 }
 
 // key describes one configuration key: its default and the one-line help shown by --help.
@@ -91,6 +92,7 @@ var keys = slices.Concat([]key{
 	{"timeouts.write", "10s", "time to write the response"},
 	{"timeouts.idle", "60s", "keep-alive idle time"},
 	{"timeouts.shutdown", "10s", "time in-flight requests get to finish on SIGINT/SIGTERM"},
+	{"timeouts.drain", "5s", "on SIGTERM, time /readyz answers 503 while requests are still served, before shutting down (0: none)"},
 	{"max_header_bytes", 16384, "largest request line + headers, bytes"},
 	{"max_body_bytes", 16384, "largest request body, bytes (larger: 413)"},
 	{"log.level", "info", "debug, info, warn or error"},
@@ -212,6 +214,7 @@ func Load(src Source) (Config, error) {
 			Write:      p.duration("timeouts.write"),
 			Idle:       p.duration("timeouts.idle"),
 			Shutdown:   p.duration("timeouts.shutdown"),
+			Drain:      p.duration("timeouts.drain"),
 		},
 		MaxHeaderBytes: p.integer("max_header_bytes"),
 		MaxBodyBytes:   int64(p.integer("max_body_bytes")),
@@ -568,6 +571,9 @@ func (c *Config) validate(certFile, level string, errs []error) []error {
 		if t.d <= 0 && !hasErrFor(errs, t.k) {
 			add(t.k, "must be positive (got %s)", t.d)
 		}
+	}
+	if c.Timeouts.Drain < 0 && !hasErrFor(errs, "timeouts.drain") {
+		add("timeouts.drain", "must not be negative (got %s)", c.Timeouts.Drain)
 	}
 
 	if c.MaxHeaderBytes < 1024 && !hasErrFor(errs, "max_header_bytes") {

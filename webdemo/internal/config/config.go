@@ -53,11 +53,22 @@ type Config struct {
 	TokenExpiry time.Duration
 	// SDKURL is where the page loads agora-rtm-sdk 2.x from.
 	SDKURL string
+	// Timeouts bound the stop.
+	Timeouts Timeouts
 	// LogLevel and LogFormat configure the program's slog handler.
 	LogLevel  slog.Level
 	LogFormat string
 	// File is the config file that was read, "" if none.
 	File string
+}
+
+// Timeouts bound how the server stops.
+type Timeouts struct {
+	// Drain is how long, on SIGTERM, /readyz answers 503 while requests are still
+	// served, before the shutdown; 0 means none.
+	Drain time.Duration
+	// Shutdown is how long in-flight requests get to finish once the listener closes.
+	Shutdown time.Duration
 }
 
 // TokenURLPrefix is what the page puts in front of "rtm/{uid}/?expiry=N".
@@ -79,6 +90,8 @@ var keys = []struct {
 	{"agora.app_id", "", "Agora App ID for the Signaling SDK (empty: take it from the token)"},
 	{"token_expiry", "600", "token lifetime the page asks for (seconds or Go duration, at most 24h)"},
 	{"sdk_url", DefaultSDKURL, "URL of agora-rtm-sdk 2.x (agora-rtm.js) the page loads"},
+	{"timeouts.drain", "5s", "on SIGTERM, time /readyz answers 503 while requests are still served, before shutting down (0: none)"},
+	{"timeouts.shutdown", "10s", "time in-flight requests get to finish on SIGINT/SIGTERM"},
 	{"log.level", "info", "debug, info, warn or error"},
 	{"log.format", "text", "text or json"},
 }
@@ -192,6 +205,11 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 
 	c.SDKURL = str("sdk_url")
 	add("sdk_url", checkSDKURL(c.SDKURL))
+
+	c.Timeouts.Drain, err = parseDuration(str("timeouts.drain"), 0)
+	add("timeouts.drain", err)
+	c.Timeouts.Shutdown, err = parseDuration(str("timeouts.shutdown"), time.Millisecond)
+	add("timeouts.shutdown", err)
 
 	c.LogLevel, err = parseLevel(str("log.level"))
 	add("log.level", err)
@@ -355,6 +373,23 @@ func parseSeconds(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("must be between 1s and 24h (got %q)", s)
 	case d%time.Second != 0:
 		return 0, fmt.Errorf("must be whole seconds (got %q)", s)
+	}
+	return d, nil
+}
+
+// parseDuration accepts plain seconds ("5") and Go durations ("500ms") of at least min.
+func parseDuration(s string, min time.Duration) (time.Duration, error) {
+	var d time.Duration
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil && n >= 0 && n <= int64(24*time.Hour/time.Second) {
+		d = time.Duration(n) * time.Second
+	} else if d, err = time.ParseDuration(s); err != nil {
+		return 0, fmt.Errorf("must be a duration such as 5s or a number of seconds (got %q)", s)
+	}
+	if d < min {
+		if min == 0 {
+			return 0, fmt.Errorf("must not be negative (got %q)", s)
+		}
+		return 0, fmt.Errorf("must be positive (got %q)", s)
 	}
 	return d, nil
 }

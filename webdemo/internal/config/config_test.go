@@ -36,6 +36,7 @@ func TestDefaults(t *testing.T) {
 		ProxyURL:    "http://localhost:8080/",
 		TokenExpiry: 600 * time.Second,
 		SDKURL:      DefaultSDKURL,
+		Timeouts:    Timeouts{Drain: 5 * time.Second, Shutdown: 10 * time.Second},
 		LogFormat:   "text",
 	}
 	if c != want {
@@ -164,6 +165,9 @@ func TestHostileValuesAreRejected(t *testing.T) {
 		{"a fractional token expiry is refused", []string{"--token_expiry", "1.5s"}, `config: token_expiry: must be whole seconds (got "1.5s")`},
 		{"a word for a token expiry is refused", []string{"--token_expiry", "abc"}, `config: token_expiry: must be a duration such as 600 or 10m (got "abc")`},
 		{"a huge number for a token expiry is refused", []string{"--token_expiry", "99999999999999999999"}, `config: token_expiry: must be a duration such as 600 or 10m`},
+		{"a negative drain is refused", []string{"--timeouts.drain", "-1s"}, `config: timeouts.drain: must not be negative (got "-1s")`},
+		{"a word for a drain is refused", []string{"--timeouts.drain", "soon"}, `config: timeouts.drain: must be a duration such as 5s or a number of seconds (got "soon")`},
+		{"a zero shutdown is refused", []string{"--timeouts.shutdown", "0"}, `config: timeouts.shutdown: must be positive (got "0")`},
 		{"an unknown log level is refused", []string{"--log.level", "loud"}, `config: log.level: must be debug, info, warn or error (got "loud")`},
 		{"an unknown log format is refused", []string{"--log.format", "xml"}, `config: log.format: must be text or json (got "xml")`},
 		{"an unknown flag is refused", []string{"--listne", ":1"}, `config: unknown flag: --listne`},

@@ -10,7 +10,7 @@ import (
 )
 
 // addRoutes maps the whole surface of the site.
-func addRoutes(mux *http.ServeMux, cfg config.Config, version string, reg *prometheus.Registry) {
+func addRoutes(mux *http.ServeMux, cfg config.Config, version string, reg *prometheus.Registry, draining func() bool) {
 	assets := mustLoadAssets()
 	mux.Handle("/{$}", serveAsset(assets, "index.html"))
 	mux.Handle("/authentication_guide/{$}", serveAsset(assets, "authentication_guide/index.html"))
@@ -19,7 +19,7 @@ func addRoutes(mux *http.ServeMux, cfg config.Config, version string, reg *prome
 	mux.Handle("/assets/", serveAssets(assets))
 	mux.Handle("/config.json", handleConfig(cfg, version))
 	mux.Handle("/healthz", handleHealthz(version))
-	mux.Handle("/readyz", handleReadyz())
+	mux.Handle("/readyz", handleReadyz(draining))
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.Handle("/", handleNotFound())
 }
@@ -56,9 +56,14 @@ func handleHealthz(version string) http.Handler {
 }
 
 // handleReadyz is ready as soon as it answers: the site has no dependency of its own
-// (the token server and the proxy are the browser's business, not ours).
-func handleReadyz() http.Handler {
+// (the token server and the proxy are the browser's business, not ours). Only while
+// draining (shutting down on SIGTERM) it answers 503; draining may be nil.
+func handleReadyz(draining func() bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if draining != nil && draining() {
+			writeProblem(w, http.StatusServiceUnavailable, "not ready: shutting down")
+			return
+		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
 }

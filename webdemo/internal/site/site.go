@@ -20,8 +20,9 @@ import (
 )
 
 // New returns the whole site as one handler: routes, security headers, access log and
-// metrics. It does not listen; the caller owns the server.
-func New(cfg config.Config, version string, logger *slog.Logger) http.Handler {
+// metrics. It does not listen; the caller owns the server. /readyz answers 503 while
+// draining reports true (nil: never).
+func New(cfg config.Config, version string, logger *slog.Logger, draining func() bool) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -31,7 +32,7 @@ func New(cfg config.Config, version string, logger *slog.Logger) http.Handler {
 	reg.MustRegister(requests)
 
 	mux := http.NewServeMux()
-	addRoutes(mux, cfg, version, reg)
+	addRoutes(mux, cfg, version, reg, draining)
 
 	var h http.Handler = mux
 	h = getOnly(h)

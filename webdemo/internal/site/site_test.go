@@ -30,7 +30,7 @@ func testConfig() config.Config {
 func start(t *testing.T, cfg config.Config) (*httptest.Server, *testlog.Buffer) {
 	t.Helper()
 	logs := &testlog.Buffer{}
-	srv := httptest.NewServer(New(cfg, "v1.2.3", slog.New(slog.NewJSONHandler(logs, nil))))
+	srv := httptest.NewServer(New(cfg, "v1.2.3", slog.New(slog.NewJSONHandler(logs, nil)), nil))
 	t.Cleanup(srv.Close)
 	return srv, logs
 }
