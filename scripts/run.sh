@@ -94,6 +94,11 @@ if [ -n "${AGORA_APP_CERTIFICATE_FILE:-}" ]; then
 	export TOKENSERVER_AGORA_APP_CERTIFICATE_FILE="${TOKENSERVER_AGORA_APP_CERTIFICATE_FILE:-$AGORA_APP_CERTIFICATE_FILE}"
 fi
 unset AGORA_APP_CERTIFICATE
+# The page says demo mode before the first Login when the token server will have no
+# certificate (an explicit WEBDEMO_DEMO_MODE wins).
+if [ -z "${TOKENSERVER_AGORA_APP_CERTIFICATE:-}${TOKENSERVER_AGORA_APP_CERTIFICATE_FILE:-}" ]; then
+	export WEBDEMO_DEMO_MODE="${WEBDEMO_DEMO_MODE:-true}"
+fi
 no_cert=(env -u TOKENSERVER_AGORA_APP_CERTIFICATE -u TOKENSERVER_AGORA_APP_CERTIFICATE_FILE -u APP_CERTIFICATE)
 
 # --- wiring (the same as docker-compose.yml) ---------------------------------------------

@@ -32,6 +32,14 @@ const EnvPrefix = "WEBDEMO_"
 // the repository (its licence is Agora's); the page loads it at run time.
 const DefaultSDKURL = "https://cdn.jsdelivr.net/npm/agora-rtm-sdk@2.2.2/agora-rtm.js"
 
+// DefaultSDKDir is where `make sdk` puts agora-rtm-sdk 2.x, relative to the repository
+// root that `make run` starts webdemo in.
+const DefaultSDKDir = ".sdk"
+
+// SDKFile is the script of the npm package agora-rtm-sdk 2.x; webdemo serves it as
+// /sdk/agora-rtm.js when it is in SDKDir.
+const SDKFile = "agora-rtm.js"
+
 // MaxTokenExpiry is Agora's longest token lifetime.
 const MaxTokenExpiry = 24 * time.Hour
 
@@ -51,8 +59,14 @@ type Config struct {
 	AppID string
 	// TokenExpiry is the lifetime the page asks for, in whole seconds.
 	TokenExpiry time.Duration
-	// SDKURL is where the page loads agora-rtm-sdk 2.x from.
+	// SDKURL is where the page loads agora-rtm-sdk 2.x from when SDKDir has no copy.
 	SDKURL string
+	// SDKDir is a directory that may hold agora-rtm.js (from `make sdk`); when it does,
+	// webdemo serves it and the page loads it from this origin instead of SDKURL.
+	SDKDir string
+	// DemoMode says the token server signs with a placeholder (no App Certificate), so
+	// the page warns before the first Login that Agora will reject its tokens.
+	DemoMode bool
 	// LogLevel and LogFormat configure the program's slog handler.
 	LogLevel  slog.Level
 	LogFormat string
@@ -78,7 +92,9 @@ var keys = []struct {
 	{"server_url", "", "token server behind the proxy, cors-anywhere style: proxy_url + server_url + /rtm/..."},
 	{"agora.app_id", "", "Agora App ID for the Signaling SDK (empty: take it from the token)"},
 	{"token_expiry", "600", "token lifetime the page asks for (seconds or Go duration, at most 24h)"},
-	{"sdk_url", DefaultSDKURL, "URL of agora-rtm-sdk 2.x (agora-rtm.js) the page loads"},
+	{"sdk_url", DefaultSDKURL, "URL of agora-rtm-sdk 2.x (agora-rtm.js) the page loads when sdk_dir has no copy"},
+	{"sdk_dir", DefaultSDKDir, "directory with agora-rtm.js from make sdk; served as /sdk/agora-rtm.js when present (empty: always sdk_url)"},
+	{"demo_mode", "false", "the token server runs in demo mode (no App Certificate): the page says so before the first Login"},
 	{"log.level", "info", "debug, info, warn or error"},
 	{"log.format", "text", "text or json"},
 }
@@ -192,6 +208,10 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 
 	c.SDKURL = str("sdk_url")
 	add("sdk_url", checkSDKURL(c.SDKURL))
+
+	c.SDKDir = str("sdk_dir")
+	c.DemoMode, err = parseBool(str("demo_mode"))
+	add("demo_mode", err)
 
 	c.LogLevel, err = parseLevel(str("log.level"))
 	add("log.level", err)
@@ -357,6 +377,18 @@ func parseSeconds(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("must be whole seconds (got %q)", s)
 	}
 	return d, nil
+}
+
+// parseBool accepts true and false only: "yes" or "1" in a config file is more likely a
+// misunderstanding than a choice.
+func parseBool(s string) (bool, error) {
+	switch s {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	}
+	return false, fmt.Errorf("must be true or false (got %q)", s)
 }
 
 func parseLevel(s string) (slog.Level, error) {
