@@ -251,6 +251,21 @@ with_timeout() {
 	wait "$pid"
 }
 
+# wait_for PID: reap PID and set st to its exit status. A trapped signal (Ctrl-C reaching
+# this script while it reaps a program that Ctrl-C already stopped) interrupts wait with a
+# status above 128 without reaping: then wait again. For a child that was reaped, the second
+# wait says 127 and the first status was its own.
+wait_for() {
+	local again
+	wait "$1"
+	st=$?
+	if [ "$st" -gt 128 ]; then
+		wait "$1" 2>/dev/null
+		again=$?
+		[ "$again" != 127 ] && st=$again
+	fi
+}
+
 # reap: set gone to the index of a child that has exited (recording its status), or to "".
 # Not a $(...) function: wait only works on this shell's own children.
 reap() {
@@ -258,8 +273,8 @@ reap() {
 	gone=""
 	for i in "${!pids[@]}"; do
 		if [ -z "${status[$i]}" ] && ! kill -0 "${pids[$i]}" 2>/dev/null; then
-			wait "${pids[$i]}"
-			status[i]=$?
+			wait_for "${pids[$i]}"
+			status[i]=$st
 			gone=$i
 			return
 		fi
@@ -293,8 +308,8 @@ stop_all() {
 	done
 	for i in "${!pids[@]}"; do
 		if [ -z "${status[$i]}" ]; then
-			wait "${pids[$i]}"
-			status[i]=$?
+			wait_for "${pids[$i]}"
+			status[i]=$st
 		fi
 	done
 	wait "${filters[@]}" 2>/dev/null
