@@ -414,12 +414,12 @@ func TestTheCDNDefaultAllowsExactlyTheSDKsURL(t *testing.T) {
 	cfg := testConfig()
 	cfg.SDKDir = t.TempDir() // no agora-rtm.js in it
 	srv, logs := start(t, cfg)
-	res, body := do(t, "GET", srv.URL+"/authentication_guide/", nil)
+	res, _ := do(t, "GET", srv.URL+"/authentication_guide/", nil)
 	want := []string{"'self'", cfg.SDKURL, "'wasm-unsafe-eval'"}
 	if got := scriptSrc(t, res); !slices.Equal(got, want) {
 		t.Errorf("script-src %q, want exactly %q", got, want)
 	}
-	_, body = do(t, "GET", srv.URL+"/config.json", nil)
+	_, body := do(t, "GET", srv.URL+"/config.json", nil)
 	if !strings.Contains(body, `"sdkUrl":"`+cfg.SDKURL+`"`) {
 		t.Errorf("config.json does not send the page to sdk_url: %s", body)
 	}
