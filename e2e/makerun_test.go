@@ -41,6 +41,13 @@ type opsMakeRun struct {
 // group, as a shell's foreground job does, so a signal can go to it alone or to the group.
 func opsStartMakeRun(t *testing.T, envFile string, extra ...string) *opsMakeRun {
 	t.Helper()
+	return opsStartRunCommand(t, []string{"bash", filepath.Join(opsRepoRoot(t), "scripts", "run.sh")}, envFile, extra...)
+}
+
+// opsStartRunCommand is opsStartMakeRun with the command line given: the script itself,
+// or make run as a developer types it.
+func opsStartRunCommand(t *testing.T, argv []string, envFile string, extra ...string) *opsMakeRun {
+	t.Helper()
 	root := opsRepoRoot(t)
 	r := &opsMakeRun{out: &childproc.Output{}, lines: make(chan string, 1000), done: make(chan struct{}), ports: map[string]int{}}
 	env := opsEnvWithout()
@@ -51,7 +58,7 @@ func opsStartMakeRun(t *testing.T, envFile string, extra ...string) *opsMakeRun 
 	env = append(env, "RUN_ENV_FILE="+envFile, "RUN_BIN_DIR="+t.TempDir())
 	env = append(env, extra...)
 
-	r.cmd = exec.Command("bash", filepath.Join(root, "scripts", "run.sh"))
+	r.cmd = exec.Command(argv[0], argv[1:]...)
 	r.cmd.Dir = root
 	r.cmd.Env = env
 	r.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -247,6 +254,36 @@ func TestMakeRunServesThePageAndStopsEverythingOnASignal(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestMakeRunItselfStopsCleanlyOnCtrlC(t *testing.T) {
+	opsRequirePrograms(t, opsPrograms...)
+	if _, err := exec.LookPath("make"); err != nil {
+		if inCI() {
+			t.Fatalf("CI: make is missing: %v", err)
+		}
+		t.Skip("make is missing")
+	}
+	// make, not the script: Ctrl-C reaches make, the script and the three programs at once.
+	r := opsStartRunCommand(t, []string{"make", "--no-print-directory", "run"}, os.DevNull)
+	r.waitLine(t, regexp.MustCompile(`^Open http://`), opsMakeRunReady)
+	if err := syscall.Kill(-r.cmd.Process.Pid, syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	// make itself may die of the SIGINT it got, as GNU make does after its recipe ends.
+	t.Logf("make run exited %d", r.wait(t, 60*time.Second))
+	out := r.out.String()
+	if n := strings.Count(out, "\nrun: stopped\n"); n != 1 || opsLastLine(out) != "run: stopped" {
+		t.Errorf("want exactly one final \"run: stopped\" line (got %d):\n%s", n, out)
+	}
+	for _, bad := range []string{"make: ***", "exited with status"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("output has %q:\n%s", bad, out)
+		}
+	}
+	if left := opsGroupMembers(t, r.cmd.Process.Pid); len(left) > 0 {
+		t.Errorf("processes left in the process group: %v", left)
 	}
 }
 
