@@ -150,7 +150,11 @@ while kill -0 "$build_pid" 2>/dev/null; do
 	if [ "$SECONDS" -ge "$next_tick" ]; then
 		compiled=$(grep -c -v ' ' "$build_log")
 		current=$(grep -v ' ' "$build_log" | tail -n 1)
-		say "still building... ($((SECONDS - build_start)) s, $compiled packages compiled${current:+, now $current})"
+		if [ "$compiled" = 0 ]; then
+			say "still building... ($((SECONDS - build_start)) s, loading the packages)"
+		else
+			say "still building... ($((SECONDS - build_start)) s, $compiled packages compiled, now $current)"
+		fi
 		next_tick=$((SECONDS + 5))
 	fi
 	sleep 0.2
