@@ -10,7 +10,11 @@ SOAK ?= 5m
 ARTIFACTS := $(CURDIR)/$(BIN)/test-artifacts
 E2E_ARTIFACTS := -artifacts -outputdir $(ARTIFACTS)
 
-.PHONY: help build run up down test e2e bench soak fmt lint clean
+# agora-rtm-sdk for make sdk: the version the page is written against (sdk_url's default).
+SDK_VERSION := 2.2.2
+SDK_DIR := .sdk
+
+.PHONY: help build run up down sdk test e2e bench soak fmt lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -23,6 +27,12 @@ build: ## build every binary into bin/
 
 run: ## build and start tokenserver, corsproxy and webdemo (Ctrl-C stops all three)
 	@./scripts/run.sh
+
+sdk: ## fetch agora-rtm-sdk 2.x with npm into .sdk/ (git-ignored); webdemo then serves it, no CDN needed
+	@command -v npm >/dev/null 2>&1 || { echo "make sdk: npm is not on PATH: install Node.js (it brings npm)"; exit 1; }
+	@rm -rf $(SDK_DIR) && mkdir -p $(SDK_DIR)
+	cd $(SDK_DIR) && npm pack --silent agora-rtm-sdk@$(SDK_VERSION) >/dev/null && tar -xzf agora-rtm-sdk-$(SDK_VERSION).tgz --strip-components=1 && rm agora-rtm-sdk-$(SDK_VERSION).tgz
+	@echo "make sdk: $(SDK_DIR)/agora-rtm.js (agora-rtm-sdk $(SDK_VERSION)); make run serves it as /sdk/agora-rtm.js"
 
 up: ## the same three in containers: docker compose up --build
 	docker compose up --build

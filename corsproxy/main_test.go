@@ -257,6 +257,8 @@ func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
 	if err := <-stopped; err != nil {
 		t.Fatalf("run returned %v", err)
 	}
+	// A clean stop ends with one final line, as tokenserver's and webdemo's do.
+	p.logs.waitRecord(t, func(r map[string]any) bool { return r["msg"] == "stopped" && r["service"] == "corsproxy" })
 }
 
 func TestTLS(t *testing.T) {

@@ -137,7 +137,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return fmt.Errorf("corsproxy: shutdown: %w", err)
 	}
-	log.Info("stopped", "service", "corsproxy")
+	log.Info("stopped", "service", "corsproxy") // the final line of a clean stop, as the other two print
 	return nil
 }
 

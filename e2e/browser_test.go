@@ -47,6 +47,9 @@ func startBrowser() {
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
+		// Every host name fails to resolve, so nothing but loopback addresses is reached
+		// even when the real SDK tries Agora's servers.
+		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1"),
 		// /dev/shm is tiny in containers and Chromium crashes when it fills up.
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.UserDataDir(dir),
@@ -170,7 +173,13 @@ func (tb *tab) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 // JavaScript context) is just one more try.
 func (tb *tab) waitUntil(what, condition string) {
 	tb.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	tb.waitUntilWithin(what, condition, 20*time.Second)
+}
+
+// waitUntilWithin is waitUntil with its own limit, for a page timeout of 20 s itself.
+func (tb *tab) waitUntilWithin(what, condition string, limit time.Duration) {
+	tb.t.Helper()
+	deadline := time.Now().Add(limit)
 	var lastErr error
 	for time.Now().Before(deadline) {
 		ctx, cancel := context.WithTimeout(tb.ctx, 5*time.Second)
@@ -182,7 +191,7 @@ func (tb *tab) waitUntil(what, condition string) {
 		lastErr = err
 		time.Sleep(25 * time.Millisecond)
 	}
-	tb.t.Fatalf("waiting until %s (%s): not within 20 s (last error: %v)\npage log:\n%s", what, condition, lastErr, tb.pageLog())
+	tb.t.Fatalf("waiting until %s (%s): not within %s (last error: %v)\npage log:\n%s", what, condition, limit, lastErr, tb.pageLog())
 }
 
 // eval evaluates JavaScript and returns its value.

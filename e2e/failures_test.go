@@ -80,11 +80,12 @@ func TestUserIDIsCheckedInThePageWithTheServersRules(t *testing.T) {
 	tests := []struct {
 		name, uid, reason string
 	}{
-		{"an empty user ID is refused", "", "must be 1-64 bytes (got 0)"},
-		{"a user ID of 65 bytes is refused", strings.Repeat("a", 65), "must be 1-64 bytes (got 65)"},
-		{"a tab is refused", "a\tb", "must be printable ASCII (byte 0x09 at offset 1)"},
-		{"a non-ASCII letter is refused by its first byte", "zoë", "must be printable ASCII (byte 0xc3 at offset 2)"},
-		{"DEL is refused", "x\x7f", "must be printable ASCII (byte 0x7f at offset 1)"},
+		{"an empty user ID is refused", "", "must be 1-64 characters long (got 0)"},
+		{"a user ID of 65 characters is refused", strings.Repeat("a", 65), "must be 1-64 characters long (got 65)"},
+		{"a tab is refused by name", "a\tb", "may use only English letters, digits, spaces and ASCII punctuation; a tab (character 2) is not allowed"},
+		{"a non-ASCII letter is refused by itself and its position in characters", "zoë", "may use only English letters, digits, spaces and ASCII punctuation; 'ë' (character 3) is not allowed"},
+		{"a non-ASCII letter after another counts characters, not bytes", "åå", "may use only English letters, digits, spaces and ASCII punctuation; 'å' (character 1) is not allowed"},
+		{"DEL is refused by its code point", "x\x7f", "may use only English letters, digits, spaces and ASCII punctuation; the control character U+007F (character 2) is not allowed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -41,6 +41,13 @@ type opsMakeRun struct {
 // group, as a shell's foreground job does, so a signal can go to it alone or to the group.
 func opsStartMakeRun(t *testing.T, envFile string, extra ...string) *opsMakeRun {
 	t.Helper()
+	return opsStartRunCommand(t, []string{"bash", filepath.Join(opsRepoRoot(t), "scripts", "run.sh")}, envFile, extra...)
+}
+
+// opsStartRunCommand is opsStartMakeRun with the command line given: the script itself,
+// or make run as a developer types it.
+func opsStartRunCommand(t *testing.T, argv []string, envFile string, extra ...string) *opsMakeRun {
+	t.Helper()
 	root := opsRepoRoot(t)
 	r := &opsMakeRun{out: &childproc.Output{}, lines: make(chan string, 1000), done: make(chan struct{}), ports: map[string]int{}}
 	env := opsEnvWithout()
@@ -51,7 +58,7 @@ func opsStartMakeRun(t *testing.T, envFile string, extra ...string) *opsMakeRun 
 	env = append(env, "RUN_ENV_FILE="+envFile, "RUN_BIN_DIR="+t.TempDir())
 	env = append(env, extra...)
 
-	r.cmd = exec.Command("bash", filepath.Join(root, "scripts", "run.sh"))
+	r.cmd = exec.Command(argv[0], argv[1:]...)
 	r.cmd.Dir = root
 	r.cmd.Env = env
 	r.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -163,6 +170,7 @@ func TestMakeRunServesThePageAndStopsEverythingOnASignal(t *testing.T) {
 	}{
 		{name: "Ctrl-C (SIGINT to the process group) stops all three and exits 0", signal: syscall.SIGINT, group: true},
 		{name: "SIGTERM to the script alone stops all three and exits 0", signal: syscall.SIGTERM},
+		{name: "SIGINT to the script alone stops all three and exits 0", signal: syscall.SIGINT},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -231,7 +239,85 @@ func TestMakeRunServesThePageAndStopsEverythingOnASignal(t *testing.T) {
 			if strings.Contains(out, "goroutine ") || strings.Contains(out, "panic:") {
 				t.Errorf("a program crashed while stopping:\n%s", out)
 			}
+			// However the signal arrived, a stop is one "run: stopped" at the end, never
+			// a program "exiting" and taking the others down.
+			if n := strings.Count(out, "\nrun: stopped\n"); n != 1 || opsLastLine(out) != "run: stopped" {
+				t.Errorf("want exactly one final \"run: stopped\" line (got %d):\n%s", n, out)
+			}
+			if strings.Contains(out, "exited with status") {
+				t.Errorf("a clean stop reported as a program exiting:\n%s", out)
+			}
+			// Each program ends with its own final line.
+			for _, p := range opsPrograms {
+				if !regexp.MustCompile(`(?m)^` + p + ` +\| .*msg=stopped`).MatchString(out) {
+					t.Errorf("%s printed no final stopped line:\n%s", p, out)
+				}
+			}
 		})
+	}
+}
+
+func TestMakeRunItselfStopsCleanlyOnCtrlC(t *testing.T) {
+	opsRequirePrograms(t, opsPrograms...)
+	if _, err := exec.LookPath("make"); err != nil {
+		if inCI() {
+			t.Fatalf("CI: make is missing: %v", err)
+		}
+		t.Skip("make is missing")
+	}
+	// make, not the script: Ctrl-C reaches make, the script and the three programs at once.
+	r := opsStartRunCommand(t, []string{"make", "--no-print-directory", "run"}, os.DevNull)
+	r.waitLine(t, regexp.MustCompile(`^Open http://`), opsMakeRunReady)
+	if err := syscall.Kill(-r.cmd.Process.Pid, syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	// make itself may die of the SIGINT it got, as GNU make does after its recipe ends.
+	t.Logf("make run exited %d", r.wait(t, 60*time.Second))
+	out := r.out.String()
+	if n := strings.Count(out, "\nrun: stopped\n"); n != 1 || opsLastLine(out) != "run: stopped" {
+		t.Errorf("want exactly one final \"run: stopped\" line (got %d):\n%s", n, out)
+	}
+	for _, bad := range []string{"make: ***", "exited with status"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("output has %q:\n%s", bad, out)
+		}
+	}
+	if left := opsGroupMembers(t, r.cmd.Process.Pid); len(left) > 0 {
+		t.Errorf("processes left in the process group: %v", left)
+	}
+}
+
+func TestMakeRunSaysTheFirstBuildIsSlowBeforeBuilding(t *testing.T) {
+	opsRequirePrograms(t, opsPrograms...)
+	// RUN_BIN_DIR is empty, as bin/ is in a fresh clone. The build itself may be fast
+	// (the test binary's build warmed the cache); the notice is about the binaries.
+	bin := t.TempDir()
+	r := opsStartMakeRun(t, os.DevNull, "RUN_BIN_DIR="+bin)
+	notice := regexp.MustCompile(`^run: the first build compiles the dependencies .* takes a few minutes on a small machine$`)
+	r.waitLine(t, notice, opsMakeRunReady)
+	r.waitLine(t, regexp.MustCompile(`^Open http://`), opsMakeRunReady)
+	out := r.out.String()
+	if strings.Index(out, "run: building") > strings.Index(out, "run: the first build") {
+		t.Errorf("the notice comes after the build started:\n%s", out)
+	}
+	// Without a certificate make run tells the page, which shows the demo-mode banner.
+	_, body := opsGet(t, http.MethodGet, fmt.Sprintf("http://localhost:%d/config.json", r.ports["PORT_WEBDEMO"]), nil)
+	if !strings.Contains(string(body), `"mode":"demo"`) {
+		t.Errorf("config.json under make run without a certificate: %s", body)
+	}
+	_ = syscall.Kill(r.cmd.Process.Pid, syscall.SIGTERM)
+	if code := r.wait(t, 60*time.Second); code != 0 {
+		t.Errorf("exit %d:\n%s", code, r.out.String())
+	}
+
+	// The second run finds the binaries: no notice, and nothing to compile means no
+	// progress lines either.
+	r2 := opsStartMakeRun(t, os.DevNull, "RUN_BIN_DIR="+bin)
+	r2.waitLine(t, regexp.MustCompile(`^Open http://`), opsMakeRunReady)
+	_ = syscall.Kill(r2.cmd.Process.Pid, syscall.SIGTERM)
+	r2.wait(t, 60*time.Second)
+	if strings.Contains(r2.out.String(), "first build") {
+		t.Errorf("the first-build notice again although bin has the binaries:\n%s", r2.out.String())
 	}
 }
 

@@ -109,6 +109,8 @@ type stackOptions struct {
 	corsAnywhere bool     // the page names the token server behind the proxy (server_url)
 	proxyOrigins string   // the proxy's cors.allowed_origins; default: the page's origin
 	sdkURL       string   // default: the fake SDK
+	sdkDir       string   // webdemo's sdk_dir (a local agora-rtm.js); default: none
+	demoMode     bool     // webdemo's demo_mode: the page shows the demo-mode banner
 	appID        string   // webdemo's agora.app_id; default: none (taken from the token)
 	tokenEnv     []string // more environment for tokenserver (auth.mode and its secrets)
 	tokenArgs    []string // more flags for tokenserver
@@ -140,7 +142,8 @@ func startStack(t *testing.T, o stackOptions) *stack {
 	s.token = start(t, "tokenserver", tokenEnv, append([]string{"--listen", "127.0.0.1:0"}, o.tokenArgs...)...)
 
 	webAddr := "127.0.0.1:" + strconv.Itoa(freePort(t))
-	webArgs := []string{"--listen", webAddr, "--token_expiry", "600", "--agora.app_id", o.appID}
+	webArgs := []string{"--listen", webAddr, "--token_expiry", "600", "--agora.app_id", o.appID,
+		"--sdk_dir=" + o.sdkDir, "--demo_mode=" + strconv.FormatBool(o.demoMode)}
 	if o.sdkURL != "" {
 		webArgs = append(webArgs, "--sdk_url", o.sdkURL)
 	} else {

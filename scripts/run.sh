@@ -94,6 +94,11 @@ if [ -n "${AGORA_APP_CERTIFICATE_FILE:-}" ]; then
 	export TOKENSERVER_AGORA_APP_CERTIFICATE_FILE="${TOKENSERVER_AGORA_APP_CERTIFICATE_FILE:-$AGORA_APP_CERTIFICATE_FILE}"
 fi
 unset AGORA_APP_CERTIFICATE
+# The page says demo mode before the first Login when the token server will have no
+# certificate (an explicit WEBDEMO_DEMO_MODE wins).
+if [ -z "${TOKENSERVER_AGORA_APP_CERTIFICATE:-}${TOKENSERVER_AGORA_APP_CERTIFICATE_FILE:-}" ]; then
+	export WEBDEMO_DEMO_MODE="${WEBDEMO_DEMO_MODE:-true}"
+fi
 no_cert=(env -u TOKENSERVER_AGORA_APP_CERTIFICATE -u TOKENSERVER_AGORA_APP_CERTIFICATE_FILE -u APP_CERTIFICATE)
 
 # --- wiring (the same as docker-compose.yml) ---------------------------------------------
@@ -126,11 +131,52 @@ trap 'stopping=HUP' HUP
 # A binary already up to date in bin_dir is not linked again. GOWORK is set so that a
 # GOWORK=off in the caller's environment cannot break the build.
 say "building tokenserver corsproxy webdemo into $bin_dir (version $version)"
-if ! GOWORK="$PWD/go.work" go build -ldflags "-X main.version=$version" -o "$bin_dir/" ./tokenserver ./corsproxy ./webdemo; then
-	[ -n "$stopping" ] && exit 130
+# A fresh clone has no binaries yet, and its first build compiles every dependency: say so
+# before it starts. Any build that runs past a couple of seconds (a cold cache) shows what it
+# is compiling every few seconds; a warm rebuild finishes before the first line is due.
+if ! [ -x "$bin_dir/tokenserver" ] || ! [ -x "$bin_dir/corsproxy" ] || ! [ -x "$bin_dir/webdemo" ]; then
+	say "the first build compiles the dependencies (gin, viper, Prometheus, ...) and takes a few minutes on a small machine"
+fi
+build_log=$(mktemp "${TMPDIR:-/tmp}/signaling-auth-build.XXXXXX") || die "mktemp failed"
+# go build -v names each package as it compiles it (none when everything is cached).
+GOWORK="$PWD/go.work" go build -v -ldflags "-X main.version=$version" -o "$bin_dir/" ./tokenserver ./corsproxy ./webdemo >"$build_log" 2>&1 &
+build_pid=$!
+build_start=$SECONDS
+next_tick=$((SECONDS + 2))
+while kill -0 "$build_pid" 2>/dev/null; do
+	if [ -n "$stopping" ]; then
+		kill -TERM "$build_pid" 2>/dev/null
+		wait "$build_pid" 2>/dev/null
+		rm -f "$build_log"
+		say "stopped"
+		exit 0
+	fi
+	if [ "$SECONDS" -ge "$next_tick" ]; then
+		compiled=$(grep -c -v ' ' "$build_log")
+		current=$(grep -v ' ' "$build_log" | tail -n 1)
+		if [ "$compiled" = 0 ]; then
+			say "still building... ($((SECONDS - build_start)) s, loading the packages)"
+		else
+			say "still building... ($((SECONDS - build_start)) s, $compiled packages compiled, now $current)"
+		fi
+		next_tick=$((SECONDS + 5))
+	fi
+	sleep 0.2
+done
+wait "$build_pid"
+build_status=$?
+if [ -n "$stopping" ]; then
+	rm -f "$build_log"
+	say "stopped"
+	exit 0
+fi
+if [ "$build_status" != 0 ]; then
+	# the compiler's messages, without the package names -v printed
+	grep ' ' "$build_log" >&2
+	rm -f "$build_log"
 	die "the build failed (above)"
 fi
-[ -n "$stopping" ] && exit 130
+rm -f "$build_log"
 
 # --- start --------------------------------------------------------------------------------
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/signaling-auth-run.XXXXXX") || die "mktemp failed"
@@ -213,6 +259,21 @@ with_timeout() {
 	wait "$pid"
 }
 
+# wait_for PID: reap PID and set st to its exit status. A trapped signal (Ctrl-C reaching
+# this script while it reaps a program that Ctrl-C already stopped) interrupts wait with a
+# status above 128 without reaping: then wait again. For a child that was reaped, the second
+# wait says 127 and the first status was its own.
+wait_for() {
+	local again
+	wait "$1"
+	st=$?
+	if [ "$st" -gt 128 ]; then
+		wait "$1" 2>/dev/null
+		again=$?
+		[ "$again" != 127 ] && st=$again
+	fi
+}
+
 # reap: set gone to the index of a child that has exited (recording its status), or to "".
 # Not a $(...) function: wait only works on this shell's own children.
 reap() {
@@ -220,8 +281,8 @@ reap() {
 	gone=""
 	for i in "${!pids[@]}"; do
 		if [ -z "${status[$i]}" ] && ! kill -0 "${pids[$i]}" 2>/dev/null; then
-			wait "${pids[$i]}"
-			status[i]=$?
+			wait_for "${pids[$i]}"
+			status[i]=$st
 			gone=$i
 			return
 		fi
@@ -255,8 +316,8 @@ stop_all() {
 	done
 	for i in "${!pids[@]}"; do
 		if [ -z "${status[$i]}" ]; then
-			wait "${pids[$i]}"
-			status[i]=$?
+			wait_for "${pids[$i]}"
+			status[i]=$st
 		fi
 	done
 	wait "${filters[@]}" 2>/dev/null
@@ -281,7 +342,7 @@ died() {
 # finish: stop on a signal. Exit 0 only when every program shut down cleanly.
 finish() {
 	local i rc=0
-	say "$stopping received; stopping ${names[*]}"
+	say "stopping ${names[*]}"
 	stop_all
 	for i in "${!pids[@]}"; do
 		if [ "${status[$i]}" != 0 ]; then
@@ -293,13 +354,26 @@ finish() {
 	exit "$rc"
 }
 
+# handle_gone: after reap, act on the child that exited, if any. Ctrl-C in a terminal
+# signals the whole process group: the programs get SIGINT at the same moment as this
+# script and may exit (status 0, their clean stop) before bash has run the trap. A program
+# only exits 0 when it was told to stop, so that is a stop, not a death.
+handle_gone() {
+	[ -z "$gone" ] && return
+	if [ "${status[$gone]}" = 0 ]; then
+		stopping=${stopping:-INT}
+		finish
+	fi
+	died "$gone"
+}
+
 # --- wait until ready -----------------------------------------------------------------------
 ready=(0 0 0)
 deadline=$((SECONDS + ${RUN_READY_TIMEOUT:-60}))
 while :; do
 	[ -n "$stopping" ] && finish
 	reap
-	[ -n "$gone" ] && died "$gone"
+	handle_gone
 	all=1
 	for i in "${!pids[@]}"; do
 		if [ "${ready[$i]}" = 0 ]; then
@@ -309,7 +383,7 @@ while :; do
 	if [ "$all" = 1 ]; then
 		# a stranger holding a port may answer /healthz for a child that just died of it
 		reap
-		[ -n "$gone" ] && died "$gone"
+		handle_gone
 		break
 	fi
 	if [ "$SECONDS" -ge "$deadline" ]; then
@@ -336,6 +410,6 @@ printf 'Open http://localhost:%s/authentication_guide/\n' "$p_demo"
 while :; do
 	[ -n "$stopping" ] && finish
 	reap
-	[ -n "$gone" ] && died "$gone"
+	handle_gone
 	sleep 0.5
 done

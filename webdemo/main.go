@@ -1,7 +1,8 @@
 // Command webdemo serves the Agora Signaling Authentication Guide page: a user ID field,
 // Login/Logout with a token fetched through the CORS proxy, token renewal, and a log of
 // every step. The page's HTML, CSS and ES modules are embedded in the binary; the
-// Signaling SDK is loaded by the browser from the configured URL.
+// Signaling SDK is served from sdk_dir when `make sdk` put it there, else the browser
+// loads it from sdk_url.
 package main
 
 import (

@@ -3,6 +3,7 @@ package accesstoken
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // MaxExpire is Agora's maximum token and privilege lifetime, in seconds (24 h).
@@ -106,17 +107,37 @@ func ValidateCertificate(s string) error {
 }
 
 // ValidateUserID checks a Signaling (RTM) or Chat user ID: 1-64 bytes of printable
-// ASCII (0x20-0x7e).
+// ASCII (0x20-0x7e). The reasons are worded for whoever typed the ID, not for a
+// programmer: characters, not bytes, and the first character that is not allowed,
+// counted from 1 (webdemo's page says exactly the same).
 func ValidateUserID(s string) error {
-	if len(s) < 1 || len(s) > maxUserIDLen {
-		return reasonf("must be 1-%d bytes (got %d)", maxUserIDLen, len(s))
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c > 0x7e {
-			return reasonf("must be printable ASCII (%s at offset %d)", describeByte(c), i)
+	for i, r := range s {
+		if r < 0x20 || r > 0x7e {
+			return reasonf("may use only English letters, digits, spaces and ASCII punctuation; %s (character %d) is not allowed",
+				describeChar(s[i:]), utf8.RuneCountInString(s[:i])+1)
 		}
 	}
+	if len(s) < 1 || len(s) > maxUserIDLen {
+		return reasonf("must be 1-%d characters long (got %d)", maxUserIDLen, len(s))
+	}
 	return nil
+}
+
+// describeChar names the first character of s for a reader: quoted when it can be shown
+// ('å'), by name or code point when it is a control character, which is never echoed.
+func describeChar(s string) string {
+	r, size := utf8.DecodeRuneInString(s)
+	switch {
+	case r == utf8.RuneError && size <= 1:
+		return fmt.Sprintf("a byte that is not UTF-8 text (0x%02x)", s[0])
+	case r == '\t':
+		return "a tab"
+	case r == '\n' || r == '\r':
+		return "a line break"
+	case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+		return fmt.Sprintf("the control character U+%04X", r)
+	}
+	return fmt.Sprintf("%q", r) // %q escapes what is not printable, e.g. '\u202e'
 }
 
 // agoraCharset is the character set Agora documents for RTC channel names and user

@@ -32,6 +32,14 @@ const EnvPrefix = "WEBDEMO_"
 // the repository (its licence is Agora's); the page loads it at run time.
 const DefaultSDKURL = "https://cdn.jsdelivr.net/npm/agora-rtm-sdk@2.2.2/agora-rtm.js"
 
+// DefaultSDKDir is where `make sdk` puts agora-rtm-sdk 2.x, relative to the repository
+// root that `make run` starts webdemo in.
+const DefaultSDKDir = ".sdk"
+
+// SDKFile is the script of the npm package agora-rtm-sdk 2.x; webdemo serves it as
+// /sdk/agora-rtm.js when it is in SDKDir.
+const SDKFile = "agora-rtm.js"
+
 // MaxTokenExpiry is Agora's longest token lifetime.
 const MaxTokenExpiry = 24 * time.Hour
 
@@ -51,10 +59,16 @@ type Config struct {
 	AppID string
 	// TokenExpiry is the lifetime the page asks for, in whole seconds.
 	TokenExpiry time.Duration
-	// SDKURL is where the page loads agora-rtm-sdk 2.x from.
+	// SDKURL is where the page loads agora-rtm-sdk 2.x from when SDKDir has no copy.
 	SDKURL string
 	// Timeouts bound the stop.
 	Timeouts Timeouts
+	// SDKDir is a directory that may hold agora-rtm.js (from `make sdk`); when it does,
+	// webdemo serves it and the page loads it from this origin instead of SDKURL.
+	SDKDir string
+	// DemoMode says the token server signs with a placeholder (no App Certificate), so
+	// the page warns before the first Login that Agora will reject its tokens.
+	DemoMode bool
 	// LogLevel and LogFormat configure the program's slog handler.
 	LogLevel  slog.Level
 	LogFormat string
@@ -89,9 +103,11 @@ var keys = []struct {
 	{"server_url", "", "token server behind the proxy, cors-anywhere style: proxy_url + server_url + /rtm/..."},
 	{"agora.app_id", "", "Agora App ID for the Signaling SDK (empty: take it from the token)"},
 	{"token_expiry", "600", "token lifetime the page asks for (seconds or Go duration, at most 24h)"},
-	{"sdk_url", DefaultSDKURL, "URL of agora-rtm-sdk 2.x (agora-rtm.js) the page loads"},
 	{"timeouts.drain", "5s", "on SIGTERM, time /readyz answers 503 while requests are still served, before shutting down (0: none)"},
 	{"timeouts.shutdown", "10s", "time in-flight requests get to finish on SIGINT/SIGTERM"},
+	{"sdk_url", DefaultSDKURL, "URL of agora-rtm-sdk 2.x (agora-rtm.js) the page loads when sdk_dir has no copy"},
+	{"sdk_dir", DefaultSDKDir, "directory with agora-rtm.js from make sdk; served as /sdk/agora-rtm.js when present (empty: always sdk_url)"},
+	{"demo_mode", "false", "the token server runs in demo mode (no App Certificate): the page says so before the first Login"},
 	{"log.level", "info", "debug, info, warn or error"},
 	{"log.format", "text", "text or json"},
 }
@@ -210,6 +226,10 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	add("timeouts.drain", err)
 	c.Timeouts.Shutdown, err = parseDuration(str("timeouts.shutdown"), time.Millisecond)
 	add("timeouts.shutdown", err)
+
+	c.SDKDir = str("sdk_dir")
+	c.DemoMode, err = parseBool(str("demo_mode"))
+	add("demo_mode", err)
 
 	c.LogLevel, err = parseLevel(str("log.level"))
 	add("log.level", err)
@@ -392,6 +412,18 @@ func parseDuration(s string, min time.Duration) (time.Duration, error) {
 		return 0, fmt.Errorf("must be positive (got %q)", s)
 	}
 	return d, nil
+}
+
+// parseBool accepts true and false only: "yes" or "1" in a config file is more likely a
+// misunderstanding than a choice.
+func parseBool(s string) (bool, error) {
+	switch s {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	}
+	return false, fmt.Errorf("must be true or false (got %q)", s)
 }
 
 func parseLevel(s string) (slog.Level, error) {

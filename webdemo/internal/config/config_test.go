@@ -37,6 +37,7 @@ func TestDefaults(t *testing.T) {
 		TokenExpiry: 600 * time.Second,
 		SDKURL:      DefaultSDKURL,
 		Timeouts:    Timeouts{Drain: 5 * time.Second, Shutdown: 10 * time.Second},
+		SDKDir:      ".sdk",
 		LogFormat:   "text",
 	}
 	if c != want {
@@ -156,6 +157,7 @@ func TestHostileValuesAreRejected(t *testing.T) {
 		{"a host with odd characters is refused", []string{"--sdk_url", "https://cdn_x$/a.js"}, `config: sdk_url: must have a valid host`},
 		{"neither proxy nor server is refused", []string{"--proxy_url="}, `config: proxy_url: must be set when server_url is empty`},
 		{"an empty SDK URL is refused", []string{"--sdk_url="}, `config: sdk_url: must be set`},
+		{"demo_mode is true or false, not yes", []string{"--demo_mode", "yes"}, `config: demo_mode: must be true or false (got "yes")`},
 		{"an SDK URL naming a directory is refused", []string{"--sdk_url", "https://cdn.example/npm/agora-rtm-sdk@2/"}, `config: sdk_url: must name the script file`},
 		{"a short App ID is refused", []string{"--agora.app_id", "abc"}, `config: agora.app_id: must be 32 hex characters (got 3 characters)`},
 		{"a non-hex App ID is refused", []string{"--agora.app_id", "970CA35de60c44645bbae8a215061b3z"}, `config: agora.app_id: must be 32 hex characters (byte 'z' at offset 31 is not hex)`},

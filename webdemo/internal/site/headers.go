@@ -17,12 +17,14 @@ var agoraSources = []string{
 	"https://*.sd-rtn.com", "wss://*.sd-rtn.com",
 }
 
-// contentSecurityPolicy allows scripts only from this site and the SDK's origin, and
-// network requests only to the token URL's origin and Agora. What the real SDK 2.x
+// contentSecurityPolicy allows scripts only from this site and the SDK's exact URL (a
+// CSP source with a file path matches that file alone, not the CDN's other files; an SDK
+// served from this site needs nothing beyond 'self'), and network requests only to the
+// token URL's origin and Agora. What the real SDK 2.x
 // needs beyond that, seen in Chromium: web workers from blob: URLs, WebAssembly
 // ('wasm-unsafe-eval', which does not allow JavaScript eval) and a style attribute on
 // an element it hides (style-src-attr; style sheets stay 'self' only).
-func contentSecurityPolicy(cfg config.Config) string {
+func contentSecurityPolicy(cfg config.Config, sdkURL string) string {
 	connect := []string{"'self'"}
 	for _, u := range []string{cfg.ProxyURL, cfg.ServerURL} {
 		if o := origin(u); o != "" && !slices.Contains(connect, o) {
@@ -30,9 +32,13 @@ func contentSecurityPolicy(cfg config.Config) string {
 		}
 	}
 	connect = append(connect, agoraSources...)
+	script := "'self'"
+	if !strings.HasPrefix(sdkURL, "/") {
+		script += " " + sdkURL
+	}
 	directives := []string{
 		"default-src 'none'",
-		"script-src 'self' " + origin(cfg.SDKURL) + " 'wasm-unsafe-eval'",
+		"script-src " + script + " 'wasm-unsafe-eval'",
 		"worker-src blob:",
 		"connect-src " + strings.Join(connect, " "),
 		"style-src 'self'",

@@ -10,14 +10,18 @@ import (
 )
 
 // addRoutes maps the whole surface of the site.
-func addRoutes(mux *http.ServeMux, cfg config.Config, version string, reg *prometheus.Registry, draining func() bool) {
+// sdk is the local copy of agora-rtm.js (nil: none), sdkURL where the page loads it from.
+func addRoutes(mux *http.ServeMux, cfg config.Config, version string, reg *prometheus.Registry, sdk *asset, sdkURL string, draining func() bool) {
 	assets := mustLoadAssets()
 	mux.Handle("/{$}", serveAsset(assets, "index.html"))
 	mux.Handle("/authentication_guide/{$}", serveAsset(assets, "authentication_guide/index.html"))
 	// The original sample's guide links to the path without the slash.
 	mux.Handle("/authentication_guide", http.RedirectHandler("/authentication_guide/", http.StatusMovedPermanently))
 	mux.Handle("/assets/", serveAssets(assets))
-	mux.Handle("/config.json", handleConfig(cfg, version))
+	if sdk != nil {
+		mux.Handle(localSDKPath, http.HandlerFunc(sdk.serve))
+	}
+	mux.Handle("/config.json", handleConfig(cfg, version, sdkURL))
 	mux.Handle("/healthz", handleHealthz(version))
 	mux.Handle("/readyz", handleReadyz(draining))
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
@@ -32,16 +36,24 @@ type pageConfig struct {
 	AppID       string `json:"appId"`
 	TokenExpiry int64  `json:"tokenExpiry"`
 	SDKURL      string `json:"sdkUrl"`
-	Version     string `json:"version"`
+	// Mode is the token server's: "demo" (no App Certificate, Agora rejects its tokens;
+	// the page shows a banner) or "live". It comes from the demo_mode key.
+	Mode    string `json:"mode"`
+	Version string `json:"version"`
 }
 
-func handleConfig(cfg config.Config, version string) http.Handler {
+func handleConfig(cfg config.Config, version, sdkURL string) http.Handler {
+	mode := "live"
+	if cfg.DemoMode {
+		mode = "demo"
+	}
 	pc := pageConfig{
 		ProxyURL:    cfg.ProxyURL,
 		ServerURL:   cfg.ServerURL,
 		AppID:       cfg.AppID,
 		TokenExpiry: int64(cfg.TokenExpiry.Seconds()),
-		SDKURL:      cfg.SDKURL,
+		SDKURL:      sdkURL,
+		Mode:        mode,
 		Version:     version,
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

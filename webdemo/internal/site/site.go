@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -31,12 +32,22 @@ func New(cfg config.Config, version string, logger *slog.Logger, draining func()
 	}, []string{"route", "code"})
 	reg.MustRegister(requests)
 
+	sdk, err := loadLocalSDK(cfg.SDKDir)
+	sdkURL := cfg.SDKURL
+	switch {
+	case err != nil:
+		logger.Info("no local Signaling SDK (make sdk fetches one): the page loads sdk_url", "sdk_dir", cfg.SDKDir, "reason", err.Error(), "sdk_url", cfg.SDKURL)
+	case sdk != nil:
+		sdkURL = localSDKPath
+		logger.Info("serving the Signaling SDK from sdk_dir", "file", filepath.Join(cfg.SDKDir, config.SDKFile), "path", localSDKPath)
+	}
+
 	mux := http.NewServeMux()
-	addRoutes(mux, cfg, version, reg, draining)
+	addRoutes(mux, cfg, version, reg, sdk, sdkURL, draining)
 
 	var h http.Handler = mux
 	h = getOnly(h)
-	h = securityHeaders(h, contentSecurityPolicy(cfg))
+	h = securityHeaders(h, contentSecurityPolicy(cfg, sdkURL))
 	h = accessLog(h, logger, requests)
 	return h
 }

@@ -6,7 +6,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -160,9 +163,9 @@ func TestContentSecurityPolicyFollowsTheConfig(t *testing.T) {
 		notAnywhere []string
 	}{
 		{
-			name:       "scripts come from the site and the SDK origin, requests go to the proxy and Agora",
+			name:       "scripts come from the site and the SDK's exact URL, requests go to the proxy and Agora",
 			edit:       func(c *config.Config) { c.ServerURL = "" },
-			script:     []string{"'self'", "https://cdn.test"},
+			script:     []string{"'self'", "https://cdn.test/npm/agora-rtm-sdk@2.2.2/agora-rtm.js"},
 			connect:    []string{"'self'", "http://proxy.test:8080", "wss://*.agora.io", "wss://*.sd-rtn.com"},
 			notConnect: []string{"http://tokens.test:8081"},
 		},
@@ -177,10 +180,10 @@ func TestContentSecurityPolicyFollowsTheConfig(t *testing.T) {
 			connect: []string{"https://tokens.example.com"},
 		},
 		{
-			name:        "the SDK's path is not part of the policy, only its origin",
+			name:        "the SDK is allowed by its whole URL, never its whole origin",
 			edit:        func(c *config.Config) { c.SDKURL = "http://127.0.0.1:5555/x/agora-rtm.js" },
-			script:      []string{"http://127.0.0.1:5555"},
-			notAnywhere: []string{"agora-rtm.js", "cdn.test"},
+			script:      []string{"http://127.0.0.1:5555/x/agora-rtm.js"},
+			notAnywhere: []string{"cdn.test", "http://127.0.0.1:5555 ", "http://127.0.0.1:5555/ "},
 		},
 	}
 	for _, tt := range tests {
@@ -249,6 +252,7 @@ func TestConfigJSON(t *testing.T) {
 		"appId":       "970CA35de60c44645bbae8a215061b33",
 		"tokenExpiry": float64(600),
 		"sdkUrl":      "https://cdn.test/npm/agora-rtm-sdk@2.2.2/agora-rtm.js",
+		"mode":        "live",
 		"version":     "v1.2.3",
 	}
 	if len(got) != len(want) {
@@ -397,5 +401,85 @@ func TestEveryFieldIsLabelled(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// scriptSrc is the script-src directive's sources, in order.
+func scriptSrc(t *testing.T, res *http.Response) []string {
+	t.Helper()
+	return directives(res.Header.Get("Content-Security-Policy"))["script-src"]
+}
+
+func TestTheCDNDefaultAllowsExactlyTheSDKsURL(t *testing.T) {
+	cfg := testConfig()
+	cfg.SDKDir = t.TempDir() // no agora-rtm.js in it
+	srv, logs := start(t, cfg)
+	res, _ := do(t, "GET", srv.URL+"/authentication_guide/", nil)
+	want := []string{"'self'", cfg.SDKURL, "'wasm-unsafe-eval'"}
+	if got := scriptSrc(t, res); !slices.Equal(got, want) {
+		t.Errorf("script-src %q, want exactly %q", got, want)
+	}
+	_, body := do(t, "GET", srv.URL+"/config.json", nil)
+	if !strings.Contains(body, `"sdkUrl":"`+cfg.SDKURL+`"`) {
+		t.Errorf("config.json does not send the page to sdk_url: %s", body)
+	}
+	if res, _ := do(t, "GET", srv.URL+"/sdk/agora-rtm.js", nil); res.StatusCode != http.StatusNotFound {
+		t.Errorf("/sdk/agora-rtm.js answers %d without a local copy, want 404", res.StatusCode)
+	}
+	if !strings.Contains(logs.String(), "no local Signaling SDK") {
+		t.Errorf("the log does not say why the CDN is used:\n%s", logs.String())
+	}
+}
+
+func TestALocalSDKIsServedFromTheSiteAndOnlyTheSiteMayRunScripts(t *testing.T) {
+	dir := t.TempDir()
+	js := "window.AgoraRTM = { RTM: function () {} }; // stand-in for agora-rtm.js\n"
+	if err := os.WriteFile(filepath.Join(dir, "agora-rtm.js"), []byte(js), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "README.md"), []byte("not served"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig()
+	cfg.SDKDir = dir
+	srv, _ := start(t, cfg)
+
+	res, body := do(t, "GET", srv.URL+"/sdk/agora-rtm.js", nil)
+	if res.StatusCode != http.StatusOK || body != js {
+		t.Fatalf("/sdk/agora-rtm.js: %d %q, want 200 and the file", res.StatusCode, body)
+	}
+	for k, v := range map[string]string{
+		"Content-Type":           "text/javascript; charset=utf-8",
+		"X-Content-Type-Options": "nosniff",
+		"Cache-Control":          "no-cache",
+	} {
+		if got := res.Header.Get(k); got != v {
+			t.Errorf("%s: %q, want %q", k, got, v)
+		}
+	}
+	if res.Header.Get("ETag") == "" {
+		t.Error("no ETag on the SDK")
+	}
+	if got, want := scriptSrc(t, res), []string{"'self'", "'wasm-unsafe-eval'"}; !slices.Equal(got, want) {
+		t.Errorf("script-src %q, want exactly %q: the CDN is not needed", got, want)
+	}
+	_, body = do(t, "GET", srv.URL+"/config.json", nil)
+	if !strings.Contains(body, `"sdkUrl":"/sdk/agora-rtm.js"`) {
+		t.Errorf("config.json does not send the page to /sdk/agora-rtm.js: %s", body)
+	}
+	for _, p := range []string{"/sdk/README.md", "/sdk/", "/sdk/agora-rtm.js/x", "/sdk/agora-rtm.jsx"} {
+		if res, _ := do(t, "GET", srv.URL+p, nil); res.StatusCode != http.StatusNotFound {
+			t.Errorf("%s answers %d, want 404: only agora-rtm.js is served", p, res.StatusCode)
+		}
+	}
+}
+
+func TestConfigJSONSaysDemoMode(t *testing.T) {
+	cfg := testConfig()
+	cfg.DemoMode = true
+	srv, _ := start(t, cfg)
+	_, body := do(t, "GET", srv.URL+"/config.json", nil)
+	if !strings.Contains(body, `"mode":"demo"`) {
+		t.Errorf("config.json with demo_mode: %s", body)
 	}
 }

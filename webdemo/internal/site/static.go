@@ -5,11 +5,17 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
+	"os"
 	"path"
+	"path/filepath"
 	"strings"
 	"time"
+
+	"signaling-auth/webdemo/internal/config"
 )
 
 // static holds the pages as plain HTML, CSS and ES modules: what is in the repository
@@ -61,6 +67,35 @@ func mustLoadAssets() map[string]asset {
 		panic("site: embedded files unreadable: " + err.Error()) // only a broken build gets here
 	}
 	return assets
+}
+
+// localSDKPath is where the page finds agora-rtm.js when webdemo serves it itself.
+const localSDKPath = "/sdk/" + config.SDKFile
+
+// maxSDKSize bounds the file read into memory; agora-rtm.js 2.x is about 1.5 MB.
+const maxSDKSize = 16 << 20
+
+// loadLocalSDK reads agora-rtm.js from dir once, at start. It returns nil and no error
+// when dir is "" (turned off); an error says why a configured dir has no usable copy.
+func loadLocalSDK(dir string) (*asset, error) {
+	if dir == "" {
+		return nil, nil
+	}
+	name := filepath.Join(dir, config.SDKFile)
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	body, err := io.ReadAll(io.LimitReader(f, maxSDKSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if len(body) > maxSDKSize {
+		return nil, fmt.Errorf("%s: larger than %d MB, not agora-rtm.js 2.x", name, maxSDKSize>>20)
+	}
+	sum := sha256.Sum256(body)
+	return &asset{body: body, contentType: contentTypes[".js"], etag: `"` + hex.EncodeToString(sum[:12]) + `"`}, nil
 }
 
 func (a asset) serve(w http.ResponseWriter, r *http.Request) {

@@ -41,6 +41,7 @@ const ui = {
   setupAppID: $('setup-app-id'),
   setupExpiry: $('setup-expiry'),
   setupSDK: $('setup-sdk'),
+  demoBanner: $('demo-banner'),
   version: $('version'),
 };
 
@@ -103,6 +104,10 @@ function log(level, message) {
   ui.log.scrollTop = ui.log.scrollHeight;
 }
 
+// logged holds the Problems already written to the log: one that comes back (the SDK
+// that failed to load, met again at Login) is shown in the box but logged only once.
+const logged = new WeakSet();
+
 function showProblem(err) {
   const p = err instanceof Problem ? err : new Problem('Unexpected error', err && err.message ? err.message : String(err),
     'Reload the page; if it happens again, the browser console has the details.');
@@ -110,6 +115,8 @@ function showProblem(err) {
   ui.problemDetail.textContent = p.detail;
   ui.problemFix.textContent = p.fix;
   ui.problem.hidden = false;
+  if (logged.has(p)) return;
+  logged.add(p);
   log('error', `${p.title}: ${p.detail}`);
 }
 
@@ -194,6 +201,8 @@ async function requireConfig() {
   showSetup(cfg);
   log('info', `Configuration loaded: tokens from ${tokenURL(cfg, 'UID').replace('UID', '{uid}')}`);
   if (!cfg.appId) log('info', 'No App ID configured: the page will use the App ID inside each token.');
+  ui.demoBanner.hidden = cfg.mode !== 'demo';
+  if (cfg.mode === 'demo') log('warn', 'Demo mode: the token server has no App Certificate, so Agora will reject the login (see the banner above).');
   prepareSDK(cfg);
   return cfg;
 }
@@ -274,7 +283,7 @@ async function connect(cfg, uid) {
     client = new AgoraRTM.RTM(appId, uid);
   } catch (err) {
     throw new Problem('The Signaling SDK refused the App ID or User ID', describeSDKError(err),
-      'The App ID must be 32 hex characters and the User ID 1-64 printable ASCII characters.');
+      'The App ID must be 32 hex characters and the User ID 1-64 characters: English letters, digits, spaces and ASCII punctuation only.');
   }
   listen(client, cfg, uid);
   log('info', `Logging in to Agora Signaling as ${q(uid)} with App ID ${appId}…`);
@@ -284,7 +293,7 @@ async function connect(cfg, uid) {
       'Check the network: the browser must reach *.agora.io and *.sd-rtn.com.'));
   } catch (err) {
     safeLogout(client);
-    throw err instanceof Problem ? err : loginProblem(err, 'Login');
+    throw err instanceof Problem ? err : loginProblem(err, 'Login', cfg.mode === 'demo');
   }
   session.client = client;
   session.uid = uid;
@@ -371,7 +380,7 @@ async function renew(client, cfg, uid, channelName) {
     log('ok', `Token renewed; it now expires at ${clock(info.expiresAt)}`);
   } catch (err) {
     if (client === session.client) {
-      showProblem(err instanceof Problem ? err : loginProblem(err, 'Renewing the token'));
+      showProblem(err instanceof Problem ? err : loginProblem(err, 'Renewing the token', cfg.mode === 'demo'));
     }
   } finally {
     session.renewing = false;

@@ -179,7 +179,7 @@ function parseAnswer(url, uid, res, text, sentCredential) {
   if (res.status >= 400 && res.status < 500 && invalid.length > 0) {
     throw new Problem('The token server refused the User ID',
       invalid.map((p) => `${p.name}: ${p.reason}`).join('; '),
-      'Use 1-64 characters of printable ASCII: letters, digits, spaces and punctuation.');
+      'Use 1-64 characters: English letters, digits, spaces and ASCII punctuation only (\'å\' is not allowed).');
   }
   if (res.status >= 500) {
     throw new Problem(`Token server error (${res.status})`, `${origin} failed to mint a token.${said}`,
