@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"signaling-auth/settings"
 	"signaling-auth/tokenserver/internal/accesstoken"
 	"signaling-auth/tokenserver/internal/api"
 	"signaling-auth/tokenserver/internal/config"
@@ -45,7 +46,7 @@ func mint(args []string, getenv func(string) string, stdout, stderr io.Writer) e
 		return fmt.Errorf("%s mint: unexpected argument %q", prog, fs.Arg(0))
 	}
 	if expire != "" {
-		d, err := config.ParseDuration(expire)
+		d, err := settings.ParseDuration(expire)
 		if err != nil || d%time.Second != 0 {
 			return fmt.Errorf("%s mint: --expire: must be a whole number of seconds or a duration like 1h (got %q)", prog, expire)
 		}
