@@ -9,6 +9,7 @@ require (
 	github.com/spf13/viper v1.21.0
 	golang.org/x/net v0.59.0
 	signaling-auth/ratelimit v0.0.0
+	signaling-auth/settings v0.0.0
 )
 
 require (
@@ -39,3 +40,5 @@ require (
 )
 
 replace signaling-auth/ratelimit => ../ratelimit
+
+replace signaling-auth/settings => ../settings

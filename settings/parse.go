@@ -2,7 +2,6 @@ package settings
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 	"math"
 	"net"
@@ -96,24 +95,17 @@ func ValidHostname(h string) bool {
 }
 
 // ParseURL reads an absolute URL whose scheme is one of schemes and whose
-// host is an IP address or a host name. Errors show the URL without its
-// password.
+// host is an IP address or a host name.
 func ParseURL(s string, schemes ...string) (*url.URL, error) {
-	want := "must be a " + strings.Join(schemes, "://, ") + ":// URL"
 	u, err := url.Parse(s)
-	if err != nil {
-		return nil, errors.New(want)
-	}
-	if !containsFold(schemes, u.Scheme) {
-		return nil, fmt.Errorf("%s (got %q)", want, u.Redacted())
-	}
-	h := u.Hostname()
-	if h == "" || (net.ParseIP(h) == nil && !ValidHostname(h)) {
-		return nil, fmt.Errorf("must have a valid host (got %q)", u.Redacted())
-	}
-	if p := u.Port(); p != "" {
-		if n, err := strconv.ParseUint(p, 10, 16); err != nil || n == 0 {
-			return nil, fmt.Errorf("must have a port 1-65535 (got %q)", u.Redacted())
+	switch {
+	case err != nil || !containsFold(schemes, u.Scheme):
+		return nil, errors.New("must be a URL with scheme " + orList(schemes))
+	case u.Hostname() == "" || (net.ParseIP(u.Hostname()) == nil && !ValidHostname(u.Hostname())):
+		return nil, errors.New("must have a valid host")
+	case u.Port() != "":
+		if n, err := strconv.ParseUint(u.Port(), 10, 16); err != nil || n == 0 {
+			return nil, errors.New("must have a port 1-65535")
 		}
 	}
 	return u, nil

@@ -102,8 +102,8 @@ type Source struct {
 const maxFileBytes = 1 << 20
 
 // Load merges defaults < file < environment < flags. A file that cannot be
-// read, is not YAML or holds unknown keys is an error at once; value
-// problems are collected by the getters and reported by Values.Err.
+// read or is not YAML is an error at once; unknown keys in it and value
+// problems are collected and reported by Values.Err.
 func (p *Program) Load(src Source) (*Values, error) {
 	getenv := src.Getenv
 	if getenv == nil {
@@ -113,11 +113,11 @@ func (p *Program) Load(src Source) (*Values, error) {
 	for _, k := range p.values() {
 		v.SetDefault(k.Name, k.Default)
 	}
-	file, err := p.readFile(v, src, getenv)
-	if err != nil {
+	vals := &Values{v: v}
+	var err error
+	if vals.File, vals.problems, err = p.readFile(v, src, getenv); err != nil {
 		return nil, err
 	}
-	vals := &Values{v: v, File: file}
 	// v.Set outranks the file; later Sets win, so aliases < ours < flags.
 	for _, a := range p.Aliases {
 		s := getenv(a.Env)
@@ -147,8 +147,9 @@ func (p *Program) Load(src Source) (*Values, error) {
 	return vals, nil
 }
 
-// readFile merges the config file into v, refusing keys the table lacks.
-func (p *Program) readFile(v *viper.Viper, src Source, getenv func(string) string) (string, error) {
+// readFile merges the config file into v and returns one problem per key
+// the table lacks.
+func (p *Program) readFile(v *viper.Viper, src Source, getenv func(string) string) (string, []string, error) {
 	path, explicit := "", true
 	if src.Flags != nil {
 		if f := src.Flags.Lookup("config"); f != nil && f.Changed {
@@ -166,15 +167,15 @@ func (p *Program) readFile(v *viper.Viper, src Source, getenv func(string) strin
 	}
 	data, err := readLimited(path)
 	if !explicit && errors.Is(err, fs.ErrNotExist) {
-		return "", nil
+		return "", nil, nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("config: --config %s: cannot read: %w", path, err)
+		return "", nil, fmt.Errorf("config: --config %s: cannot read: %w", path, err)
 	}
 	fv := viper.New()
 	fv.SetConfigType("yaml")
 	if err := fv.ReadConfig(bytes.NewReader(data)); err != nil {
-		return "", fmt.Errorf("config: %s: not valid YAML: %s", path, yamlReason(err))
+		return "", nil, fmt.Errorf("config: %s: not valid YAML: %s", path, yamlReason(err))
 	}
 	known, sections := map[string]bool{}, map[string]bool{}
 	for _, k := range p.Keys {
@@ -185,25 +186,20 @@ func (p *Program) readFile(v *viper.Viper, src Source, getenv func(string) strin
 			}
 		}
 	}
-	var errs []error
+	var problems []string
 	all := fv.AllKeys()
 	slices.Sort(all)
 	for _, k := range all {
 		switch {
 		case known[k]:
+			v.Set(k, fv.Get(k)) // as Set, but below the environment and flags Set later
 		case sections[k]:
-			errs = append(errs, fmt.Errorf("config: %s: %s: must be a mapping of keys", path, k))
+			problems = append(problems, fmt.Sprintf("config: %s: %s: must be a mapping of keys", path, k))
 		default:
-			errs = append(errs, fmt.Errorf("config: %s: unknown key %q", path, k))
+			problems = append(problems, fmt.Sprintf("config: %s: unknown key %q", path, k))
 		}
 	}
-	if len(errs) > 0 {
-		return "", errors.Join(errs...)
-	}
-	if err := v.MergeConfigMap(fv.AllSettings()); err != nil {
-		return "", fmt.Errorf("config: %s: %v", path, err)
-	}
-	return path, nil
+	return path, problems, nil
 }
 
 // readLimited reads a regular file of at most maxFileBytes.

@@ -256,8 +256,11 @@ func Parsed[T any](vs *Values, key string, parse func(string) (T, error)) (t T, 
 }
 
 // clip shortens a value quoted in an error, so a pasted blob does not
-// become a screenful.
+// become a screenful, and hides the password of a URL.
 func clip(s string) string {
+	if u, err := url.Parse(s); err == nil && u.User != nil {
+		s = u.Redacted()
+	}
 	if len(s) > 60 {
 		return s[:60] + "…"
 	}
