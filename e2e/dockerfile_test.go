@@ -171,10 +171,13 @@ func TestDockerfilesBuildSmallStampedNonRootImages(t *testing.T) {
 			needed := []string{prefix + "go.mod", prefix + "go.sum", prefix + "main.go", prefix + "internal/config/config.go"}
 			left := []string{prefix + "main_test.go", prefix + "internal/config/config_test.go"}
 			if opsBuildContext[prog] == "." {
-				needed = append(needed, "ratelimit/go.mod", "ratelimit/go.sum", "ratelimit/limiter.go", "ratelimit/memory/memory.go")
+				needed = append(needed, "settings/go.mod", "settings/go.sum", "settings/settings.go")
+				if prog != "webdemo" {
+					needed = append(needed, "ratelimit/go.mod", "ratelimit/go.sum", "ratelimit/limiter.go", "ratelimit/memory/memory.go")
+				}
 				// A root context can reach everything: credentials and the other programs stay out.
 				left = append(left, ".env", "secrets/agora_app_certificate", ".git/config", "e2e/go.mod", "bin/tokenserver",
-					"configs/tokenserver.yaml", "ratelimit/memory/memory_test.go")
+					"configs/tokenserver.yaml", "ratelimit/memory/memory_test.go", "settings/values_test.go")
 				for _, other := range opsPrograms {
 					if other != prog {
 						left = append(left, other+"/main.go")

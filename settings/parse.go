@@ -75,8 +75,10 @@ func ParseHostPort(s string) error {
 }
 
 // ValidHostname reports whether h is a DNS name: dot-separated labels of
-// letters, digits and hyphens, 1-63 bytes each, 253 in all.
+// letters, digits and hyphens, 1-63 bytes each, 253 in all, and perhaps the
+// root's dot at the end.
 func ValidHostname(h string) bool {
+	h = strings.TrimSuffix(h, ".")
 	if len(h) == 0 || len(h) > 253 {
 		return false
 	}

@@ -195,6 +195,16 @@ func short(d time.Duration) string {
 	return s
 }
 
+// Seconds is Duration in whole seconds, as token lifetimes are.
+func (vs *Values) Seconds(key string, lo, hi time.Duration) time.Duration {
+	d := vs.Duration(key, lo, hi)
+	if d%time.Second != 0 {
+		vs.Fail(key, "must be a whole number of seconds (got %s)", d)
+		return 0
+	}
+	return d
+}
+
 // HostPort is a listen address (ParseHostPort).
 func (vs *Values) HostPort(key string) string {
 	s, _ := Parsed(vs, key, func(s string) (string, error) { return s, ParseHostPort(s) })

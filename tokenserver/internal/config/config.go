@@ -176,7 +176,7 @@ func Load(src Source) (Config, error) {
 	case c.AppCertificate.IsZero() && !vs.Failed(certKey):
 		vs.Fail("agora.app_certificate", "required when agora.app_id is set (or unset both for demo mode)")
 	}
-	c.DefaultExpiry, c.MaxExpiry = expiry(vs, "token.default_expiry"), expiry(vs, "token.max_expiry")
+	c.DefaultExpiry, c.MaxExpiry = vs.Seconds("token.default_expiry", time.Second, MaxExpiry), vs.Seconds("token.max_expiry", time.Second, MaxExpiry)
 	if c.DefaultExpiry > c.MaxExpiry && c.MaxExpiry > 0 {
 		vs.Fail("token.default_expiry", "must not exceed token.max_expiry (%s) (got %s)", c.MaxExpiry, c.DefaultExpiry)
 	}
@@ -213,16 +213,6 @@ func Load(src Source) (Config, error) {
 		return Config{}, err
 	}
 	return c, nil
-}
-
-// expiry is a token lifetime: whole seconds from 1s to Agora's 24h.
-func expiry(vs *settings.Values, k string) time.Duration {
-	d := vs.Duration(k, time.Second, MaxExpiry)
-	if d%time.Second != 0 {
-		vs.Fail(k, "must be a whole number of seconds (got %s)", d)
-		return 0
-	}
-	return d
 }
 
 // withDotEnv returns a getenv that falls back to Dir/.env: the real
