@@ -227,7 +227,7 @@ func TestYAMLScalarsOfOtherTypes(t *testing.T) {
 	if d := vs.Duration("srv.wait", 0, Forever); d != 1500*time.Millisecond {
 		t.Errorf("1.5 seconds in YAML = %v", d)
 	}
-	if vs.Int("srv.count", 0, 10); !strings.Contains(fmt.Sprint(vs.Err()), "srv.count: must be a whole number (got 2.5)") {
+	if vs.Int("srv.count", 0, 10); !strings.Contains(fmt.Sprint(vs.Err()), `srv.count: must be a whole number (got "2.5")`) {
 		t.Errorf("a fraction for an int: %v", vs.Err())
 	}
 	if n := vs.Size("size", 0, 10); n != 2 {

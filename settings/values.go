@@ -105,52 +105,32 @@ func (vs *Values) List(key string) []string {
 
 // Bool accepts true/false, 1/0, yes/no and on/off.
 func (vs *Values) Bool(key string) bool {
-	switch x := vs.v.Get(key).(type) {
-	case bool:
-		return x
-	case string:
-		switch strings.ToLower(strings.TrimSpace(x)) {
+	b, _ := Parsed(vs, key, func(s string) (bool, error) {
+		switch strings.ToLower(s) {
 		case "true", "1", "yes", "on":
-			return true
+			return true, nil
 		case "false", "0", "no", "off", "":
-			return false
+			return false, nil
 		}
-		vs.Fail(key, "must be true or false (got %q)", x)
-	default:
-		vs.Fail(key, "must be true or false (got %s)", describe(x))
-	}
-	return false
+		return false, errors.New("must be true or false")
+	})
+	return b
 }
 
 // Int is a whole number from lo to hi.
 func (vs *Values) Int(key string, lo, hi int) int {
-	n, ok := vs.whole(key)
-	if ok && (n < int64(lo) || n > int64(hi)) {
+	n, ok := Parsed(vs, key, func(s string) (int, error) {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return 0, errors.New("must be a whole number")
+		}
+		return n, nil
+	})
+	if ok && (n < lo || n > hi) {
 		vs.Fail(key, "must be %d-%d (got %d)", lo, hi, n)
 		return 0
 	}
-	return int(n)
-}
-
-func (vs *Values) whole(key string) (int64, bool) {
-	switch x := vs.v.Get(key).(type) {
-	case int:
-		return int64(x), true
-	case int64:
-		return x, true
-	case uint64:
-		if x <= math.MaxInt64 {
-			return int64(x), true
-		}
-	case string:
-		if n, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64); err == nil {
-			return n, true
-		}
-		vs.Fail(key, "must be a whole number (got %q)", x)
-		return 0, false
-	}
-	vs.Fail(key, "must be a whole number (got %s)", describe(vs.v.Get(key)))
-	return 0, false
+	return n
 }
 
 // Size is a byte count (ParseSize) from lo to hi.
