@@ -30,7 +30,6 @@ func (p *Program) YAML() []byte {
 		if same == 0 || k.Kind == Section && same < len(parent) {
 			b.WriteString("\n")
 		}
-		indent := strings.Repeat("  ", same)
 		if k.Kind == Section {
 			comment(strings.Repeat("  ", len(parent)-1), k.Doc)
 		}
@@ -41,7 +40,7 @@ func (p *Program) YAML() []byte {
 		if k.Kind == Section {
 			continue
 		}
-		indent = strings.Repeat("  ", len(parent))
+		indent := strings.Repeat("  ", len(parent))
 		comment(indent, k.Doc)
 		fmt.Fprintf(&b, "%s%s: %s\n", indent, parts[len(parts)-1], yamlValue(k))
 	}

@@ -2,8 +2,8 @@ package settings
 
 import (
 	"log/slog"
-	"net"
 	"math"
+	"net"
 	"strings"
 	"testing"
 	"time"

@@ -312,4 +312,3 @@ func redact(s string) string {
 	}
 	return s
 }
-
