@@ -91,6 +91,34 @@ func (p *Program) AddFlags(fs *pflag.FlagSet) {
 	}
 }
 
+// Usage is the flags' help, one line per key.
+func (p *Program) Usage() string {
+	fs := pflag.NewFlagSet(p.Name, pflag.ContinueOnError)
+	fs.SortFlags = false
+	p.AddFlags(fs)
+	return fs.FlagUsages()
+}
+
+// Parse is Load for a program whose command line holds only these flags:
+// args without the program name. --help writes the usage to usage and
+// returns pflag.ErrHelp.
+func (p *Program) Parse(args []string, getenv func(string) string, usage io.Writer) (*Values, error) {
+	fs := pflag.NewFlagSet(p.Name, pflag.ContinueOnError)
+	fs.SetOutput(usage)
+	fs.SortFlags = false
+	p.AddFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("config: %v (see --help)", err)
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("config: unexpected argument %q (flags are --key=value; see --help)", fs.Arg(0))
+	}
+	return p.Load(Source{Flags: fs, Getenv: getenv})
+}
+
 // Source is where Load reads from.
 type Source struct {
 	Flags  *pflag.FlagSet      // parsed, with AddFlags registered; nil: no flags

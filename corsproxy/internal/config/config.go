@@ -9,8 +9,6 @@ package config
 
 import (
 	"crypto/tls"
-	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -170,20 +168,7 @@ var ErrHelp = pflag.ErrHelp
 // lists every problem, one "config: key: reason" line each. usage receives
 // the --help text.
 func Load(args []string, getenv func(string) string, usage io.Writer) (Config, error) {
-	fset := pflag.NewFlagSet("corsproxy", pflag.ContinueOnError)
-	fset.SetOutput(usage)
-	fset.SortFlags = false
-	Program.AddFlags(fset)
-	if err := fset.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return Config{}, ErrHelp
-		}
-		return Config{}, fmt.Errorf("config: %v (see --help)", err)
-	}
-	if fset.NArg() > 0 {
-		return Config{}, fmt.Errorf("config: unexpected argument %q (flags are --key=value; see --help)", fset.Arg(0))
-	}
-	vs, err := Program.Load(settings.Source{Flags: fset, Getenv: getenv})
+	vs, err := Program.Parse(args, getenv, usage)
 	if err != nil {
 		return Config{}, err
 	}

@@ -102,32 +102,14 @@ variables (WEBDEMO_ + key upper-cased, dots as underscores) < flags (--key).`,
 // ErrHelp is returned by Load when -h or --help was given; Usage has the text to print.
 var ErrHelp = pflag.ErrHelp
 
-func newFlagSet() *pflag.FlagSet {
-	fs := pflag.NewFlagSet("webdemo", pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.SortFlags = false
-	Program.AddFlags(fs)
-	return fs
-}
-
 // Usage describes the flags, for --help.
-func Usage() string { return newFlagSet().FlagUsages() }
+func Usage() string { return Program.Usage() }
 
 // Load builds the Config from flags (args, without the program name or subcommand),
 // the environment seen through getenv, and the config file. The error lists every
 // problem, one "config: key: reason" line each.
 func Load(args []string, getenv func(string) string) (Config, error) {
-	fs := newFlagSet()
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return Config{}, ErrHelp
-		}
-		return Config{}, fmt.Errorf("config: %w", err)
-	}
-	if fs.NArg() > 0 {
-		return Config{}, fmt.Errorf("config: unexpected argument %q", fs.Arg(0))
-	}
-	vs, err := Program.Load(settings.Source{Flags: fs, Getenv: getenv})
+	vs, err := Program.Parse(args, getenv, io.Discard)
 	if err != nil {
 		return Config{}, err
 	}
