@@ -15,7 +15,6 @@ import (
 
 	"signaling-auth/corsproxy/internal/config"
 	"signaling-auth/corsproxy/internal/metrics"
-	"signaling-auth/corsproxy/internal/proxy"
 )
 
 // The proxy's overhead per request: BenchmarkDirect calls a plain net/http
@@ -181,17 +180,6 @@ func parallelClients() http.RoundTripper {
 
 func BenchmarkDirectParallel(b *testing.B) {
 	doParallel(b, parallelClients(), benchUpstream(b), http.Header{"Origin": {"http://localhost:9000"}})
-}
-
-// BenchmarkDirectParallelProxyTransport is DirectParallel with the clients
-// sending through the proxy's own upstream transport (proxy.Transport)
-// instead of http.Transport: the two differ only in the hop the proxy
-// makes to its upstream.
-func BenchmarkDirectParallelProxyTransport(b *testing.B) {
-	tr := proxy.NewTransport(proxy.TransportConfig{DialTimeout: 5 * time.Second, ResponseHeaderTimeout: 10 * time.Second,
-		IdleConnTimeout: 90 * time.Second, MaxIdleConnsPerHost: 64})
-	b.Cleanup(tr.CloseIdleConnections)
-	doParallel(b, tr, benchUpstream(b), http.Header{"Origin": {"http://localhost:9000"}})
 }
 
 func BenchmarkProxiedParallel(b *testing.B) {

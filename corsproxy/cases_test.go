@@ -17,7 +17,7 @@ import (
 // upstream. Besides its own expectations, every case checks:
 //
 //   - at most one Access-Control-Allow-Origin, with exactly the expected value
-//     (or none);
+//     (or none), on the final answer and on every 1xx answer before it;
 //   - Vary: Origin on the answer, errors included;
 //   - problem+json for the proxy's own errors;
 //   - whether the upstream was reached, and that the other host never was.
@@ -178,7 +178,7 @@ func TestCORSAndOpenProxyCases(t *testing.T) {
 			check: lacks("Access-Control-Allow-Credentials", "Access-Control-Expose-Headers")},
 		{name: "an upstream's own CORS headers are dropped for requests without Origin",
 			target: "/cors/", status: 200, reaches: true, check: lacks("Access-Control-Allow-Credentials")},
-		{name: "CORS headers survive an upstream 103 Early Hints answer",
+		{name: "CORS headers survive an upstream 103 Early Hints answer, and the 103 carries ours, not the upstream's",
 			target: "/early-hints", headers: [][2]string{origin(allowed)}, status: 200, acao: allowed, reaches: true,
 			check: func(t *testing.T, res rawResponse) {
 				if len(res.informed) != 1 || res.informed[0] != 103 {
@@ -282,6 +282,19 @@ func TestCORSAndOpenProxyCases(t *testing.T) {
 				t.Errorf("Access-Control-Allow-Origin = %q, want none", acao)
 			case c.acao != "" && (len(acao) != 1 || acao[0] != c.acao):
 				t.Errorf("Access-Control-Allow-Origin = %q, want exactly one %q", acao, c.acao)
+			}
+			// Informational answers too: at most ours, never the upstream's.
+			for i, h := range res.informedHeader {
+				acao := h.Values("Access-Control-Allow-Origin")
+				switch {
+				case c.acao == "" && len(acao) != 0:
+					t.Errorf("%d answer: Access-Control-Allow-Origin = %q, want none", res.informed[i], acao)
+				case c.acao != "" && (len(acao) != 1 || acao[0] != c.acao):
+					t.Errorf("%d answer: Access-Control-Allow-Origin = %q, want exactly one %q", res.informed[i], acao, c.acao)
+				}
+				if v := h.Values("Access-Control-Allow-Headers"); len(v) != 0 {
+					t.Errorf("%d answer: the upstream's Access-Control-Allow-Headers %q passed on", res.informed[i], v)
+				}
 			}
 			if !c.noVary && !varyHas(res.Header, "Origin") {
 				t.Errorf("Vary = %q, want it to list Origin", res.Header.Values("Vary"))

@@ -26,7 +26,7 @@ func newHandler(cfg config.Config, log *slog.Logger, m *metrics.Metrics, extra .
 		return nil, err
 	}
 	var h http.Handler = proxy.New(proxy.Options{
-		Resolver: target.New(cfg.Upstream, cfg.AllowedTargets),
+		Resolver: target.New(cfg.Upstream, cfg.AllowedTargets, cfg.AllowedPaths),
 		Transport: proxy.NewTransport(proxy.TransportConfig{
 			DialTimeout:           cfg.Timeouts.Dial,
 			TLSHandshakeTimeout:   cfg.Timeouts.TLSHandshake,

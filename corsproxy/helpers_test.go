@@ -78,8 +78,21 @@ func (p *proxyProc) url() string { return "http://" + p.addr }
 
 // startProxy runs `corsproxy serve` on loopback port 0 with JSON logs and
 // the given flags, waits for its two "listening" records, and stops it when
-// the test ends.
+// the test ends. Every path is passed on (allowed_paths "/"), for the test
+// upstream's many routes, unless args set allowed_paths;
+// startProxyDefaultPaths keeps the built-in list.
 func startProxy(t testing.TB, args ...string) *proxyProc {
+	t.Helper()
+	for _, a := range args {
+		if strings.HasPrefix(a, "--allowed_paths") {
+			return startProxyDefaultPaths(t, args...)
+		}
+	}
+	return startProxyDefaultPaths(t, append([]string{"--allowed_paths=/"}, args...)...)
+}
+
+// startProxyDefaultPaths is startProxy without opening every path.
+func startProxyDefaultPaths(t testing.TB, args ...string) *proxyProc {
 	t.Helper()
 	logs := &syncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -130,6 +143,8 @@ type rawResponse struct {
 	*http.Response
 	body     []byte
 	informed []int // 1xx statuses received before the final answer
+	// informedHeader are the headers of each 1xx answer, as sent.
+	informedHeader []http.Header
 }
 
 // rawDo sends one HTTP/1.1 request written by hand — so the request target,
@@ -158,6 +173,7 @@ func rawDo(t testing.TB, addr, method, target string, headers [][2]string, body 
 	}
 	br := bufio.NewReader(conn)
 	var informed []int
+	var informedHeader []http.Header
 	for {
 		res, err := http.ReadResponse(br, &http.Request{Method: method})
 		if err != nil {
@@ -165,6 +181,7 @@ func rawDo(t testing.TB, addr, method, target string, headers [][2]string, body 
 		}
 		if res.StatusCode >= 100 && res.StatusCode < 200 && res.StatusCode != http.StatusSwitchingProtocols {
 			informed = append(informed, res.StatusCode)
+			informedHeader = append(informedHeader, res.Header)
 			continue
 		}
 		b, err := io.ReadAll(res.Body)
@@ -172,7 +189,7 @@ func rawDo(t testing.TB, addr, method, target string, headers [][2]string, body 
 			t.Fatalf("%s %s: reading the body: %v", method, target, err)
 		}
 		res.Body.Close()
-		return rawResponse{Response: res, body: b, informed: informed}
+		return rawResponse{Response: res, body: b, informed: informed, informedHeader: informedHeader}
 	}
 }
 

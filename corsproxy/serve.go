@@ -15,6 +15,7 @@ import (
 
 	"signaling-auth/corsproxy/internal/admin"
 	"signaling-auth/corsproxy/internal/config"
+	"signaling-auth/corsproxy/internal/connlimit"
 	"signaling-auth/corsproxy/internal/metrics"
 	"signaling-auth/corsproxy/internal/proxy"
 )
@@ -49,6 +50,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		ln.Close()
 		return err
+	}
+	if cfg.MaxConns > 0 {
+		// Past the cap a connection waits in the kernel's accept queue
+		// until one of ours closes: idle keep-alive sockets cannot grow
+		// memory without bound. The admin listener has no cap, so health
+		// checks still answer.
+		ln = connlimit.Listen(ln, cfg.MaxConns)
 	}
 
 	srv := &http.Server{
@@ -93,8 +101,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	log.Info("listening", "service", "corsproxy", "addr", ln.Addr().String(), "tls", cfg.TLS != nil,
 		"upstream", upstream, "allowed_targets", len(cfg.AllowedTargets), "config", cfg.File, "version", version,
-		"rate_limit", cfg.RateLimit.PerIP.String()+" per IP, store "+cfg.RateLimit.Store)
+		"rate_limit", cfg.RateLimit.PerIP.String()+" per IP, store "+cfg.RateLimit.Store, "max_conns", cfg.MaxConns)
 	log.Info("admin listening", "service", "corsproxy", "addr", adminLn.Addr().String())
+	if cfg.AllowedPaths == nil {
+		log.Warn("allowed_paths is empty: every path is passed on to the upstream, its private routes (metrics, readiness, token inspection) included",
+			"service", "corsproxy")
+	}
 
 	var serveErr error
 	select {

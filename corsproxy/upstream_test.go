@@ -70,7 +70,12 @@ func newTestUpstream(t testing.TB) *testUpstream {
 	})
 	mux.HandleFunc("/early-hints", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Link", "</app.css>; rel=preload; as=style")
+		// CORS of its own on the 103, as an upstream behind another
+		// CORS layer would send.
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		w.Header().Set("Access-Control-Allow-Headers", "X-Internal")
 		w.WriteHeader(http.StatusEarlyHints)
+		w.Header().Del("Access-Control-Allow-Headers")
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, token)
 	})

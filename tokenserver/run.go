@@ -28,7 +28,9 @@ const prog = "tokenserver"
 const usage = `Usage:
   tokenserver [serve] [flags]          run the HTTP token server (default)
   tokenserver mint --type TYPE [--uid ID] [--channel NAME] [--role ROLE] [--rtmuid ID] [--expire SECONDS] [flags]
-                                       print one token (TYPE: signaling, rtc, rte, chat-user, chat-app)
+                                       print one token (TYPE: signaling, rtc, rte, chat-user, chat-app);
+                                       signaling also takes --read/--write RESOURCE=NAME (RTM2 permissions)
+                                       or --channel; rtc takes per-privilege --join-expire, --publish-*-expire
   tokenserver inspect [--json] TOKEN   print a token's fields; verify it when a certificate is configured
   tokenserver healthcheck [flags]      exit 0 when the local server answers /healthz with 200
   tokenserver version                  print the version
@@ -106,18 +108,18 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// newMinter builds the minter and returns the certificate it signs with: the
-// configured pair, or in demo mode a random pair that lives as long as this process.
-func newMinter(cfg config.Config) (*accesstoken.Minter, config.Secret, error) {
+// newMinter builds the minter for the configured pair, or in demo mode for a
+// random pair that lives as long as this process.
+func newMinter(cfg config.Config) (*accesstoken.Minter, error) {
 	appID, cert := cfg.AppID, cfg.AppCertificate
 	if cfg.Demo {
 		appID, cert = randomHex(), config.NewSecret(randomHex())
 	}
 	m, err := accesstoken.NewMinter(appID, cert.Reveal())
 	if err != nil {
-		return nil, config.Secret{}, fmt.Errorf("%s: %v", prog, err)
+		return nil, fmt.Errorf("%s: %v", prog, err)
 	}
-	return m, cert, nil
+	return m, nil
 }
 
 func randomHex() string {
@@ -137,7 +139,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	log := newLogger(cfg, stderr)
-	minter, cert, err := newMinter(cfg)
+	minter, err := newMinter(cfg)
 	if err != nil {
 		return err
 	}
@@ -154,7 +156,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	go sec.auth.Run(authCtx)
 	handler, err := api.New(api.Options{
 		Minter:         minter,
-		Certificate:    cert,
 		Demo:           cfg.Demo,
 		DefaultExpiry:  cfg.DefaultExpiry,
 		MaxExpiry:      cfg.MaxExpiry,

@@ -27,12 +27,30 @@ type Observer interface {
 	Request(status int, d time.Duration)
 }
 
-type idKey struct{}
+type infoKey struct{}
+
+// info is what the handler keeps about one request in its context.
+type info struct {
+	id    string
+	notes []slog.Attr // added by Note, written into the record
+}
 
 // ID returns the request ID of ctx, or "".
 func ID(ctx context.Context) string {
-	id, _ := ctx.Value(idKey{}).(string)
-	return id
+	if in, ok := ctx.Value(infoKey{}).(*info); ok {
+		return in.id
+	}
+	return ""
+}
+
+// Note adds attrs to the access-log record of the request whose context is
+// ctx (a decision the status alone does not tell, such as why a preflight
+// was refused). Call it from the request's handler goroutine; without an
+// access log in front it does nothing.
+func Note(ctx context.Context, attrs ...slog.Attr) {
+	if in, ok := ctx.Value(infoKey{}).(*info); ok {
+		in.notes = append(in.notes, attrs...)
+	}
 }
 
 // maxPathInLog bounds the path in a record; paths are client-controlled.
@@ -47,7 +65,8 @@ func Handler(next http.Handler, log *slog.Logger, obs Observer) http.Handler {
 			id = newID()
 			r.Header.Set("X-Request-Id", id)
 		}
-		ctx := context.WithValue(r.Context(), idKey{}, id)
+		in := &info{id: id}
+		ctx := context.WithValue(r.Context(), infoKey{}, in)
 		rec := &recorder{ResponseWriter: w}
 		defer func() {
 			// Runs on panics too: ReverseProxy aborts a response whose body
@@ -83,6 +102,7 @@ func Handler(next http.Handler, log *slog.Logger, obs Observer) http.Handler {
 				slog.String("origin", truncate(r.Header.Get("Origin"))),
 				slog.String("remote", r.RemoteAddr),
 			}
+			attrs = append(attrs, in.notes...)
 			if p != nil {
 				attrs = append(attrs, slog.Bool("aborted", true))
 			}

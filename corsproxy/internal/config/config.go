@@ -11,10 +11,10 @@ import (
 	"crypto/tls"
 	"io"
 	"log/slog"
-	"math"
 	"net"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -46,14 +46,16 @@ type Config struct {
 	// AllowedTargets are the origins the cors-anywhere form may name, in
 	// canonical form.
 	AllowedTargets []*url.URL
-	// AllowedPaths are the path prefixes the proxy forwards.
-	AllowedPaths   []string
+	// AllowedPaths are the request paths passed on, in either form; nil
+	// means every path.
+	AllowedPaths   *target.Paths
 	CORS           cors.Config
 	Timeouts       Timeouts
 	Transport      Transport
 	MaxBodyBytes   int64
 	MaxHeaderBytes int
-	// MaxConns bounds the client connections open at once.
+	// MaxConns caps the client connections open at once on Listen; 0
+	// means no cap.
 	MaxConns int
 	// TLS is nil when the proxy serves plain HTTP.
 	TLS *tls.Certificate
@@ -120,8 +122,13 @@ Unknown keys are an error; a bad value stops the proxy at start with one line pe
 		{Name: "admin_listen", Default: ":9091", Doc: "Address of the admin listener: /healthz, /readyz, /metrics."},
 		{Name: "upstream", Default: "http://localhost:8081", Doc: `Fixed upstream every request goes to ("" to allow only allowed_targets).`},
 		{Name: "allowed_targets", Kind: settings.List, Doc: "Origins the cors-anywhere form /http://host:port/path may name (empty: that form is off)."},
-		{Name: "allowed_paths", Kind: settings.List, Default: "/rtm/,/rtc/,/rte/,/chat/,/getToken,/v1/tokens", Doc: "Path prefixes the proxy forwards; other paths get 404."},
-		{Name: "max_conns", Kind: settings.Int, Default: "4096", Doc: "Most client connections open at once; more wait to be accepted."},
+		{Name: "allowed_paths", Kind: settings.List, Default: "/rtm/,/rtc/,/rte/,/chat/,/getToken,/v1/tokens", Doc: `Paths passed on to the upstream: "/rtm/" (ends in /) is a prefix, "/getToken" one exact path; others get 404
+(empty: every path, with a warning). The defaults are the token routes of our tokenserver (and Agora's samples);
+the upstream's /metrics, /readyz, /openapi.json and /v1/tokens/inspect stay private. To open more, add an entry:
+"/api/" allows every path below /api/, "/ping" only /ping itself. Paths are compared as sent and decoded
+(/rtm%2Fx is not below /rtm/); . and .. segments are refused (403). In the cors-anywhere form the path after
+the target counts.`},
+		{Name: "max_conns", Kind: settings.Int, Default: "4096", Doc: "Most client connections open at once on listen; more wait to be accepted (0: no cap)."},
 		{Name: "cors.allowed_origins", Kind: settings.List, Default: "http://localhost:9000", Doc: `Origins allowed to read answers: exact origins, https://*.example.com patterns, or "*" alone.`},
 		{Name: "cors.allow_credentials", Kind: settings.Bool, Default: "false", Doc: "Let pages send cookies/HTTP auth (Access-Control-Allow-Credentials; only with exact https or loopback origins)."},
 		{Name: "cors.allowed_methods", Kind: settings.List, Default: "GET,HEAD,POST", Doc: "Methods a cross-origin page may use."},
@@ -181,11 +188,10 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 
 func build(vs *settings.Values) Config {
 	c := Config{
-		File:         vs.File,
-		Listen:       vs.HostPort("listen"),
-		AdminListen:  vs.HostPort("admin_listen"),
-		AllowedPaths: vs.List("allowed_paths"),
-		MaxConns:     vs.Int("max_conns", 0, math.MaxInt32),
+		File:        vs.File,
+		Listen:      vs.HostPort("listen"),
+		AdminListen: vs.HostPort("admin_listen"),
+		MaxConns:    vs.Int("max_conns", 0, 1_000_000),
 	}
 	if c.Listen != "" && c.AdminListen != "" && sameAddress(c.Listen, c.AdminListen) {
 		vs.Fail("admin_listen", "must differ from listen (both are %q)", c.AdminListen)
@@ -204,6 +210,14 @@ func build(vs *settings.Values) Config {
 		}
 		c.AllowedTargets = append(c.AllowedTargets, u)
 	}
+	// The path rules are package target's, which the resolver applies.
+	paths, err := target.ParsePaths(vs.List("allowed_paths"))
+	if err != nil && !vs.Failed("allowed_paths") {
+		for line := range strings.SplitSeq(err.Error(), "\n") {
+			vs.Fail("allowed_paths", "%s", line)
+		}
+	}
+	c.AllowedPaths = paths
 	if c.Upstream == nil && len(c.AllowedTargets) == 0 && !vs.Failed("upstream") && !vs.Failed("allowed_targets") {
 		vs.Fail("upstream", "must be set unless allowed_targets lists at least one target (else nothing can be forwarded)")
 	}

@@ -6,17 +6,21 @@
 // rather use github.com/jub0bs/cors (it refuses dangerous configs by itself),
 // but its v1.0.2 is not served by the module proxy this project builds with,
 // so Check does that refusing for rs/cors, and the Middleware fills the few
-// gaps rs/cors leaves (see Handler). Nothing here re-implements the matching
-// or the header values rs/cors computes.
+// gaps rs/cors leaves (see Handler). Origins are parsed and matched by the
+// shared module signaling-auth/origin (so tokenserver's built-in CORS means
+// the same thing by the same list); the header values are rs/cors's.
 package cors
 
 import (
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
 
+	"signaling-auth/corsproxy/internal/accesslog"
 	"signaling-auth/corsproxy/internal/problem"
+	"signaling-auth/origin"
 
 	rscors "github.com/rs/cors"
 )
@@ -25,7 +29,9 @@ import (
 // refuses anything Check reports.
 type Config struct {
 	// AllowedOrigins are exact origins ("https://app.example.com"),
-	// patterns ("https://*.example.com") or the single entry "*".
+	// patterns ("https://*.example.com") or the single entry "*", as
+	// package origin parses and matches them (a default port or a trailing
+	// slash is dropped once, here).
 	AllowedOrigins   []string
 	AllowCredentials bool
 	AllowedMethods   []string
@@ -51,9 +57,10 @@ type Observer interface {
 
 // Middleware applies one CORS policy.
 type Middleware struct {
-	c      *rscors.Cors
-	reject bool
-	obs    Observer
+	c       *rscors.Cors
+	reject  bool
+	obs     Observer
+	methods []string // as given to rs/cors, for naming a refusal
 }
 
 // New returns the middleware for cfg, or the problems Check finds (joined,
@@ -76,21 +83,24 @@ func New(cfg Config, obs Observer) (*Middleware, error) {
 	if obs == nil {
 		obs = nopObserver{}
 	}
-	return &Middleware{
-		c: rscors.New(rscors.Options{
-			AllowedOrigins:   cfg.AllowedOrigins,
-			AllowCredentials: cfg.AllowCredentials,
-			AllowedMethods:   methods,
-			AllowedHeaders:   cfg.AllowedHeaders,
-			ExposedHeaders:   cfg.ExposedHeaders,
-			MaxAge:           maxAge,
-			// Preflights reach our gate (never the upstream) so that we
-			// can reject disallowed origins and count preflights.
-			OptionsPassthrough: true,
-		}),
-		reject: cfg.RejectDisallowedOrigins,
-		obs:    obs,
-	}, nil
+	origins, _ := origin.ParseList(cfg.AllowedOrigins, cfg.AllowCredentials) // Check saw no error
+	opts := rscors.Options{
+		AllowCredentials: cfg.AllowCredentials,
+		AllowedMethods:   methods,
+		AllowedHeaders:   cfg.AllowedHeaders,
+		ExposedHeaders:   cfg.ExposedHeaders,
+		MaxAge:           maxAge,
+		// Preflights reach our gate (never the upstream) so that we
+		// can reject disallowed origins and count preflights.
+		OptionsPassthrough: true,
+	}
+	if origins.AllowsAny() {
+		opts.AllowedOrigins = []string{origin.Any} // rs/cors then answers "*"
+	} else {
+		// The matching is package origin's; rs/cors echoes the origin.
+		opts.AllowOriginFunc = origins.Allows
+	}
+	return &Middleware{c: rscors.New(opts), reject: cfg.RejectDisallowedOrigins, obs: obs, methods: methods}, nil
 }
 
 var fetchNormalizedMethods = map[string]bool{"DELETE": true, "GET": true, "HEAD": true, "OPTIONS": true, "POST": true, "PUT": true}
@@ -143,22 +153,54 @@ func (m *Middleware) gate(next http.Handler) http.Handler {
 			// rs/cors's verdict is whether it set Allow-Origin.
 			allowed := w.Header().Get("Access-Control-Allow-Origin") != ""
 			m.obs.Preflight(allowed)
-			if !allowed && m.reject && origin != "" && !m.c.OriginAllowed(r) {
-				problem.Error(w, http.StatusForbidden, "origin "+origin+" is not allowed")
+			if allowed {
+				accesslog.Note(r.Context(), slog.String("cors", "allowed"))
+				w.WriteHeader(http.StatusNoContent)
 				return
 			}
+			originAllowed := origin != "" && m.c.OriginAllowed(r)
+			accesslog.Note(r.Context(), slog.String("cors", "refused"), slog.String("cors_reason", m.refusal(r, originAllowed)))
+			if m.reject && origin != "" && !originAllowed {
+				problem.Error(w, http.StatusForbidden, disallowedOrigin(origin))
+				return
+			}
+			// Fetch fails a preflight answered without the Allow headers;
+			// the status does not matter to the browser.
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
 		if origin != "" && !m.c.OriginAllowed(r) {
 			m.obs.DisallowedOrigin(m.reject)
+			accesslog.Note(r.Context(), slog.String("cors", "refused"), slog.String("cors_reason", "origin"))
 			if m.reject {
-				problem.Error(w, http.StatusForbidden, "origin "+origin+" is not allowed")
+				problem.Error(w, http.StatusForbidden, disallowedOrigin(origin))
 				return
 			}
 		}
 		next.ServeHTTP(keepCORSHeaders(w), r)
 	})
+}
+
+// disallowedOrigin is the detail of the 403 for origin: it names the setting
+// to change.
+func disallowedOrigin(origin string) string {
+	return "origin " + origin + " is not allowed: it is not in cors.allowed_origins"
+}
+
+// refusal says why rs/cors refused a preflight, for the access log: "origin",
+// "method" (Access-Control-Request-Method not in cors.allowed_methods) or
+// "headers" (a requested header not in cors.allowed_headers). The verdict
+// itself is rs/cors's; this only names the part that failed, checking the
+// origin and then the method the way rs/cors does.
+func (m *Middleware) refusal(r *http.Request, originAllowed bool) string {
+	if !originAllowed {
+		return "origin"
+	}
+	method := r.Header.Get("Access-Control-Request-Method")
+	if method != http.MethodOptions && !slices.Contains(m.methods, method) {
+		return "method"
+	}
+	return "headers"
 }
 
 // isPreflight is rs/cors's own test, so that gate and rs/cors agree.

@@ -23,6 +23,7 @@ type Metrics struct {
 	preflights        *prometheus.CounterVec
 	disallowedOrigins *prometheus.CounterVec
 	rejectedTargets   prometheus.Counter
+	refusedPaths      prometheus.Counter
 	rateLimited       prometheus.Counter
 	storeErrors       prometheus.Counter
 
@@ -89,6 +90,10 @@ func New() *Metrics {
 			Name: "corsproxy_rejected_targets_total",
 			Help: "Requests refused because their target is not allowed (open-proxy attempts, absolute-form, malformed paths).",
 		}),
+		refusedPaths: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "corsproxy_refused_paths_total",
+			Help: "Requests answered 404 because their path is not in allowed_paths (the upstream never saw them).",
+		}),
 		rateLimited: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "corsproxy_rate_limited_total",
 			Help: "Requests answered 429 by the per-client-IP rate limit.",
@@ -102,7 +107,7 @@ func New() *Metrics {
 	m.preflt.with, m.preflt.labels = m.preflights.WithLabelValues, [2]string{"refused", "allowed"}
 	m.disallow.with, m.disallow.labels = m.disallowedOrigins.WithLabelValues, [2]string{"forwarded", "rejected"}
 	m.reg.MustRegister(m.requests, m.upstreamDuration, m.preflights, m.disallowedOrigins, m.rejectedTargets,
-		m.rateLimited, m.storeErrors,
+		m.refusedPaths, m.rateLimited, m.storeErrors,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -133,6 +138,9 @@ func (m *Metrics) Upstream(d time.Duration, err error) {
 
 // RejectedTarget implements proxy.Observer.
 func (m *Metrics) RejectedTarget() { m.rejectedTargets.Inc() }
+
+// RefusedPath implements proxy.Observer.
+func (m *Metrics) RefusedPath() { m.refusedPaths.Inc() }
 
 // Preflight implements cors.Observer.
 func (m *Metrics) Preflight(allowed bool) {

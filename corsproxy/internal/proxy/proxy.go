@@ -6,9 +6,11 @@
 // not an upstream error).
 //
 // Everything else — hop-by-hop headers, streaming, 1xx, trailers, protocol
-// upgrades — is ReverseProxy's, untouched. The requests go out through
-// Transport (transport.go): token fetches over its own lean HTTP/1.1 connections,
-// the rest through http.Transport. CORS headers are not set here:
+// upgrades — is ReverseProxy's, untouched, except that an upstream's 1xx
+// answer loses its Access-Control-* headers too. The requests go out through
+// net/http's own http.Transport, tuned by NewTransport; never a home-made
+// HTTP client, because pooled connections shared by many users' requests are
+// where one user's answer could reach another. CORS headers are not set here:
 // the cors middleware in front has already put them on the ResponseWriter,
 // so the errors written here carry them too.
 package proxy
@@ -21,7 +23,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/http/httputil"
+	"net/textproto"
 	"net/url"
 	"strconv"
 	"strings"
@@ -38,15 +42,18 @@ type Observer interface {
 	// Upstream is called once per round trip with the time until the
 	// upstream's response headers arrived (or the round trip failed).
 	Upstream(d time.Duration, err error)
-	// RejectedTarget is called for each request refused by the resolver.
+	// RejectedTarget is called for each request whose target the
+	// resolver refuses (403).
 	RejectedTarget()
+	// RefusedPath is called for each request whose path is not in
+	// allowed_paths (404).
+	RefusedPath()
 }
 
 // Options are what New needs.
 type Options struct {
 	Resolver *target.Resolver
-	// Transport sends the requests: a *Transport from NewTransport (any
-	// RoundTripper works; the benchmarks compare with http.Transport).
+	// Transport sends the requests: the *http.Transport from NewTransport.
 	Transport http.RoundTripper
 	// MaxBodyBytes caps request bodies (413 beyond it).
 	MaxBodyBytes int64
@@ -91,11 +98,16 @@ func New(o Options) *Proxy {
 	return p
 }
 
-// ServeHTTP refuses targets the resolver does not allow (403) and bodies over
-// the cap (413), and forwards the rest.
+// ServeHTTP refuses targets the resolver does not allow (403), paths not in
+// allowed_paths (404) and bodies over the cap (413), and forwards the rest.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	dest, err := p.resolver.Resolve(r.RequestURI)
 	if err != nil {
+		if te, ok := err.(*target.Error); ok && te.Path {
+			p.obs.RefusedPath()
+			problem.Error(w, http.StatusNotFound, err.Error())
+			return
+		}
 		p.obs.RejectedTarget()
 		problem.Error(w, http.StatusForbidden, err.Error())
 		return
@@ -135,7 +147,7 @@ func (p *Proxy) modifyResponse(res *http.Response) error {
 	// ReverseProxy adds the upstream's on top, so the upstream's go — else
 	// a browser sees two Access-Control-Allow-Origin and fails the request.
 	for k := range h {
-		if strings.HasPrefix(k, "Access-Control-") {
+		if isCORSHeader(k) {
 			delete(h, k)
 		}
 	}
@@ -233,17 +245,76 @@ func (b *clientBody) readErr() error {
 	return b.err
 }
 
-// observe wraps rt to time each round trip.
+// observe wraps rt to time each round trip, and to drop the upstream's
+// Access-Control-* headers from its 1xx answers.
 func observe(rt http.RoundTripper, obs Observer) http.RoundTripper {
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
 	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		// ReverseProxy forwards a 1xx answer from its own Got1xxResponse
+		// hook, copying the upstream's headers next to the CORS headers
+		// already on the ResponseWriter. A hook added later runs first and
+		// sees the same header map, so the copy finds no upstream CORS.
+		// (WithClientTrace writes into the trace it is given: a new one
+		// per request.)
+		r = r.WithContext(httptrace.WithClientTrace(r.Context(), &httptrace.ClientTrace{Got1xxResponse: strip1xxCORS}))
 		start := time.Now()
 		res, err := rt.RoundTrip(r)
 		obs.Upstream(time.Since(start), err)
 		return res, err
 	})
+}
+
+// strip1xxCORS removes every Access-Control-* header from an upstream's 1xx
+// answer before ReverseProxy forwards it.
+func strip1xxCORS(_ int, h textproto.MIMEHeader) error {
+	for k := range h {
+		if isCORSHeader(k) {
+			delete(h, k)
+		}
+	}
+	return nil
+}
+
+// isCORSHeader reports whether the canonical header name k is one of the
+// Access-Control-* response headers.
+func isCORSHeader(k string) bool { return strings.HasPrefix(k, "Access-Control-") }
+
+// TransportConfig tunes the outgoing connections.
+type TransportConfig struct {
+	DialTimeout           time.Duration
+	TLSHandshakeTimeout   time.Duration
+	ResponseHeaderTimeout time.Duration
+	IdleConnTimeout       time.Duration
+	MaxIdleConnsPerHost   int
+	// Proxy is an outgoing HTTP proxy; nil means connect directly. The
+	// HTTP_PROXY/HTTPS_PROXY environment is deliberately ignored: a proxy
+	// in front of a token server must not be rerouted by its environment.
+	Proxy *url.URL
+}
+
+// NewTransport returns the http.Transport for upstream requests. Besides
+// the timeouts and the idle pool of c it sets no Proxy func unless c.Proxy
+// is given, and DisableCompression: the client's own Accept-Encoding goes
+// through as sent, and nothing is decompressed behind its back.
+func NewTransport(c TransportConfig) *http.Transport {
+	d := &net.Dialer{Timeout: c.DialTimeout, KeepAlive: 30 * time.Second}
+	t := &http.Transport{
+		DialContext:           d.DialContext,
+		TLSHandshakeTimeout:   c.TLSHandshakeTimeout,
+		ResponseHeaderTimeout: c.ResponseHeaderTimeout,
+		IdleConnTimeout:       c.IdleConnTimeout,
+		MaxIdleConns:          0, // no global cap; per host is what matters
+		MaxIdleConnsPerHost:   c.MaxIdleConnsPerHost,
+		ExpectContinueTimeout: time.Second,
+		DisableCompression:    true,
+		ForceAttemptHTTP2:     true,
+	}
+	if c.Proxy != nil {
+		t.Proxy = http.ProxyURL(c.Proxy)
+	}
+	return t
 }
 
 // copyBufferSize is the size of ReverseProxy's response copy buffers (its
@@ -273,6 +344,7 @@ type nopObserver struct{}
 
 func (nopObserver) Upstream(time.Duration, error) {}
 func (nopObserver) RejectedTarget()               {}
+func (nopObserver) RefusedPath()                  {}
 
 // Reachable dials each URL's host (or the outgoing proxy, if one is set)
 // and returns one error per destination that does not accept a TCP

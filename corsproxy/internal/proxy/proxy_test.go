@@ -29,7 +29,7 @@ func start(t *testing.T, upstream string, tweak func(*Options, *TransportConfig)
 		t.Fatal(err)
 	}
 	tc := TransportConfig{DialTimeout: time.Second, TLSHandshakeTimeout: time.Second, ResponseHeaderTimeout: 5 * time.Second, IdleConnTimeout: time.Second, MaxIdleConnsPerHost: 4}
-	opts := Options{Resolver: target.New(u, []*url.URL{o}), MaxBodyBytes: 1 << 10}
+	opts := Options{Resolver: target.New(u, []*url.URL{o}, nil), MaxBodyBytes: 1 << 10}
 	if tweak != nil {
 		tweak(&opts, &tc)
 	}
@@ -232,7 +232,7 @@ func TestTransportIgnoresProxyEnvironment(t *testing.T) {
 	t.Setenv("HTTPS_PROXY", "http://127.0.0.1:1")
 	// http.DefaultTransport would route through these; ours must not even
 	// look (a nil Proxy func means direct connections).
-	if tr := NewTransport(TransportConfig{}); tr.std.Proxy != nil {
+	if tr := NewTransport(TransportConfig{}); tr.Proxy != nil {
 		t.Fatal("transport has a Proxy func without one configured")
 	}
 }

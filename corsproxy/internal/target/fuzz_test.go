@@ -29,7 +29,7 @@ func FuzzResolve(f *testing.F) {
 	}
 	up := mustUpstream(f, "http://upstream.internal:8081/api")
 	allowed := []*url.URL{mustOrigin(f, "http://tokenserver:8081"), mustOrigin(f, "https://api.example.com")}
-	r := New(up, allowed)
+	r := New(up, allowed, nil)
 	hosts := map[string]bool{"upstream.internal:8081": true, "tokenserver:8081": true, "api.example.com": true}
 
 	f.Fuzz(func(t *testing.T, uri string) {

@@ -10,6 +10,10 @@
 // zero-padded ports, user info, IP address variants, percent-encoded
 // separators) are refused rather than normalized: there is one way to name
 // each allowed target, so no parser disagreement can reach another host.
+//
+// In both forms the path that goes to the upstream must also be on the
+// allowed_paths list (Paths), so an upstream's private routes (its metrics,
+// readiness, token inspection) stay private.
 package target
 
 import (
@@ -38,22 +42,33 @@ type Resolver struct {
 	upstream     *url.URL            // nil: fixed mode is off
 	upstreamPath string              // upstream.Path without a trailing slash
 	allowed      map[string]*url.URL // canonical origin → origin URL
+	paths        *Paths              // nil: every path
 }
 
 // Error is a refused request target. Its message is safe to show to the
 // client: it never includes more of the target than the client sent.
-type Error struct{ Reason string }
+type Error struct {
+	Reason string
+	// Path reports a well-formed path that allowed_paths does not list
+	// (the proxy answers 404); otherwise the target itself is refused.
+	Path bool
+}
 
 func (e *Error) Error() string { return e.Reason }
+
+func refusePath() error {
+	return &Error{Reason: "no such path here (the proxy passes on only the paths in allowed_paths)", Path: true}
+}
 
 func refuse(format string, args ...any) error {
 	return &Error{Reason: fmt.Sprintf(format, args...)}
 }
 
 // New returns a Resolver. upstream may be nil (embedded targets only);
-// allowed are origins already checked by ParseOrigin.
-func New(upstream *url.URL, allowed []*url.URL) *Resolver {
-	r := &Resolver{upstream: upstream, allowed: make(map[string]*url.URL, len(allowed))}
+// allowed are origins already checked by ParseOrigin; paths (from
+// ParsePaths) are the paths passed on, nil for every path.
+func New(upstream *url.URL, allowed []*url.URL, paths *Paths) *Resolver {
+	r := &Resolver{upstream: upstream, allowed: make(map[string]*url.URL, len(allowed)), paths: paths}
 	if upstream != nil {
 		r.upstreamPath = strings.TrimSuffix(upstream.Path, "/")
 	}
@@ -92,6 +107,9 @@ func (r *Resolver) Resolve(requestURI string) (Destination, error) {
 	if r.upstream == nil {
 		return Destination{}, refuse("no fixed upstream is configured; name an allowed target: /http://host:port/path")
 	}
+	if !r.paths.Allows(decoded, path) {
+		return Destination{}, refusePath()
+	}
 	return Destination{Base: r.upstream}, nil
 }
 
@@ -121,6 +139,9 @@ func (r *Resolver) resolveEmbedded(path string) (Destination, error) {
 	p, err := url.PathUnescape(tail)
 	if err != nil {
 		return Destination{}, refuse("the target path has a malformed percent-encoding")
+	}
+	if !r.paths.Allows(p, tail) {
+		return Destination{}, refusePath()
 	}
 	// RawPath keeps the client's encoding (e.g. %2F inside a segment);
 	// url.URL ignores it if it does not match Path.

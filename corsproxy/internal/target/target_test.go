@@ -27,7 +27,8 @@ func mustUpstream(t testing.TB, s string) *url.URL {
 
 func testResolver(t testing.TB) *Resolver {
 	return New(mustUpstream(t, "http://upstream.internal:8081"),
-		[]*url.URL{mustOrigin(t, "http://tokenserver:8081"), mustOrigin(t, "https://api.example.com"), mustOrigin(t, "http://127.0.0.1:8081")})
+		[]*url.URL{mustOrigin(t, "http://tokenserver:8081"), mustOrigin(t, "https://api.example.com"), mustOrigin(t, "http://127.0.0.1:8081"),
+			mustOrigin(t, "https://allowed.example.com")}, nil)
 }
 
 func TestResolve(t *testing.T) {
@@ -52,6 +53,11 @@ func TestResolve(t *testing.T) {
 		{"an encoded slash inside the target path stays inside its segment", "/http://tokenserver:8081/rtm/a%2Fb/", want{embedded: true, base: "http://tokenserver:8081", path: "/rtm/a/b/"}},
 
 		{"a target not on the list is refused", "/http://evil.example/", want{refused: "not in allowed_targets"}},
+		{"an allowed target is forwarded (the look-alikes below are not)", "/https://allowed.example.com/rtm/a", want{embedded: true, base: "https://allowed.example.com", path: "/rtm/a"}},
+		{"a look-alike host that starts with an allowed one is refused", "/https://allowed.example.com.evil.net/rtm/a", want{refused: "not in allowed_targets"}},
+		{"a look-alike host that ends with an allowed one is refused", "/https://notallowed.example.com/rtm/a", want{refused: "not in allowed_targets"}},
+		{"a subdomain of an allowed host is refused", "/https://x.allowed.example.com/rtm/a", want{refused: "not in allowed_targets"}},
+		{"a look-alike host with a port is refused", "/https://allowed.example.com.evil.net:443/rtm/a", want{refused: "not in allowed_targets"}},
 		{"a protocol-relative path is refused", "//evil.example/x", want{refused: "starting with //"}},
 		{"an encoded protocol-relative path is refused", "/%2F%2Fevil.example/x", want{refused: "starting with //"}},
 		{"an absolute-form request target is refused", "http://evil.example/", want{refused: "not a forward proxy"}},
@@ -119,7 +125,7 @@ func TestResolve(t *testing.T) {
 }
 
 func TestResolveWithoutFixedUpstreamRefusesPlainPaths(t *testing.T) {
-	r := New(nil, []*url.URL{mustOrigin(t, "http://tokenserver:8081")})
+	r := New(nil, []*url.URL{mustOrigin(t, "http://tokenserver:8081")}, nil)
 	if _, err := r.Resolve("/rtm/alice/"); err == nil || !strings.Contains(err.Error(), "no fixed upstream") {
 		t.Fatalf("Resolve = %v, want a refusal naming the missing upstream", err)
 	}
@@ -129,7 +135,7 @@ func TestResolveWithoutFixedUpstreamRefusesPlainPaths(t *testing.T) {
 }
 
 func TestResolveWithoutAllowedTargetsRefusesEmbeddedTargets(t *testing.T) {
-	r := New(mustUpstream(t, "http://tokenserver:8081"), nil)
+	r := New(mustUpstream(t, "http://tokenserver:8081"), nil, nil)
 	if _, err := r.Resolve("/http://tokenserver:8081/rtm/alice/"); err == nil || !strings.Contains(err.Error(), "allowed_targets is empty") {
 		t.Fatalf("Resolve = %v, want a refusal saying the form is off", err)
 	}
@@ -137,7 +143,7 @@ func TestResolveWithoutAllowedTargetsRefusesEmbeddedTargets(t *testing.T) {
 
 func TestProxyLocation(t *testing.T) {
 	up := mustUpstream(t, "http://upstream.internal:8081/api")
-	r := New(up, []*url.URL{mustOrigin(t, "http://tokenserver:8081")})
+	r := New(up, []*url.URL{mustOrigin(t, "http://tokenserver:8081")}, nil)
 	fixedOut, _ := url.Parse("http://upstream.internal:8081/api/rtm/alice/")
 	embOut, _ := url.Parse("http://tokenserver:8081/rtm/alice/")
 	fixed := Destination{Base: up}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"signaling-auth/e2e/internal/load"
@@ -67,6 +68,7 @@ type launcher struct {
 	work     string            // where each process gets its directory
 	bins     map[string]string // program name → binary
 	logLevel string
+	clients  int
 }
 
 // addrs picks the listen addresses: port 0 and the listening record at
@@ -96,6 +98,12 @@ func (l launcher) addrs(admin bool) (*server, []string, error) {
 
 func (l launcher) bare() (*server, error) {
 	return startServer(l.work, "bare", l.bins["bare"], nil, nil, "bare", "--listen", "127.0.0.1:0")
+}
+
+// reverseProxy starts the bare httputil.ReverseProxy in front of upstream.
+func (l launcher) reverseProxy(upstream *server) (*server, error) {
+	return startServer(l.work, "reverseproxy", l.bins["bare"], nil, nil, "reverseproxy", "-listen", "127.0.0.1:0",
+		"-upstream", "http://"+upstream.addr, "-idle", strconv.Itoa(l.clients))
 }
 
 func (l launcher) token() (*server, error) {
@@ -131,6 +139,22 @@ func proxied(l launcher) ([]*server, error) {
 	return []*server{proxy, token}, nil
 }
 
+// behindReverseProxy starts a token server and the bare ReverseProxy in
+// front of it.
+func behindReverseProxy(l launcher) ([]*server, error) {
+	token, err := l.token()
+	if err != nil {
+		return nil, err
+	}
+	rp, err := l.reverseProxy(token)
+	if err != nil {
+		token.kill()
+		return nil, err
+	}
+	return []*server{rp, token}, nil
+}
+
+// scenarios, in the order of the report; report.targets reads them by index.
 var scenarios = []scenario{
 	{title: "bare net/http handler, fixed 170-byte JSON (the ceiling)", start: func(l launcher) ([]*server, error) {
 		s, err := l.bare()
@@ -140,6 +164,7 @@ var scenarios = []scenario{
 		s, err := l.token()
 		return []*server{s}, err
 	}},
+	{title: "bare httputil.ReverseProxy (default http.Transport, idle pool = clients) → tokenserver", start: behindReverseProxy},
 	{title: "corsproxy → tokenserver, allowed Origin", start: proxied, cors: true},
 	{title: "corsproxy → tokenserver, preflight before each GET", start: proxied, cors: true, pre: true},
 }
@@ -230,7 +255,7 @@ func measureHTTP(ctx context.Context, work string, bins map[string]string, c ben
 		}
 	}()
 	for i, sc := range scenarios {
-		servers, err := sc.start(launcher{work: work, bins: bins, logLevel: c.logLevel})
+		servers, err := sc.start(launcher{work: work, bins: bins, logLevel: c.logLevel, clients: c.clients})
 		if err != nil {
 			return nil, fmt.Errorf("(%d) %s: %v", i+1, sc.title, err)
 		}

@@ -109,12 +109,16 @@ func TestTargetsAreJudgedFromTheRatios(t *testing.T) {
 	}{
 		{"every target is met", []measured{
 			fakeRun(20000, 0, namedBytes{"bare", 90 * mib}), fakeRun(10000, 0, namedBytes{"tokenserver", 21 * mib}),
-			fakeRun(4000, 0, namedBytes{"corsproxy", 23 * mib}, namedBytes{"tokenserver", 21 * mib}), fakeRun(2500, 0),
+			fakeRun(12500, 0, namedBytes{"reverseproxy", 60 * mib}, namedBytes{"tokenserver", 21 * mib}),
+			fakeRun(13000, 0, namedBytes{"corsproxy", 23 * mib}, namedBytes{"tokenserver", 21 * mib}), fakeRun(8000, 0),
 		}, nil},
 		{"a slow token server and proxy, a fat proxy and errors are all reported", []measured{
 			fakeRun(20000, 0), fakeRun(9000, 0, namedBytes{"tokenserver", 21 * mib}),
-			fakeRun(3000, 2, namedBytes{"corsproxy", 41 * mib}), fakeRun(2500, 1),
-		}, []string{"tokenserver ≥ 0.5 × bare", "through corsproxy ≥ 0.4 × direct (3 vs 2)", "peak RSS < 40 MB per service", "zero errors"}},
+			fakeRun(12500, 0), fakeRun(11000, 2, namedBytes{"corsproxy", 41 * mib}), fakeRun(2500, 1),
+		}, []string{"tokenserver ≥ 0.5 × bare", "corsproxy ≥ 1.0 × bare ReverseProxy (4 vs 3)", sampleTarget, "peak RSS < 40 MB per service", "zero errors"}},
+		{"a proxy slower than 8 × the original sample misses that target", []measured{
+			fakeRun(20000, 0), fakeRun(10000, 0), fakeRun(11000, 0), fakeRun(11900, 0), fakeRun(8000, 0),
+		}, []string{sampleTarget}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -132,7 +136,7 @@ func TestTargetsAreJudgedFromTheRatios(t *testing.T) {
 				t.Errorf("%d failures with -strict for %d missed targets", got, len(tt.missed))
 			}
 			md := r.markdown()
-			for _, s := range []string{"| 1 |", "| 4 |", "× direct", "| target | measured |"} {
+			for _, s := range []string{"| 1 |", "| 5 |", "× direct", "× ReverseProxy", "| target | measured |"} {
 				if !strings.Contains(md, s) {
 					t.Errorf("report lacks %q:\n%s", s, md)
 				}
@@ -251,5 +255,46 @@ func TestRatiosAreTheMedianOfRoundByRoundRatios(t *testing.T) {
 	// Without rounds (a report built by hand), the overall rates are compared.
 	if r := roundRatios(fakeRun(50, 0), fakeRun(100, 0)); r.median != 0.5 {
 		t.Errorf("overall ratio %v, want 0.5", r.median)
+	}
+}
+
+func TestTheBareReverseProxyForwardsToItsUpstream(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	start := func(args ...string) (string, chan error) {
+		logs := &childproc.Output{}
+		done := make(chan error, 1)
+		go func() { done <- run(ctx, append([]string{"benchreport"}, args...), nil, io.Discard, logs) }()
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%v: no listening record:\n%s", args, logs)
+			}
+			for line := range strings.SplitSeq(logs.String(), "\n") {
+				var rec struct{ Msg, Addr string }
+				if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "listening" {
+					return rec.Addr, done
+				}
+			}
+		}
+	}
+	up, upDone := start("bare", "-listen", "127.0.0.1:0")
+	rp, rpDone := start("reverseproxy", "-listen", "127.0.0.1:0", "-upstream", "http://"+up, "-idle", "2")
+	res := load.Run(ctx, load.Options{Addr: rp, Clients: 2, Duration: 100 * time.Millisecond, Fetch: tokenFetch(2, false, false)})
+	if res.Errors != 0 || res.Fetches == 0 {
+		t.Errorf("%d fetches, %d errors (%s)", res.Fetches, res.Errors, res.ErrorSummary())
+	}
+	cancel()
+	for _, done := range []chan error{rpDone, upDone} {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("stopping: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("did not stop within 10 s")
+		}
+	}
+	if err := run(context.Background(), []string{"benchreport", "reverseproxy", "-upstream", "ftp://x"}, nil, io.Discard, io.Discard); err == nil {
+		t.Error("reverseproxy accepted an ftp:// upstream")
 	}
 }

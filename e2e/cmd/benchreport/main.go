@@ -9,6 +9,7 @@
 //	benchreport soak [flags]      steady load through corsproxy; RSS, goroutines, fds at start and end
 //	benchreport drive -addr HOST:PORT [flags]  the same load against a server already running (to profile it)
 //	benchreport bare [flags]      the bare ceiling server (started by bench as its own process)
+//	benchreport reverseproxy -upstream URL  a bare httputil.ReverseProxy (the baseline of corsproxy)
 package main
 
 import (
@@ -44,8 +45,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return soak(ctx, rest, getenv, stdout, stderr)
 	case "bare":
 		return bare(ctx, rest, stderr)
+	case "reverseproxy":
+		return reverseProxy(ctx, rest, stderr)
 	case "drive":
 		return drive(ctx, rest, stdout, stderr)
 	}
-	return fmt.Errorf("benchreport: unknown command %q (want bench, soak, drive or bare)", cmd)
+	return fmt.Errorf("benchreport: unknown command %q (want bench, soak, drive, bare or reverseproxy)", cmd)
 }

@@ -59,12 +59,34 @@ func loadAvg() string {
 	return f[0]
 }
 
-// The targets of issue 8.
+// The targets (issues 8 and 12).
 const (
-	targetTokenVsBare  = 0.5
-	targetProxyVsToken = 0.4
-	targetPeakRSS      = 40 << 20
+	targetTokenVsBare = 0.5
+	// corsproxy against a bare httputil.ReverseProxy in front of the same
+	// token server: CORS, limits, logs and metrics must cost nothing a user
+	// can measure.
+	targetProxyVsReverseProxy = 1.0
+	// The whole stack against the original sample (cors-anywhere in front
+	// of agora-token-service), which cannot run here: measured separately
+	// on this machine at ~800–2,200 fetches/s; judged against the midpoint.
+	targetVsSample                   = 8.0
+	sampleLow, sampleHigh, sampleMid = 800.0, 2200.0, 1500.0
+	targetPeakRSS                    = 40 << 20
 )
+
+// Scenario indexes in r.http.
+const (
+	iBare = iota
+	iToken
+	iReverseProxy
+	iProxy
+)
+
+// baselineServers are servers that are not ours: their RSS is not judged.
+var baselineServers = map[string]bool{"bare": true, "reverseproxy": true}
+
+// sampleTarget names the comparison with the original sample.
+const sampleTarget = "corsproxy → tokenserver ≥ 8 × the original sample (cors-anywhere → agora-token-service; ~800–2,200 fetches/s here, measured separately: that stack cannot run in this build; judged on the midpoint)"
 
 type target struct {
 	name, measured string
@@ -72,19 +94,21 @@ type target struct {
 }
 
 func (r *report) targets() []target {
-	if len(r.http) < 3 {
+	if len(r.http) <= iProxy {
 		return nil
 	}
 	var ts []target
-	tb := roundRatios(r.http[1], r.http[0])
+	tb := roundRatios(r.http[iToken], r.http[iBare])
 	ts = append(ts, target{"tokenserver ≥ 0.5 × bare", tb.String(), tb.median >= targetTokenVsBare})
-	pt := roundRatios(r.http[2], r.http[1])
-	ts = append(ts, target{"through corsproxy ≥ 0.4 × direct (3 vs 2)", pt.String(), pt.median >= targetProxyVsToken})
+	pr := roundRatios(r.http[iProxy], r.http[iReverseProxy])
+	ts = append(ts, target{"corsproxy ≥ 1.0 × bare ReverseProxy (4 vs 3)", pr.String(), pr.median >= targetProxyVsReverseProxy})
+	rate := r.http[iProxy].res.Rate()
+	ts = append(ts, target{sampleTarget, fmt.Sprintf("%.1f × its midpoint 1,500 (%.1f–%.1f × its range)", rate/sampleMid, rate/sampleHigh, rate/sampleLow), rate/sampleMid >= targetVsSample})
 	var worst namedBytes
 	worstIn := 0
 	for i, m := range r.http {
 		for _, p := range m.peakRSS {
-			if p.name != "bare" && p.bytes > worst.bytes {
+			if !baselineServers[p.name] && p.bytes > worst.bytes {
 				worst, worstIn = p, i+1
 			}
 		}
@@ -173,8 +197,11 @@ func (r *report) markdown() string {
 		for i, m := range r.http {
 			rate := m.res.Rate()
 			x := fmt.Sprintf("%.2f", roundRatios(m, r.http[0]).median)
-			if i >= 2 {
-				x += fmt.Sprintf(" (%.2f × direct)", roundRatios(m, r.http[1]).median)
+			if i >= iReverseProxy {
+				x += fmt.Sprintf(" (%.2f × direct)", roundRatios(m, r.http[iToken]).median)
+			}
+			if i >= iProxy {
+				x += fmt.Sprintf(" (%.2f × ReverseProxy)", roundRatios(m, r.http[iReverseProxy]).median)
 			}
 			var rss []string
 			for _, p := range m.peakRSS {
@@ -190,7 +217,7 @@ func (r *report) markdown() string {
 			gen += m.genCPU
 			fetches += m.res.Fetches
 		}
-		fmt.Fprintf(&b, "\nA fetch is what the page does for one token: one GET, or in (4) a preflight and a GET; "+
+		fmt.Fprintf(&b, "\nA fetch is what the page does for one token: one GET, or in (5) a preflight and a GET; "+
 			"its latency covers both. Ratios are the median of the per-round ratios (each round compared with the same round of the other "+
 			"scenario, so load from other processes weighs on both alike); the range is the lowest and highest round. "+
 			"The load generator shares the %d CPUs with the servers and used %s of CPU per fetch on average.\n\n",

@@ -5,10 +5,42 @@
 // is a little-endian uint16 length followed by the bytes, and content is
 //
 //	packString(appId) | issueTs u32 | expire u32 | salt u32 | service count u16 |
-//	services in ascending type order, each: type u16 | privilege count u16 |
-//	(privilege u16, expire u32)* ascending | type-specific strings
+//	services, each: type u16 | privilege count u16 | (privilege u16, expire u32)* |
+//	type-specific fields
 //
-// (RTC: channel, account; RTM and Chat: user ID). Expiries are seconds after issueTs.
+// All integers are little-endian; expiries are seconds after issueTs. Agora's builders
+// write services in ascending type order and privileges in ascending order; Agora's
+// current reference may write a type more than once, so [Parse] keeps the services in
+// the order they come, repeats included, and sorts each service's privileges.
+//
+// The eight service types, their privileges and type-specific fields (the reference's
+// field names in brackets; [Service] holds them as Channel, UserID, APaaSRole and
+// Permissions):
+//
+//	1 RTC        joinChannel 1, publishAudioStream 2, publishVideoStream 3, publishDataStream 4
+//	             packString(channel [ChannelName]) | packString(account [Uid]; "" is uid 0)
+//	2 RTM        login 1; packString(user ID [UserId])
+//	3 Streaming  publishMixStream 1, publishRawStream 2
+//	             packString(channel [ChannelName]) | packString(account [Account])
+//	4 FPA        login 1; no fields
+//	5 Chat       user 1, app 2; packString(user ID [UserId]) ("" for an app token)
+//	6 FCDN       publish 1, play 2
+//	             packString(channel [ChannelName]) | packString(account [Account])
+//	7 aPaaS      roomUser 1, user 2, app 3
+//	             packString(room UUID [RoomUuid]) | packString(user UUID [UserUuid]) | role i16 [Role]
+//	8 RTM2       login 1; packString(user ID [UserId]) | permissions [Permissions]:
+//	             resource count u16 | resources, each:
+//	               resource type u16 | list count u16 | lists, each:
+//	                 permission type u16 | name count u16 | packString(name)*
+//
+// RTM2 resource types are 0 messageChannels, 1 streamChannels, 2 groupChannels,
+// 3 serverGroups, 4 users; permission types are 0 read and 1 write. The reference
+// writes resource types ascending and, within one, read before write; names may be
+// wildcards such as "room-*". Agora enables RTM2 permissions on a project only on
+// request. [Minter.SignalingWithPermissions] limits a token to [MaxPermissionNames] names
+// per list and [MaxPermissionBytes] bytes of names in all, each name 1-64 bytes of
+// printable ASCII, so that the token stays a few kilobytes at most.
+//
 // The signature is HMAC-SHA256(signingKey, content) with
 // signingKey = HMAC-SHA256(key=u32le(salt), HMAC-SHA256(key=u32le(issueTs), appCertificate)),
 // so a token can only be checked by someone who holds the App Certificate.
@@ -18,5 +50,5 @@
 //
 // A [Minter] holds one app's credentials and is safe for concurrent use; [Parse] decodes
 // any "007" string without ever panicking and [Token.Verify] checks its signature in
-// constant time.
+// constant time. The package imports only the standard library.
 package accesstoken

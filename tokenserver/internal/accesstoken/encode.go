@@ -14,30 +14,33 @@ const version = "007"
 // signatureLen is the length of an HMAC-SHA256 signature.
 const signatureLen = sha256.Size
 
-// service is one service of a token being built; a fixed-size value so that building a
-// token allocates nothing but the result.
-type service struct {
-	typ     ServiceType
-	n       int                // privileges used
-	privs   [4]PrivilegeExpire // ascending by Privilege
-	channel string             // RTC only
-	user    string
-}
-
-func (s *service) add(p Privilege, expire uint32) {
-	s.privs[s.n] = PrivilegeExpire{Privilege: p, Expire: expire}
-	s.n++
-}
-
 // spec describes a token to build; services must be in ascending type order, as the
-// reference builder writes them.
+// reference builder writes them. The services' privileges are kept in privs rather than
+// in their Privileges slices: a slice into spec itself would move spec to the heap, and
+// building a token allocates nothing but the result.
 type spec struct {
 	expire   uint32
 	n        int
-	services [2]service
+	services [2]Service // Privileges unused
+	privs    [2][4]PrivilegeExpire
+	nprivs   [2]int
 }
 
-func (sp *spec) add(s service) { sp.services[sp.n] = s; sp.n++ }
+// service starts the next service of sp; the caller sets its type-specific fields and
+// grants its privileges (at most 4).
+func (sp *spec) service(typ ServiceType) *Service {
+	s := &sp.services[sp.n]
+	*s = Service{Type: typ}
+	sp.n++
+	return s
+}
+
+// grant adds a privilege to the service started last.
+func (sp *spec) grant(p Privilege, expire uint32) {
+	i := sp.n - 1
+	sp.privs[i][sp.nprivs[i]] = PrivilegeExpire{Privilege: p, Expire: expire}
+	sp.nprivs[i]++
+}
 
 // scratch holds everything one token build needs, pooled so that building a token
 // allocates only the returned string.
@@ -107,6 +110,44 @@ func appendString(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
+// appendService appends service s with privileges privs (s.Privileges is not read) in
+// the layout doc.go describes. Its strings and lists are already validated to fit their
+// uint16 lengths.
+func appendService(b []byte, s *Service, privs []PrivilegeExpire) []byte {
+	b = binary.LittleEndian.AppendUint16(b, uint16(s.Type))
+	b = binary.LittleEndian.AppendUint16(b, uint16(len(privs)))
+	for _, p := range privs {
+		b = binary.LittleEndian.AppendUint16(b, uint16(p.Privilege))
+		b = binary.LittleEndian.AppendUint32(b, p.Expire)
+	}
+	switch s.Type {
+	case ServiceRTC, ServiceStreaming, ServiceFCDN:
+		b = appendString(b, s.Channel)
+		b = appendString(b, s.UserID)
+	case ServiceRTM, ServiceChat:
+		b = appendString(b, s.UserID)
+	case ServiceAPaaS:
+		b = appendString(b, s.Channel)
+		b = appendString(b, s.UserID)
+		b = binary.LittleEndian.AppendUint16(b, uint16(s.APaaSRole))
+	case ServiceRTM2:
+		b = appendString(b, s.UserID)
+		b = binary.LittleEndian.AppendUint16(b, uint16(len(s.Permissions)))
+		for _, r := range s.Permissions {
+			b = binary.LittleEndian.AppendUint16(b, uint16(r.Resource))
+			b = binary.LittleEndian.AppendUint16(b, uint16(len(r.Lists)))
+			for _, l := range r.Lists {
+				b = binary.LittleEndian.AppendUint16(b, uint16(l.Permission))
+				b = binary.LittleEndian.AppendUint16(b, uint16(len(l.Names)))
+				for _, name := range l.Names {
+					b = appendString(b, name)
+				}
+			}
+		}
+	}
+	return b
+}
+
 // build returns the token for sp. Inputs are already validated, so every string fits
 // in a uint16 length.
 func build(appID string, cert *secret, issueTs, salt uint32, sp *spec) string {
@@ -123,17 +164,7 @@ func build(appID string, cert *secret, issueTs, salt uint32, sp *spec) string {
 	b = binary.LittleEndian.AppendUint32(b, salt)
 	b = binary.LittleEndian.AppendUint16(b, uint16(sp.n))
 	for i := range sp.n {
-		sv := &sp.services[i]
-		b = binary.LittleEndian.AppendUint16(b, uint16(sv.typ))
-		b = binary.LittleEndian.AppendUint16(b, uint16(sv.n))
-		for _, p := range sv.privs[:sv.n] {
-			b = binary.LittleEndian.AppendUint16(b, uint16(p.Privilege))
-			b = binary.LittleEndian.AppendUint32(b, p.Expire)
-		}
-		if sv.typ == ServiceRTC {
-			b = appendString(b, sv.channel)
-		}
-		b = appendString(b, sv.user)
+		b = appendService(b, &sp.services[i], sp.privs[i][:sp.nprivs[i]])
 	}
 	s.raw = b
 

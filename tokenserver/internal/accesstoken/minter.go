@@ -15,27 +15,63 @@ type ServiceType uint16
 
 // Service types defined by AccessToken2.
 const (
-	ServiceRTC   ServiceType = 1
-	ServiceRTM   ServiceType = 2 // Signaling
-	ServiceFPA   ServiceType = 4 // parsed, never minted
-	ServiceChat  ServiceType = 5
-	ServiceAPaaS ServiceType = 7 // parsed, never minted
+	ServiceRTC       ServiceType = 1
+	ServiceRTM       ServiceType = 2 // Signaling
+	ServiceStreaming ServiceType = 3 // parsed, never minted
+	ServiceFPA       ServiceType = 4 // parsed, never minted
+	ServiceChat      ServiceType = 5
+	ServiceFCDN      ServiceType = 6 // parsed, never minted
+	ServiceAPaaS     ServiceType = 7 // parsed, never minted
+	ServiceRTM2      ServiceType = 8 // Signaling with resource permissions
 )
 
+// String is the service's short name: rtc, rtm, streaming, fpa, chat, fcdn, apaas,
+// rtm2, or service(N) for a type AccessToken2 does not define.
 func (t ServiceType) String() string {
 	switch t {
 	case ServiceRTC:
 		return "rtc"
 	case ServiceRTM:
 		return "rtm"
+	case ServiceStreaming:
+		return "streaming"
 	case ServiceFPA:
 		return "fpa"
 	case ServiceChat:
 		return "chat"
+	case ServiceFCDN:
+		return "fcdn"
 	case ServiceAPaaS:
 		return "apaas"
+	case ServiceRTM2:
+		return "rtm2"
 	}
 	return fmt.Sprintf("service(%d)", uint16(t))
+}
+
+// PrivilegeName names privilege p of service t as Agora's reference does, without its
+// "Privilege" prefix and service (joinChannel, login, publishMixStream, play, ...), or
+// "unknown" for a privilege the service does not define.
+func (t ServiceType) PrivilegeName(p Privilege) string {
+	var names []string // index p-1
+	switch t {
+	case ServiceRTC:
+		names = []string{"joinChannel", "publishAudioStream", "publishVideoStream", "publishDataStream"}
+	case ServiceRTM, ServiceFPA, ServiceRTM2:
+		names = []string{"login"}
+	case ServiceStreaming:
+		names = []string{"publishMixStream", "publishRawStream"}
+	case ServiceChat:
+		names = []string{"user", "app"}
+	case ServiceFCDN:
+		names = []string{"publish", "play"}
+	case ServiceAPaaS:
+		names = []string{"roomUser", "user", "app"}
+	}
+	if p < 1 || int(p) > len(names) {
+		return "unknown"
+	}
+	return names[p-1]
 }
 
 // Privilege identifies a privilege within a service; numbers repeat across services.
@@ -50,6 +86,14 @@ const (
 	PrivLogin        Privilege = 1 // RTM / Signaling
 	PrivChatUser     Privilege = 1 // Chat
 	PrivChatApp      Privilege = 2 // Chat
+
+	PrivStreamingPublishMixStream Privilege = 1 // Streaming
+	PrivStreamingPublishRawStream Privilege = 2 // Streaming
+	PrivFCDNPublish               Privilege = 1 // FCDN
+	PrivFCDNPlay                  Privilege = 2 // FCDN
+	PrivAPaaSRoomUser             Privilege = 1 // aPaaS
+	PrivAPaaSUser                 Privilege = 2 // aPaaS
+	PrivAPaaSApp                  Privilege = 3 // aPaaS
 )
 
 // Role is an RTC role, numbered as in the reference rtctokenbuilder2.
@@ -186,25 +230,60 @@ func (m *Minter) Signaling(userID string, expire uint32) (Minted, error) {
 		return Minted{}, err
 	}
 	sp := spec{expire: expire}
-	sp.add(rtmService(userID, expire))
+	rtmService(&sp, userID, expire)
 	return m.mint(&sp)
 }
 
-func rtmService(userID string, expire uint32) service {
-	s := service{typ: ServiceRTM, user: userID}
-	s.add(PrivLogin, expire)
-	return s
+// SignalingWithChannel mints the Signaling token agora-token-service hands out for an
+// RTM request with a channel (the community go-tokenbuilder rtmtokenbuilder.BuildToken
+// with a stream name): an RTC service for channel with userID as its account and the
+// join and publish-data-stream privileges, then the RTM login service for userID, every
+// privilege lasting expire seconds. Signaling uses it to join that stream channel.
+// userID must also be a valid RTC account, since it is used as one.
+func (m *Minter) SignalingWithChannel(userID, channel string, expire uint32) (Minted, error) {
+	var pe paramErrors
+	uidErr := ValidateUserID(userID)
+	if uidErr == nil {
+		uidErr = ValidateAccount(userID)
+	}
+	pe.check("uid", uidErr)
+	pe.check("channel", ValidateChannel(channel))
+	pe.check("expire", ValidateExpire(int64(expire)))
+	if err := pe.err(); err != nil {
+		return Minted{}, err
+	}
+	sp := spec{expire: expire}
+	rtc := sp.service(ServiceRTC)
+	rtc.Channel, rtc.UserID = channel, userID
+	sp.grant(PrivJoinChannel, expire)
+	sp.grant(PrivPublishData, expire)
+	rtmService(&sp, userID, expire)
+	return m.mint(&sp)
 }
 
-func rtcService(channel, account string, role Role, privilegeExpire uint32) service {
-	s := service{typ: ServiceRTC, channel: channel, user: account}
-	s.add(PrivJoinChannel, privilegeExpire)
+func rtmService(sp *spec, userID string, expire uint32) {
+	s := sp.service(ServiceRTM)
+	s.UserID = userID
+	sp.grant(PrivLogin, expire)
+}
+
+func rtcService(sp *spec, channel, account string, role Role, privilegeExpire uint32) {
+	s := sp.service(ServiceRTC)
+	s.Channel, s.UserID = channel, account
+	sp.grant(PrivJoinChannel, privilegeExpire)
 	if role == RolePublisher {
-		s.add(PrivPublishAudio, privilegeExpire)
-		s.add(PrivPublishVideo, privilegeExpire)
-		s.add(PrivPublishData, privilegeExpire)
+		sp.grant(PrivPublishAudio, privilegeExpire)
+		sp.grant(PrivPublishVideo, privilegeExpire)
+		sp.grant(PrivPublishData, privilegeExpire)
 	}
-	return s
+}
+
+// uidAccount is the RTC account the reference writes for a numeric uid: "" for 0.
+func uidAccount(uid uint32) string {
+	if uid == 0 {
+		return ""
+	}
+	return strconv.FormatUint(uint64(uid), 10)
 }
 
 // RTCWithUID mints an RTC token for a numeric uid (0 lets any uid join), the same token
@@ -219,12 +298,8 @@ func (m *Minter) RTCWithUID(channel string, uid uint32, role Role, tokenExpire, 
 	if err := pe.err(); err != nil {
 		return Minted{}, err
 	}
-	var account string // the reference encodes uid 0 as the empty account
-	if uid != 0 {
-		account = strconv.FormatUint(uint64(uid), 10)
-	}
 	sp := spec{expire: tokenExpire}
-	sp.add(rtcService(channel, account, role, privilegeExpire))
+	rtcService(&sp, channel, uidAccount(uid), role, privilegeExpire)
 	return m.mint(&sp)
 }
 
@@ -241,7 +316,75 @@ func (m *Minter) RTCWithAccount(channel, account string, role Role, tokenExpire,
 		return Minted{}, err
 	}
 	sp := spec{expire: tokenExpire}
-	sp.add(rtcService(channel, account, role, privilegeExpire))
+	rtcService(&sp, channel, account, role, privilegeExpire)
+	return m.mint(&sp)
+}
+
+// RTCPrivilegeExpires gives each RTC privilege its own lifetime in seconds after
+// issue, as the reference's BuildToken...AndPrivilege builders take them. Each must be
+// 1..the token's expire.
+type RTCPrivilegeExpires struct {
+	JoinChannel  uint32
+	PublishAudio uint32
+	PublishVideo uint32
+	PublishData  uint32
+}
+
+// Names of the RTCPrivilegeExpires fields in an InvalidParamsError.
+const (
+	ParamJoinChannelExpire  = "joinChannelExpire"
+	ParamPublishAudioExpire = "publishAudioExpire"
+	ParamPublishVideoExpire = "publishVideoExpire"
+	ParamPublishDataExpire  = "publishDataExpire"
+)
+
+func (p RTCPrivilegeExpires) check(pe *paramErrors, tokenExpire uint32) {
+	for _, f := range []struct {
+		name string
+		v    uint32
+	}{
+		{ParamJoinChannelExpire, p.JoinChannel}, {ParamPublishAudioExpire, p.PublishAudio},
+		{ParamPublishVideoExpire, p.PublishVideo}, {ParamPublishDataExpire, p.PublishData},
+	} {
+		err := ValidateExpire(int64(f.v))
+		if err == nil && f.v > tokenExpire {
+			err = reasonf("must be at most the token's expire, %d seconds (got %d)", tokenExpire, f.v)
+		}
+		pe.check(f.name, err)
+	}
+}
+
+// RTCWithUIDAndPrivilege mints an RTC token for a numeric uid (0: any uid) with all four
+// privileges, each with its own lifetime; the same token as the reference
+// rtctokenbuilder2.BuildTokenWithUidAndPrivilege.
+func (m *Minter) RTCWithUIDAndPrivilege(channel string, uid uint32, tokenExpire uint32, p RTCPrivilegeExpires) (Minted, error) {
+	return m.rtcWithPrivilege(channel, uidAccount(uid), false, tokenExpire, p)
+}
+
+// RTCWithAccountAndPrivilege is RTCWithUIDAndPrivilege for a user account; the same
+// token as the reference rtctokenbuilder2.BuildTokenWithUserAccountAndPrivilege.
+func (m *Minter) RTCWithAccountAndPrivilege(channel, account string, tokenExpire uint32, p RTCPrivilegeExpires) (Minted, error) {
+	return m.rtcWithPrivilege(channel, account, true, tokenExpire, p)
+}
+
+func (m *Minter) rtcWithPrivilege(channel, account string, checkAccount bool, tokenExpire uint32, p RTCPrivilegeExpires) (Minted, error) {
+	var pe paramErrors
+	pe.check("channel", ValidateChannel(channel))
+	if checkAccount {
+		pe.check("uid", ValidateAccount(account))
+	}
+	pe.check("expire", ValidateExpire(int64(tokenExpire)))
+	p.check(&pe, tokenExpire)
+	if err := pe.err(); err != nil {
+		return Minted{}, err
+	}
+	sp := spec{expire: tokenExpire}
+	s := sp.service(ServiceRTC)
+	s.Channel, s.UserID = channel, account
+	sp.grant(PrivJoinChannel, p.JoinChannel)
+	sp.grant(PrivPublishAudio, p.PublishAudio)
+	sp.grant(PrivPublishVideo, p.PublishVideo)
+	sp.grant(PrivPublishData, p.PublishData)
 	return m.mint(&sp)
 }
 
@@ -264,8 +407,8 @@ func (m *Minter) RTE(channel, rtcAccount string, role Role, rtcTokenExpire, priv
 		return Minted{}, err
 	}
 	sp := spec{expire: rtcTokenExpire}
-	sp.add(rtcService(channel, rtcAccount, role, privilegeExpire))
-	sp.add(rtmService(rtmUserID, rtmTokenExpire))
+	rtcService(&sp, channel, rtcAccount, role, privilegeExpire)
+	rtmService(&sp, rtmUserID, rtmTokenExpire)
 	return m.mint(&sp)
 }
 
@@ -278,10 +421,10 @@ func (m *Minter) ChatUser(userID string, expire uint32) (Minted, error) {
 	if err := pe.err(); err != nil {
 		return Minted{}, err
 	}
-	s := service{typ: ServiceChat, user: userID}
-	s.add(PrivChatUser, expire)
 	sp := spec{expire: expire}
-	sp.add(s)
+	s := sp.service(ServiceChat)
+	s.UserID = userID
+	sp.grant(PrivChatUser, expire)
 	return m.mint(&sp)
 }
 
@@ -291,9 +434,8 @@ func (m *Minter) ChatApp(expire uint32) (Minted, error) {
 	if err := ValidateExpire(int64(expire)); err != nil {
 		return Minted{}, &InvalidParamsError{Params: []InvalidParam{{Name: "expire", Reason: err.Error()}}}
 	}
-	s := service{typ: ServiceChat}
-	s.add(PrivChatApp, expire)
 	sp := spec{expire: expire}
-	sp.add(s)
+	sp.service(ServiceChat)
+	sp.grant(PrivChatApp, expire)
 	return m.mint(&sp)
 }

@@ -35,7 +35,7 @@ type Token struct {
 	IssueTs  uint32
 	Expire   uint32 // seconds after IssueTs
 	Salt     uint32
-	Services []Service // in the order found (type order)
+	Services []Service // in the order found; a type may repeat
 
 	signature []byte
 	content   []byte // the signed bytes
@@ -49,13 +49,18 @@ type PrivilegeExpire struct {
 	Expire    uint32 // seconds after IssueTs
 }
 
-// Service is one service of a token.
+// Service is one service of a token. Its fields map to Agora's reference as doc.go
+// lists.
 type Service struct {
 	Type       ServiceType
 	Privileges []PrivilegeExpire // ascending by Privilege
-	Channel    string            // RTC channel; aPaaS room UUID
-	UserID     string            // RTC account (uid as decimal string, "" for uid 0), RTM user ID, Chat user ID, aPaaS user UUID
-	APaaSRole  int16             // aPaaS only
+	// Channel is the channel name of RTC, Streaming and FCDN, and aPaaS's room UUID.
+	Channel string
+	// UserID is the account of RTC, Streaming and FCDN (a uid as its decimal string,
+	// "" for uid 0), the user ID of RTM, RTM2 and Chat, and aPaaS's user UUID.
+	UserID      string
+	APaaSRole   int16          // aPaaS only
+	Permissions []Rtm2Resource // RTM2 only, in token order
 }
 
 // IssuedAt is the time the token was issued.
@@ -69,14 +74,34 @@ func (t *Token) ExpiresAt() time.Time {
 // Verify reports whether the token was signed with appCertificate. The comparison is
 // constant-time; an invalid certificate never verifies.
 func (t *Token) Verify(appCertificate string) bool {
-	if t == nil || len(t.signature) != signatureLen || ValidateCertificate(appCertificate) != nil {
+	if t == nil || ValidateCertificate(appCertificate) != nil {
 		return false
 	}
 	s := getScratch()
 	defer putScratch(s)
 	cert := append(s.raw[:0], appCertificate...)
-	s.signingKey(cert, t.issueTs, t.salt)
+	ok := t.signedWith(s, cert)
 	clear(cert) // the pooled buffer must not keep the caller's certificate
+	return ok
+}
+
+// Verify reports whether t was signed with m's certificate, which never leaves
+// the Minter. A nil Minter or token never verifies.
+func (m *Minter) Verify(t *Token) bool {
+	if m == nil || m.cert == nil || t == nil {
+		return false
+	}
+	s := getScratch()
+	defer putScratch(s)
+	return t.signedWith(s, m.cert.b)
+}
+
+// signedWith is the constant-time signature check both Verify methods share.
+func (t *Token) signedWith(s *scratch, cert []byte) bool {
+	if len(t.signature) != signatureLen {
+		return false
+	}
+	s.signingKey(cert, t.issueTs, t.salt)
 	s.hmacSHA256(&s.sig, s.key[:], t.content)
 	return hmac.Equal(s.sig[:], t.signature)
 }
@@ -207,7 +232,7 @@ func decode(raw []byte) (*Token, error) {
 	// Each service needs at least 4 bytes, which bounds the allocation.
 	t.Services = make([]Service, 0, min(n, (len(raw)-r.off)/4))
 	for range n {
-		s, err := decodeService(r, t.Services)
+		s, err := decodeService(r)
 		if err != nil {
 			return nil, err
 		}
@@ -221,17 +246,12 @@ func decode(raw []byte) (*Token, error) {
 	return t, nil
 }
 
-func decodeService(r *reader, seen []Service) (Service, error) {
+func decodeService(r *reader) (Service, error) {
 	at := r.off
 	s := Service{Type: ServiceType(r.u16("service type"))}
 	n := int(r.u16("privilege count"))
 	if r.err != nil {
 		return s, r.err
-	}
-	for _, p := range seen {
-		if p.Type == s.Type {
-			return s, malformed("service %v appears twice (offset %d)", s.Type, at)
-		}
 	}
 	if n*6 > len(r.b)-r.off {
 		return s, malformed("truncated: %d privileges of service %v need %d bytes at offset %d, %d left", n, s.Type, n*6, r.off, len(r.b)-r.off)
@@ -252,15 +272,65 @@ func decodeService(r *reader, seen []Service) (Service, error) {
 		s.UserID = r.str("rtc uid")
 	case ServiceRTM:
 		s.UserID = r.str("rtm user id")
+	case ServiceStreaming:
+		s.Channel = r.str("streaming channel")
+		s.UserID = r.str("streaming account")
 	case ServiceFPA:
 	case ServiceChat:
 		s.UserID = r.str("chat user id")
+	case ServiceFCDN:
+		s.Channel = r.str("fcdn channel")
+		s.UserID = r.str("fcdn account")
 	case ServiceAPaaS:
 		s.Channel = r.str("apaas room uuid")
 		s.UserID = r.str("apaas user uuid")
 		s.APaaSRole = int16(r.u16("apaas role"))
+	case ServiceRTM2:
+		s.UserID = r.str("rtm2 user id")
+		s.Permissions = decodeRtm2Permissions(r)
 	default:
 		return s, malformed("unknown service type %d at offset %d", uint16(s.Type), at)
 	}
 	return s, r.err
+}
+
+// count reads a uint16 count of items that each take at least minSize bytes, and fails
+// when the bytes left cannot hold them, so that a hostile count allocates nothing.
+func (r *reader) count(what string, minSize int) int {
+	n := int(r.u16(what))
+	if r.err == nil && n*minSize > len(r.b)-r.off {
+		r.err = malformed("truncated: %d %s need at least %d bytes at offset %d, %d left", n, what, n*minSize, r.off, len(r.b)-r.off)
+	}
+	if r.err != nil {
+		return 0
+	}
+	return n
+}
+
+// decodeRtm2Permissions reads RTM2's resource permissions: a count of resources, each a
+// resource type, a count of lists, each a permission type and a count of names. Unknown
+// resource and permission types are kept (Agora's reference keeps them too).
+func decodeRtm2Permissions(r *reader) []Rtm2Resource {
+	n := r.count("rtm2 resources", 4)
+	if n == 0 {
+		return nil
+	}
+	out := make([]Rtm2Resource, n)
+	for i := range out {
+		out[i].Resource = ResourceType(r.u16("rtm2 resource type"))
+		lists := make([]Rtm2List, r.count("rtm2 permission lists", 4))
+		for j := range lists {
+			lists[j].Permission = PermissionType(r.u16("rtm2 permission type"))
+			names := make([]string, r.count("rtm2 resource names", 2))
+			for k := range names {
+				names[k] = r.str("rtm2 resource name")
+			}
+			lists[j].Names = names
+		}
+		out[i].Lists = lists
+		if r.err != nil {
+			return nil
+		}
+	}
+	return out
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -85,7 +86,7 @@ func TestParseReadsEveryField(t *testing.T) {
 func servicesEqual(a, b []Service) bool {
 	return slices.EqualFunc(a, b, func(x, y Service) bool {
 		return x.Type == y.Type && x.Channel == y.Channel && x.UserID == y.UserID && x.APaaSRole == y.APaaSRole &&
-			slices.Equal(x.Privileges, y.Privileges)
+			slices.Equal(x.Privileges, y.Privileges) && reflect.DeepEqual(x.Permissions, y.Permissions)
 	})
 }
 
@@ -277,11 +278,18 @@ func TestParseRejectsHostileInput(t *testing.T) {
 		{"bytes after the last service are refused", tokenOf(append(bytes.Clone(raw), 0)), ErrMalformed, "after the last service"},
 		{"an unknown service type is refused", tokenOf(withService(9, 0, 0)), ErrMalformed, "unknown service type 9"},
 		{"a privilege count larger than the data is refused before allocating", tokenOf(withService(2, 0xff, 0xff)), ErrMalformed, "truncated"},
-		{"a service that appears twice is refused", func() string {
-			b := withService(2, 0, 0, 0, 0)
-			binary.LittleEndian.PutUint16(b[2+signatureLen+2+32+12:], 2)
-			return tokenOf(append(b, 2, 0, 0, 0, 0, 0))
-		}(), ErrMalformed, "appears twice"},
+		{"an RTM2 resource count larger than the data is refused before allocating",
+			tokenOf(withService(8, 0, 0, 1, 0, 0x62, 0xff, 0xff)), ErrMalformed, "65535 rtm2 resources need at least 262140 bytes"},
+		{"an RTM2 list count larger than the data is refused before allocating",
+			tokenOf(withService(8, 0, 0, 1, 0, 0x62, 1, 0, 1, 0, 0xff, 0xff, 0, 0, 0, 0)), ErrMalformed, "65535 rtm2 permission lists need at least 262140 bytes at offset"},
+		{"an RTM2 name count larger than the data is refused before allocating",
+			tokenOf(withService(8, 0, 0, 1, 0, 0x62, 1, 0, 1, 0, 1, 0, 0, 0, 3, 0, 1, 0, 0x61, 1, 0)), ErrMalformed, "3 rtm2 resource names need at least 6 bytes at offset"},
+		{"an RTM2 name longer than the data is refused",
+			tokenOf(withService(8, 0, 0, 1, 0, 0x62, 1, 0, 1, 0, 1, 0, 0, 0, 1, 0, 3, 0, 0x61, 0x62)), ErrMalformed, "rtm2 resource name needs 3 bytes"},
+		{"a Streaming account cut short is refused",
+			tokenOf(withService(3, 0, 0, 1, 0, 0x63, 2, 0, 0x34)), ErrMalformed, "streaming account needs 2 bytes"},
+		{"an FCDN token without its account is refused",
+			tokenOf(withService(6, 0, 0, 1, 0, 0x63)), ErrMalformed, "fcdn account length needs 2 bytes"},
 		{"a privilege that appears twice is refused", tokenOf(withService(2, 2, 0, 1, 0, 1, 0, 0, 0, 1, 0, 2, 0, 0, 0, 0, 0)), ErrMalformed, "privilege 1 of service rtm appears twice"},
 		{"a service count larger than the data is refused", func() string {
 			b := withService(2, 0, 0, 0, 0)
@@ -346,5 +354,45 @@ func TestParseSurvivesCorruptedText(t *testing.T) {
 				t.Fatalf("changed character %d to %q: different content still verifies", i, alphabet[j])
 			}
 		}
+	}
+}
+
+// TestMinterVerify checks the signature with the Minter's own certificate:
+// its own tokens verify; another certificate's, a tampered one's, and a nil
+// Minter's or token's never do.
+func TestMinterVerify(t *testing.T) {
+	m := vectorMinter(t)
+	other, err := NewMinter(vecAppID, "0123456789abcdef0123456789abcdef")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mint := func(m *Minter) *Token {
+		t.Helper()
+		got, err := m.Signaling("alice", 600)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, err := Parse(got.Token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	own, foreign := mint(m), mint(other)
+	if !m.Verify(own) {
+		t.Error("Verify(own token) = false")
+	}
+	if m.Verify(foreign) || other.Verify(own) {
+		t.Error("a token signed with another certificate verified")
+	}
+	tampered := mint(m)
+	tampered.signature = append([]byte(nil), tampered.signature...)
+	tampered.signature[len(tampered.signature)-1] ^= 1
+	if m.Verify(tampered) {
+		t.Error("a token with a changed signature verified")
+	}
+	var none *Minter
+	if none.Verify(own) || m.Verify(nil) {
+		t.Error("a nil Minter or token verified")
 	}
 }

@@ -60,6 +60,8 @@ func randomKinds(r *rand.Rand, i int) []kind {
 	role := Role(1 + r.IntN(2))
 	e1, e2, e3 := randExpire(r), randExpire(r), randExpire(r)
 	rtmUID := randString(r, printableASCII, (i*5)%maxUserIDLen+1)
+	// Per-privilege expiries lie in 1..e1, the token's expire.
+	pe := RTCPrivilegeExpires{1 + r.Uint32N(e1), 1 + r.Uint32N(e1), 1 + r.Uint32N(e1), e1}
 	rteAccount := account
 	if i%10 == 1 {
 		rteAccount = "" // uid 0
@@ -78,6 +80,16 @@ func randomKinds(r *rand.Rand, i int) []kind {
 		{"rte", func(m *Minter) (Minted, error) { return m.RTE(channel, rteAccount, role, e1, e2, rtmUID, e3) },
 			func(a, c string) (string, error) {
 				return refrtc.BuildTokenWithRtm2(a, c, channel, rteAccount, refrtc.Role(role), e1, e2, e2, e2, e2, rtmUID, e3)
+			}},
+		{"rtc uid per privilege", func(m *Minter) (Minted, error) { return m.RTCWithUIDAndPrivilege(channel, numUID, e1, pe) },
+			func(a, c string) (string, error) {
+				return refrtc.BuildTokenWithUidAndPrivilege(a, c, channel, numUID, e1, pe.JoinChannel, pe.PublishAudio, pe.PublishVideo, pe.PublishData)
+			}},
+		{"rtc account per privilege", func(m *Minter) (Minted, error) {
+			return m.RTCWithAccountAndPrivilege(channel, account, e1, pe)
+		},
+			func(a, c string) (string, error) {
+				return refrtc.BuildTokenWithUserAccountAndPrivilege(a, c, channel, account, e1, pe.JoinChannel, pe.PublishAudio, pe.PublishVideo, pe.PublishData)
 			}},
 		{"chat user", func(m *Minter) (Minted, error) { return m.ChatUser(uid, e1) },
 			func(a, c string) (string, error) { return refchat.BuildChatUserToken(a, c, uid, e1) }},
@@ -196,6 +208,30 @@ func TestDifferentialAgainstReferenceAccessToken(t *testing.T) {
 		}
 		if got.Token != want {
 			t.Fatalf("rte (round %d, seed %d) differs\n got %s\nwant %s", i, seed, got.Token, want)
+		}
+
+		// The RTM-with-channel token of agora-token-service: RTC (join, publish data) for
+		// the channel with the RTM user as account, then RTM login, all for e1.
+		account := randString(r, agoraNameChars, (i*11)%maxUserIDLen+1)
+		wc := ref.NewAccessToken(appID, cert, e1)
+		wc.IssueTs, wc.Salt = issueTs, salt
+		wr := ref.NewServiceRtc(channel, account)
+		wr.AddPrivilege(ref.PrivilegeJoinChannel, e1)
+		wr.AddPrivilege(ref.PrivilegePublishDataStream, e1)
+		wc.AddService(wr)
+		wm := ref.NewServiceRtm(account)
+		wm.AddPrivilege(ref.PrivilegeLogin, e1)
+		wc.AddService(wm)
+		want, err = wc.Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err = m.SignalingWithChannel(account, channel, e1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Token != want {
+			t.Fatalf("signaling with channel (round %d, seed %d) differs\n got %s\nwant %s", i, seed, got.Token, want)
 		}
 		if got.IssuedAt.Unix() != int64(issueTs) {
 			t.Fatalf("IssuedAt %v, want issueTs %d", got.IssuedAt, issueTs)

@@ -12,15 +12,13 @@ import (
 	"signaling-auth/ratelimit/clientip"
 	"signaling-auth/tokenserver/internal/accesstoken"
 	"signaling-auth/tokenserver/internal/auth"
-	"signaling-auth/tokenserver/internal/config"
 )
 
 // Options is everything the HTTP layer needs; New copies what it keeps.
 type Options struct {
+	// Minter mints every token and checks signatures for /v1/tokens/inspect;
+	// its certificate never leaves it.
 	Minter *accesstoken.Minter
-	// Certificate is the one Minter signs with, used only to check signatures
-	// in /v1/tokens/inspect. It is never logged or returned.
-	Certificate config.Secret
 	// Demo says Minter holds a random pair made for this run.
 	Demo           bool
 	DefaultExpiry  time.Duration
@@ -48,7 +46,6 @@ type Options struct {
 type API struct {
 	engine  *gin.Engine
 	minter  *accesstoken.Minter
-	cert    config.Secret
 	demo    bool
 	expiry  expiry
 	version string
@@ -56,11 +53,6 @@ type API struct {
 	metrics *metrics
 	now     func() time.Time
 	openapi []byte
-	// beforeMint runs in front of every route that hands out a token:
-	// the per-IP limit, caller authentication, user ID binding and the
-	// per-user-ID limit (security.go). beforeInspect is its first two.
-	beforeMint    []gin.HandlerFunc
-	beforeInspect []gin.HandlerFunc
 
 	auth          *auth.Authenticator
 	limiter       *ratelimit.Limiter
@@ -101,7 +93,6 @@ func New(o Options) (*API, error) {
 	}
 	a := &API{
 		minter:    o.Minter,
-		cert:      o.Certificate,
 		demo:      o.Demo,
 		expiry:    expiry{def: o.DefaultExpiry, max: o.MaxExpiry},
 		version:   o.Version,
@@ -115,9 +106,6 @@ func New(o Options) (*API, error) {
 		clientIPs: clientIPs,
 		ready:     o.Ready,
 	}
-	a.beforeInspect = []gin.HandlerFunc{a.limitIP, a.authenticate}
-	a.beforeMint = []gin.HandlerFunc{a.limitIP, a.authenticate, a.bindUsers}
-
 	// gin's mode is process-wide; release mode stops its debug printing to stdout.
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()

@@ -20,201 +20,221 @@ func (a *API) handlePing() gin.HandlerFunc {
 	}
 }
 
-// mintFailed answers 400 for bad parameters (ours and the engine's), 500 for
-// anything else, and reports whether it did.
-func (a *API) mintFailed(c *gin.Context, bad params, err error, names map[string]string) bool {
-	if err := bad.merge(err, names); err != nil {
-		// Not a parameter problem: the engine failed. Its message never
-		// carries the certificate (contract), but we still keep it to the log.
-		a.log.Error("minting failed", "request_id", c.GetString(ctxRequestID), "route", routeLabel(c), "err", err)
-		writeProblem(c, http.StatusInternalServerError, "the token could not be built")
-		return true
-	}
-	if len(bad) > 0 {
-		badRequest(c, bad)
-		return true
-	}
-	return false
+// The engine's parameter names, as each route names them.
+var (
+	expiryNames   = map[string]string{"expire": "expiry"}
+	rtcPathNames  = map[string]string{"expire": "expiry", "privilegeExpire": "expiry"}
+	rteRTCNames   = map[string]string{"uid": "rtcuid", "expire": "expiry", "privilegeExpire": "expiry"}
+	rteRTMNames   = map[string]string{"uid": "rtmuid", "expire": "expiry"}
+	rteRTMFromRTC = map[string]string{"uid": "rtcuid", "expire": "expiry"} // no rtmuid: the complaint is about the rtcuid sent
+	getTokenNames = map[string]string{"privilegeExpire": "expire"}
+)
+
+// userPath is a request of GET /rtm/:uid/?expiry=N or
+// /chat/account/:uid/?expiry=N: one token for the path's user.
+type userPath struct {
+	uid    string
+	expiry []string // the ?expiry values
 }
 
-// handleRTM serves GET /rtm/:uid/?expiry=N → {"rtmToken"}: the Signaling
-// login token the original web sample asks for.
-func (a *API) handleRTM() gin.HandlerFunc {
-	return a.handleUserToken(a.minter.Signaling, typeSignaling, "rtmToken")
+func decodeUserPath(c *gin.Context) (userPath, bool) {
+	return userPath{uid: c.Param("uid"), expiry: c.QueryArray("expiry")}, true
 }
 
-// handleUserToken serves a route that mints one token for the :uid path
-// parameter with ?expiry=N, and answers {key: token}.
-func (a *API) handleUserToken(mint userMinter, minted, key string) gin.HandlerFunc {
-	names := map[string]string{"expire": "expiry"}
-	return func(c *gin.Context) {
-		var bad params
-		exp := a.expiry.fromQuery(c, "expiry", &bad)
-		m, err := mintForUser(mint, c.Param("uid"), exp, "uid", &bad)
-		if a.mintFailed(c, bad, err, names) {
-			return
-		}
-		a.metrics.minted.WithLabelValues(minted).Inc()
-		c.JSON(http.StatusOK, gin.H{key: m.Token})
+func (r userPath) users() ([]user, bool) { return []user{{field: "uid", id: r.uid}}, false }
+
+// mintUser mints a userPath's token with mint and answers {key: token}:
+// {"rtmToken"} is the Signaling login token the original web sample asks for.
+func (a *API) mintUser(mint userMinter, typ, key string) func(userPath, *params) (mintAnswer, error) {
+	return func(r userPath, bad *params) (mintAnswer, error) {
+		exp := a.expiry.fromQuery(r.expiry, "expiry", bad)
+		m, err := mintForUser(mint, r.uid, exp, "uid", bad)
+		return mintAnswer{gin.H{key: m.Token}, []string{typ}}, bad.merge(err, expiryNames)
 	}
 }
 
-// rtcFromPath reads an rtcRequest from the path; uidParam names the path
-// parameter holding the RTC uid or account.
-func (a *API) rtcFromPath(c *gin.Context, uidParam string, bad *params) rtcRequest {
-	r := rtcRequest{channel: c.Param("channel"), uidName: uidParam}
-	r.role = parseRole(c.Param("role"), "role", bad)
-	switch tt := c.Param("tokentype"); tt {
+// rtcPath is a request of GET /rtc/:channel/:role/:tokentype/:uid/?expiry=N,
+// and the RTC half of /rte.
+type rtcPath struct {
+	channel, role, tokenType string
+	uidName, uid             string // the path parameter holding the RTC uid or account, and its value
+	expiry                   []string
+}
+
+func decodeRTCPath(c *gin.Context) (rtcPath, bool) { return rtcPathOf(c, "uid"), true }
+
+func rtcPathOf(c *gin.Context, uidParam string) rtcPath {
+	return rtcPath{channel: c.Param("channel"), role: c.Param("role"), tokenType: c.Param("tokentype"),
+		uidName: uidParam, uid: c.Param(uidParam), expiry: c.QueryArray("expiry")}
+}
+
+func (r rtcPath) rtcUser() user {
+	return rtcUser(r.uidName, r.uid, r.tokenType == "uid" || r.tokenType == "")
+}
+
+func (r rtcPath) users() ([]user, bool) { return []user{r.rtcUser()}, false }
+
+// request checks r's fields into an rtcRequest.
+func (r rtcPath) request(e expiry, bad *params) rtcRequest {
+	q := rtcRequest{channel: r.channel, uidName: r.uidName}
+	q.role = parseRole(r.role, "role", bad)
+	switch r.tokenType {
 	case "uid":
-		r.byUID = true
-		r.uid = parseRTCUID(c.Param(uidParam), uidParam, bad)
+		q.byUID = true
+		q.uid = parseRTCUID(r.uid, r.uidName, bad)
 	case "userAccount":
-		r.account = c.Param(uidParam)
+		q.account = r.uid
 	default:
-		bad.add("tokentype", "must be uid or userAccount (got "+quote(tt)+")")
-		r.byUID = true // placeholder; the engine still checks the channel
+		bad.add("tokentype", "must be uid or userAccount (got "+quote(r.tokenType)+")")
+		q.byUID = true // placeholder; the engine still checks the channel
 	}
-	r.expire = a.expiry.fromQuery(c, "expiry", bad)
-	return r
+	q.expire = e.fromQuery(r.expiry, "expiry", bad)
+	return q
 }
 
-// handleRTC serves GET /rtc/:channel/:role/:tokentype/:uid/?expiry=N → {"rtcToken"}.
-func (a *API) handleRTC() gin.HandlerFunc {
-	names := map[string]string{"expire": "expiry", "privilegeExpire": "expiry"}
-	return func(c *gin.Context) {
-		var bad params
-		r := a.rtcFromPath(c, "uid", &bad)
-		m, err := r.mint(a.minter, &bad)
-		if a.mintFailed(c, bad, err, names) {
-			return
-		}
-		a.metrics.minted.WithLabelValues(typeRTC).Inc()
-		c.JSON(http.StatusOK, gin.H{"rtcToken": m.Token})
+// mintRTC answers an rtcPath with {"rtcToken"}.
+func (a *API) mintRTC(r rtcPath, bad *params) (mintAnswer, error) {
+	m, err := r.request(a.expiry, bad).mint(a.minter, bad)
+	return mintAnswer{gin.H{"rtcToken": m.Token}, []string{typeRTC}}, bad.merge(err, rtcPathNames)
+}
+
+// rtePath is a request of GET /rte/:channel/:role/:tokentype/:rtcuid/[:rtmuid/]:
+// two tokens, as agora-token-service gives. Without rtmuid the Signaling user
+// is the RTC uid, which then must not be 0 (anyone).
+type rtePath struct {
+	rtcPath
+	rtmUID   string
+	explicit bool // rtmuid was in the path
+}
+
+func decodeRTEPath(c *gin.Context) (rtePath, bool) {
+	r := rtePath{rtcPath: rtcPathOf(c, "rtcuid")}
+	r.rtmUID, r.explicit = c.Params.Get("rtmuid")
+	return r, true
+}
+
+func (r rtePath) users() ([]user, bool) {
+	if r.explicit {
+		return []user{r.rtcUser(), {field: "rtmuid", id: r.rtmUID}}, false
 	}
+	return []user{r.rtcUser(), {field: "rtcuid", id: r.uid}}, false // the Signaling user, spelt as sent
 }
 
-// handleRTE serves GET /rte/:channel/:role/:tokentype/:rtcuid/[:rtmuid/] →
-// {"rtcToken", "rtmToken"}: two tokens, as agora-token-service gives. Without
-// rtmuid the Signaling user is the RTC uid, which then must not be 0 (anyone).
-func (a *API) handleRTE() gin.HandlerFunc {
-	rtcNames := map[string]string{"uid": "rtcuid", "expire": "expiry", "privilegeExpire": "expiry"}
-	rtmNames := map[string]string{"uid": "rtmuid", "expire": "expiry"}
-	// Without rtmuid, a Signaling complaint is about the rtcuid the client sent.
-	rtmFromRTC := map[string]string{"uid": "rtcuid", "expire": "expiry"}
-	return func(c *gin.Context) {
-		var bad params
-		r := a.rtcFromPath(c, "rtcuid", &bad)
-		rtmUID, explicit := c.Params.Get("rtmuid")
-		names, rtmName := rtmNames, "rtmuid"
-		if !explicit {
-			rtmUID, names, rtmName = c.Param("rtcuid"), rtmFromRTC, "rtcuid"
-			if r.byUID && r.uid == 0 && !bad.has("rtcuid") {
-				bad.add("rtmuid", `required when rtcuid is 0 (any user): a Signaling user ID cannot be "0"`)
-			}
+// mintRTE answers an rtePath with {"rtcToken", "rtmToken"}.
+func (a *API) mintRTE(r rtePath, bad *params) (mintAnswer, error) {
+	q := r.request(a.expiry, bad)
+	rtmUID, names, rtmName := r.rtmUID, rteRTMNames, "rtmuid"
+	if !r.explicit {
+		rtmUID, names, rtmName = r.uid, rteRTMFromRTC, "rtcuid"
+		if q.byUID && q.uid == 0 && !bad.has("rtcuid") {
+			bad.add("rtmuid", `required when rtcuid is 0 (any user): a Signaling user ID cannot be "0"`)
 		}
-		rtc, err := r.mint(a.minter, &bad)
-		if err := bad.merge(err, rtcNames); err != nil {
-			a.mintFailed(c, bad, err, nil)
-			return
-		}
-		rtm, err := mintForUser(a.minter.Signaling, rtmUID, r.expire, rtmName, &bad)
-		if a.mintFailed(c, bad, err, names) {
-			return
-		}
-		a.metrics.minted.WithLabelValues(typeRTC).Inc()
-		a.metrics.minted.WithLabelValues(typeSignaling).Inc()
-		c.JSON(http.StatusOK, gin.H{"rtcToken": rtc.Token, "rtmToken": rtm.Token})
 	}
-}
-
-// handleChatApp serves GET /chat/app/?expiry=N → {"chatToken"} (app privileges).
-func (a *API) handleChatApp() gin.HandlerFunc {
-	names := map[string]string{"expire": "expiry"}
-	return func(c *gin.Context) {
-		var bad params
-		exp := a.expiry.fromQuery(c, "expiry", &bad)
-		var m accesstoken.Minted
-		var err error
-		if len(bad) == 0 {
-			m, err = a.minter.ChatApp(exp)
-		}
-		if a.mintFailed(c, bad, err, names) {
-			return
-		}
-		a.metrics.minted.WithLabelValues(typeChatApp).Inc()
-		c.JSON(http.StatusOK, gin.H{"chatToken": m.Token})
+	rtc, err := q.mint(a.minter, bad)
+	if err := bad.merge(err, rteRTCNames); err != nil {
+		return mintAnswer{}, err
 	}
+	rtm, err := mintForUser(a.minter.Signaling, rtmUID, q.expire, rtmName, bad)
+	return mintAnswer{gin.H{"rtcToken": rtc.Token, "rtmToken": rtm.Token}, []string{typeRTC, typeSignaling}}, bad.merge(err, names)
 }
 
-// handleChatUser serves GET /chat/account/:uid/?expiry=N → {"chatToken"}.
-func (a *API) handleChatUser() gin.HandlerFunc {
-	return a.handleUserToken(a.minter.ChatUser, typeChatUser, "chatToken")
+// chatAppRequest is a request of GET /chat/app/?expiry=N: a token with app
+// privileges, which carries no user.
+type chatAppRequest struct{ expiry []string }
+
+func decodeChatApp(c *gin.Context) (chatAppRequest, bool) {
+	return chatAppRequest{expiry: c.QueryArray("expiry")}, true
 }
 
-// handleGetToken serves POST /getToken {tokenType, channel, role, uid, expire}
-// → {"token"}, agora-token-service's JSON API. As there: a numeric uid gives
-// an RTC uid token, any other an account token; a missing role means
-// subscriber; expire 0 or absent means the default; chat without uid is an
-// app token. Unlike there, a bad role or an over-long expiry is refused.
-func (a *API) handleGetToken() gin.HandlerFunc {
-	names := map[string]string{"privilegeExpire": "expire"}
-	return func(c *gin.Context) {
-		var tokenType, channel, role, uid string
-		var expire *int64
-		if !decodeJSON(c,
-			jsonField{"tokenType", &tokenType}, jsonField{"channel", &channel},
-			jsonField{"role", &role}, jsonField{"uid", &uid}, jsonField{"expire", &expire}) {
-			return
+func (chatAppRequest) users() ([]user, bool) { return nil, true }
+
+// mintChatApp answers a chatAppRequest with {"chatToken"}.
+func (a *API) mintChatApp(r chatAppRequest, bad *params) (mintAnswer, error) {
+	exp := a.expiry.fromQuery(r.expiry, "expiry", bad)
+	var m accesstoken.Minted
+	var err error
+	if len(*bad) == 0 {
+		m, err = a.minter.ChatApp(exp)
+	}
+	return mintAnswer{gin.H{"chatToken": m.Token}, []string{typeChatApp}}, bad.merge(err, expiryNames)
+}
+
+// getTokenRequest is the body of POST /getToken {tokenType, channel, role,
+// uid, expire}, agora-token-service's JSON API.
+type getTokenRequest struct {
+	tokenType, channel, role, uid string
+	expire                        *int64
+}
+
+func decodeGetToken(c *gin.Context) (getTokenRequest, bool) {
+	var q getTokenRequest
+	ok := decodeJSON(c, jsonField{"tokenType", &q.tokenType}, jsonField{"channel", &q.channel},
+		jsonField{"role", &q.role}, jsonField{"uid", &q.uid}, jsonField{"expire", &q.expire})
+	return q, ok
+}
+
+func (q getTokenRequest) users() ([]user, bool) {
+	switch q.tokenType {
+	case "chat":
+		if q.uid == "" {
+			return nil, true
 		}
-		var bad params
-		exp := a.expiry.fromJSON(expire, true, "expire", &bad)
-		var (
-			m      accesstoken.Minted
-			err    error
-			minted string
-		)
-		switch tokenType {
-		case "rtc":
-			r := rtcRequest{channel: channel, role: accesstoken.RoleSubscriber, expire: exp, uidName: "uid"}
-			if role != "" {
-				r.role = parseRole(role, "role", &bad)
-			}
-			switch {
-			case uid == "":
-				bad.add("uid", "required for tokenType rtc (a number for a uid token, else a user account)")
-				r.byUID = true
-			case isRTCUID(uid):
-				r.byUID, r.uid = true, parseRTCUID(uid, "uid", &bad)
-			default:
-				r.account = uid
-			}
-			m, err = r.mint(a.minter, &bad)
-			minted = typeRTC
-		case "rtm":
-			if channel != "" {
-				// agora-token-service adds stream-channel privileges for a channel;
-				// this server does not build those, and a token without them would fail later.
-				bad.add("channel", "stream-channel RTM tokens are not supported; leave channel out")
-			}
-			m, err = mintForUser(a.minter.Signaling, uid, exp, "uid", &bad)
-			minted = typeSignaling
-		case "chat":
-			if uid != "" {
-				m, err = mintForUser(a.minter.ChatUser, uid, exp, "uid", &bad)
-				minted = typeChatUser
-			} else {
-				if len(bad) == 0 {
-					m, err = a.minter.ChatApp(exp)
-				}
-				minted = typeChatApp
-			}
+	case "rtc":
+		return []user{rtcUser("uid", q.uid, true)}, false
+	}
+	return []user{{field: "uid", id: q.uid}}, false
+}
+
+// mintGetToken answers a getTokenRequest with {"token"}. As
+// agora-token-service: a numeric uid gives an RTC uid token, any other an
+// account token; a missing role means subscriber; expire 0 or absent means
+// the default; chat without uid is an app token. Unlike there, a bad role or
+// an over-long expiry is refused.
+func (a *API) mintGetToken(q getTokenRequest, bad *params) (mintAnswer, error) {
+	exp := a.expiry.fromJSON(q.expire, true, "expire", bad)
+	var (
+		m   accesstoken.Minted
+		err error
+		typ string
+	)
+	switch q.tokenType {
+	case "rtc":
+		r := rtcRequest{channel: q.channel, role: accesstoken.RoleSubscriber, expire: exp, uidName: "uid"}
+		if q.role != "" {
+			r.role = parseRole(q.role, "role", bad)
+		}
+		n, isUID := rtcUID(q.uid)
+		switch {
+		case q.uid == "":
+			bad.add("uid", "required for tokenType rtc (a number for a uid token, else a user account)")
+			r.byUID = true
+		case isUID:
+			r.byUID, r.uid = true, n
 		default:
-			bad.add("tokenType", "must be rtc, rtm or chat (got "+quote(tokenType)+")")
+			r.account = q.uid
 		}
-		if a.mintFailed(c, bad, err, names) {
-			return
+		m, err = r.mint(a.minter, bad)
+		typ = typeRTC
+	case "rtm":
+		if q.channel != "" {
+			// agora-token-service adds stream-channel privileges for a channel;
+			// this server does not build those, and a token without them would fail later.
+			bad.add("channel", "stream-channel RTM tokens are not supported; leave channel out")
 		}
-		a.metrics.minted.WithLabelValues(minted).Inc()
-		c.JSON(http.StatusOK, gin.H{"token": m.Token})
+		m, err = mintForUser(a.minter.Signaling, q.uid, exp, "uid", bad)
+		typ = typeSignaling
+	case "chat":
+		if q.uid != "" {
+			m, err = mintForUser(a.minter.ChatUser, q.uid, exp, "uid", bad)
+			typ = typeChatUser
+		} else {
+			if len(*bad) == 0 {
+				m, err = a.minter.ChatApp(exp)
+			}
+			typ = typeChatApp
+		}
+	default:
+		bad.add("tokenType", "must be rtc, rtm or chat (got "+quote(q.tokenType)+")")
 	}
+	return mintAnswer{gin.H{"token": m.Token}, []string{typ}}, bad.merge(err, getTokenNames)
 }

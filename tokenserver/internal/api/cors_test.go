@@ -8,7 +8,9 @@ import (
 
 func TestCORS(t *testing.T) {
 	list := newTestServer(t, newTestAPI(t, func(o *Options) {
-		o.AllowedOrigins = []string{"http://localhost:9000", "https://*.example.com"}
+		// The matching rules are package origin's (tested there); these
+		// cases check that the middleware asks it.
+		o.AllowedOrigins = []string{"http://localhost:9000", "https://*.example.com", "https://legacy.example.org:443/"}
 	}))
 	star := newTestServer(t, newTestAPI(t, func(o *Options) { o.AllowedOrigins = []string{"*"} }))
 	off := newTestServer(t, newTestAPI(t, nil))
@@ -46,6 +48,9 @@ func TestCORS(t *testing.T) {
 		{name: "an empty label does not match a wildcard entry",
 			srv: list, call: call{path: "/ping", header: map[string]string{"Origin": "https://.example.com"}},
 			status: 200, varyOrigin: true},
+		{name: "an entry written with its default port and a slash matches the origin a browser sends",
+			srv: list, call: call{path: "/ping", header: map[string]string{"Origin": "https://legacy.example.org"}},
+			status: 200, acao: "https://legacy.example.org", varyOrigin: true},
 		{name: "a preflight from an allowed origin is answered 204 with the allowed methods",
 			srv: list, call: call{method: "OPTIONS", path: "/rtm/alice/", header: preflight("http://localhost:9000")},
 			status: 204, acao: "http://localhost:9000", preflight: true, varyOrigin: true},
@@ -95,34 +100,6 @@ func TestCORS(t *testing.T) {
 			}
 			if tt.status >= 400 {
 				problemOf(t, a, tt.status)
-			}
-		})
-	}
-}
-
-func TestOriginAllowed(t *testing.T) {
-	allowed := []string{"http://localhost:9000", "https://*.example.com", "http://*.dev.test:8080"}
-	tests := []struct {
-		name   string
-		origin string
-		want   bool
-	}{
-		{"an exact origin matches", "http://localhost:9000", true},
-		{"another port does not match", "http://localhost:9001", false},
-		{"another scheme does not match", "https://localhost:9000", false},
-		{"a one-label subdomain matches", "https://a.example.com", true},
-		{"a deep subdomain matches", "https://a.b.c.example.com", true},
-		{"http does not match an https wildcard", "http://a.example.com", false},
-		{"a port does not match a wildcard without one", "https://a.example.com:444", false},
-		{"a wildcard with a port matches that port", "http://x.dev.test:8080", true},
-		{"a wildcard with a port refuses another port", "http://x.dev.test:8081", false},
-		{"userinfo tricks do not match", "https://evil.com@a.example.com", false},
-		{"the null origin does not match", "null", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := originAllowed(allowed, tt.origin); got != tt.want {
-				t.Errorf("originAllowed(%q) = %v", tt.origin, got)
 			}
 		})
 	}

@@ -122,3 +122,29 @@ func FuzzMintJSON(f *testing.F) {
 		}
 	})
 }
+
+// FuzzRTCUID: rtcUID accepts exactly the decimal spellings of a uint32, and
+// the user the binding compares is that number spelt plainly, uid 0 flagged.
+func FuzzRTCUID(f *testing.F) {
+	for _, s := range []string{"", "0", "000", "42", "0042", "4294967295", "4294967296", "-1", "+1", " 1", "1e3", "٣", "alice"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, ok := rtcUID(s)
+		want, err := strconv.ParseUint(s, 10, 32)
+		if ok != (err == nil && strings.Trim(s, "0123456789") == "") || (ok && uint64(n) != want) {
+			t.Fatalf("rtcUID(%q) = %d, %v; ParseUint says %d, %v", s, n, ok, want, err)
+		}
+		u := rtcUser("uid", s, true)
+		switch {
+		case ok && (u.id != strconv.FormatUint(want, 10) || u.anyUser != (n == 0)):
+			t.Fatalf("rtcUser(%q) = %+v", s, u)
+		case !ok && (u.id != s || u.anyUser):
+			t.Fatalf("rtcUser(%q) = %+v, want the account as sent", s, u)
+		}
+		var bad params
+		if parseRTCUID(s, "uid", &bad) != n || (len(bad) == 0) != ok {
+			t.Fatalf("parseRTCUID(%q) disagrees with rtcUID: %+v", s, bad)
+		}
+	})
+}

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"signaling-auth/tokenserver/internal/accesstoken"
-	"signaling-auth/tokenserver/internal/config"
 )
 
 const (
@@ -32,7 +31,6 @@ func newTestAPI(t testing.TB, mod func(*Options)) *API {
 	}
 	o := Options{
 		Minter:        m,
-		Certificate:   config.NewSecret(testCert),
 		DefaultExpiry: 24 * time.Hour,
 		MaxExpiry:     24 * time.Hour,
 		MaxBodyBytes:  16384,

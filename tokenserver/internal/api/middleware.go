@@ -5,13 +5,14 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gin-contrib/cors"
 	"github.com/gin-gonic/gin"
+
+	"signaling-auth/origin"
 )
 
 // ctxRequestID is the gin context key holding the request ID.
@@ -125,13 +126,17 @@ func noStore(c *gin.Context) {
 }
 
 // newCORS wraps gin-contrib/cors for deployments without corsproxy. The
-// wrapper fixes three things the library gets wrong for us: it answers every
-// OPTIONS that carries Origin as a preflight (a preflight also carries
-// Access-Control-Request-Method), it answers a disallowed origin with a bare
-// 403 (we send no CORS headers and let the browser block, like corsproxy),
-// and with "*" it omits Vary: Origin (caches must still key on Origin).
+// origins are matched by package origin, the same rules corsproxy uses; the
+// config has already checked and normalised them (an entry that would not
+// parse here allows nothing). The wrapper fixes three things the library gets
+// wrong for us: it answers every OPTIONS that carries Origin as a preflight (a
+// preflight also carries Access-Control-Request-Method), it answers a
+// disallowed origin with a bare 403 (we send no CORS headers and let the
+// browser block, like corsproxy), and with "*" it omits Vary: Origin (caches
+// must still key on Origin).
 func newCORS(origins []string) gin.HandlerFunc {
-	allowAll := slices.Contains(origins, "*")
+	list, _ := origin.ParseList(origins, false)
+	allowAll := list.AllowsAny()
 	cfg := cors.Config{
 		AllowMethods: []string{http.MethodGet, http.MethodPost},
 		AllowHeaders: []string{"Content-Type", "X-Requested-With", "Authorization", "X-API-Key", "X-Request-Id"},
@@ -142,17 +147,13 @@ func newCORS(origins []string) gin.HandlerFunc {
 	if allowAll {
 		cfg.AllowAllOrigins = true
 	} else {
-		// Origins reaching the library were already checked by allowed.
-		cfg.AllowOriginFunc = func(string) bool { return true }
+		cfg.AllowOriginFunc = list.Allows
 	}
 	lib := cors.New(cfg)
-	allowed := func(origin string) bool {
-		return allowAll || originAllowed(origins, strings.ToLower(origin))
-	}
 	return func(c *gin.Context) {
 		addVaryOrigin(c.Writer.Header())
-		origin := c.GetHeader("Origin")
-		if origin == "" || !allowed(origin) {
+		from := c.GetHeader("Origin")
+		if from == "" || !list.Allows(from) {
 			c.Next()
 			return
 		}
@@ -161,7 +162,7 @@ func newCORS(origins []string) gin.HandlerFunc {
 			if allowAll {
 				c.Header("Access-Control-Allow-Origin", "*")
 			} else {
-				c.Header("Access-Control-Allow-Origin", origin)
+				c.Header("Access-Control-Allow-Origin", from)
 			}
 			c.Next()
 			return
@@ -183,23 +184,4 @@ func addVaryOrigin(h http.Header) {
 		}
 	}
 	h.Add("Vary", "Origin")
-}
-
-// originAllowed matches an origin against exact entries and
-// scheme://*.domain[:port] entries (one or more labels in place of *).
-func originAllowed(allowed []string, origin string) bool {
-	for _, a := range allowed {
-		if a == origin {
-			return true
-		}
-		scheme, rest, ok := strings.Cut(a, "://*.")
-		if !ok || !strings.HasPrefix(origin, scheme+"://") {
-			continue
-		}
-		sub, ok := strings.CutSuffix(strings.TrimPrefix(origin, scheme+"://"), "."+rest)
-		if ok && sub != "" && !strings.HasPrefix(sub, ".") && !strings.ContainsAny(sub, "/:@") {
-			return true
-		}
-	}
-	return false
 }

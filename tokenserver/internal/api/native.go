@@ -115,8 +115,8 @@ func Mint(m *accesstoken.Minter, lim Limits, q MintRequest) (MintResponse, []Inv
 	case typeRTC:
 		unused("rtmUid", q.RTMUID)
 		r := rtcRequest{channel: q.Channel, role: role(), expire: exp, uidName: "uid"}
-		if isRTCUID(q.UID) {
-			r.byUID, r.uid = true, parseRTCUID(q.UID, "uid", &bad)
+		if n, ok := rtcUID(q.UID); ok {
+			r.byUID, r.uid = true, n
 		} else {
 			r.account = q.UID
 		}
@@ -130,13 +130,14 @@ func Mint(m *accesstoken.Minter, lim Limits, q MintRequest) (MintResponse, []Inv
 			}
 		}
 		account := q.UID
+		n, isUID := rtcUID(q.UID)
 		switch {
 		case q.UID == "":
 			bad.add("uid", `required: an RTC user account, a numeric uid, or "0" for any user`)
 		case q.UID == "0":
 			account = "" // the engine's spelling of uid 0, as in RTCWithUID
-		case isRTCUID(q.UID):
-			account = strconv.FormatUint(uint64(parseRTCUID(q.UID, "uid", &bad)), 10) // "007" → "7", as the uid builder does
+		case isUID:
+			account = strconv.FormatUint(uint64(n), 10) // "007" → "7", as the uid builder does
 		}
 		if len(bad) == 0 {
 			t, err = m.RTE(q.Channel, account, r, exp, exp, q.RTMUID, exp)
@@ -186,23 +187,37 @@ func Mint(m *accesstoken.Minter, lim Limits, q MintRequest) (MintResponse, []Inv
 	return resp, nil, nil
 }
 
-// handleMint serves POST /v1/tokens.
-func (a *API) handleMint() gin.HandlerFunc {
-	return func(c *gin.Context) {
-		var q MintRequest
-		if !decodeJSON(c,
-			jsonField{"type", &q.Type}, jsonField{"uid", &q.UID}, jsonField{"channel", &q.Channel},
-			jsonField{"role", &q.Role}, jsonField{"rtmUid", &q.RTMUID}, jsonField{"expiresIn", &q.ExpiresIn}) {
-			return
+// decodeMintRequest reads the body of POST /v1/tokens.
+func decodeMintRequest(c *gin.Context) (MintRequest, bool) {
+	var q MintRequest
+	ok := decodeJSON(c,
+		jsonField{"type", &q.Type}, jsonField{"uid", &q.UID}, jsonField{"channel", &q.Channel},
+		jsonField{"role", &q.Role}, jsonField{"rtmUid", &q.RTMUID}, jsonField{"expiresIn", &q.ExpiresIn})
+	return q, ok
+}
+
+func (q MintRequest) users() ([]user, bool) {
+	switch q.Type {
+	case typeChatApp:
+		return nil, true
+	case typeRTC:
+		return []user{rtcUser("uid", q.UID, true)}, false
+	case typeRTE:
+		rtm := q.RTMUID
+		if rtm == "" {
+			rtm = q.UID
 		}
-		resp, bad, err := Mint(a.minter, Limits{a.expiry.def, a.expiry.max}, q)
-		if a.mintFailed(c, bad, err, nil) {
-			return
-		}
-		a.metrics.minted.WithLabelValues(q.Type).Inc()
-		resp.Mode = Mode(a.demo)
-		c.JSON(http.StatusOK, resp)
+		return []user{rtcUser("uid", q.UID, true), {field: "rtmUid", id: rtm}}, false
 	}
+	return []user{{field: "uid", id: q.UID}}, false
+}
+
+// mintNative answers POST /v1/tokens with a MintResponse.
+func (a *API) mintNative(q MintRequest, bad *params) (mintAnswer, error) {
+	resp, invalid, err := Mint(a.minter, Limits{a.expiry.def, a.expiry.max}, q)
+	*bad = append(*bad, invalid...)
+	resp.Mode = Mode(a.demo)
+	return mintAnswer{resp, []string{q.Type}}, err
 }
 
 // Inspection is the answer of POST /v1/tokens/inspect: every field of the
@@ -240,8 +255,9 @@ type InspectedPrivilege struct {
 	ExpiresAt string `json:"expiresAt"`
 }
 
-// Inspect decodes and checks a token against this server's app.
-func Inspect(t *accesstoken.Token, appID, certificate string, now time.Time) Inspection {
+// Inspect checks a decoded token against m's app and certificate; a nil m
+// (demo mode's CLI, which has no certificate) matches and verifies nothing.
+func Inspect(t *accesstoken.Token, m *accesstoken.Minter, now time.Time) Inspection {
 	out := Inspection{
 		Version:        t.Version,
 		AppID:          t.AppID,
@@ -251,8 +267,8 @@ func Inspect(t *accesstoken.Token, appID, certificate string, now time.Time) Ins
 		ExpiresAt:      t.ExpiresAt().UTC().Format(time.RFC3339),
 		Salt:           t.Salt,
 		Services:       []InspectedService{},
-		AppIDMatches:   t.AppID == appID,
-		SignatureValid: certificate != "" && t.Verify(certificate),
+		AppIDMatches:   t.AppID == m.AppID(),
+		SignatureValid: m.Verify(t),
 		Expired:        !now.Before(t.ExpiresAt()),
 	}
 	for _, s := range t.Services {
@@ -319,7 +335,7 @@ func (a *API) handleInspect() gin.HandlerFunc {
 			badRequest(c, params{{Name: "token", Reason: "not an AccessToken2: " + strings.TrimPrefix(err.Error(), "accesstoken: ")}})
 			return
 		}
-		out := Inspect(t, a.minter.AppID(), a.cert.Reveal(), a.now())
+		out := Inspect(t, a.minter, a.now())
 		out.Mode = Mode(a.demo)
 		c.JSON(http.StatusOK, out)
 	}

@@ -20,7 +20,7 @@ type operation struct {
 	okType        string // media type of the 200 answer, default application/json
 	errors        []int  // problem answers besides 404/405/500
 	noStore       bool   // answer carries Cache-Control: no-store
-	guarded       bool   // behind caller authentication and rate limits (security.go)
+	guarded       bool   // behind caller authentication and rate limits (gates.go, mint_route.go)
 }
 
 var operations = []operation{

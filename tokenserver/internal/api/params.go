@@ -84,12 +84,11 @@ type expiry struct {
 
 func (e expiry) maxSeconds() uint64 { return uint64(e.max / time.Second) }
 
-// fromQuery reads ?name=N (absent or empty: default). A repeated parameter
-// is refused: which one would the client have meant?
-func (e expiry) fromQuery(c *gin.Context, name string, bad *params) uint32 {
-	vals, ok := c.GetQueryArray(name)
+// fromQuery reads the values of ?name=N (absent or empty: default). A
+// repeated parameter is refused: which one would the client have meant?
+func (e expiry) fromQuery(vals []string, name string, bad *params) uint32 {
 	switch {
-	case !ok || (len(vals) == 1 && vals[0] == ""):
+	case len(vals) == 0 || (len(vals) == 1 && vals[0] == ""):
 		return uint32(e.def / time.Second)
 	case len(vals) > 1:
 		bad.add(name, "must be given once")
@@ -157,25 +156,27 @@ func parseRole(s, name string, bad *params) accesstoken.Role {
 	return accesstoken.RolePublisher
 }
 
-// parseRTCUID reads an RTC uid: a decimal uint32, 0 meaning any user.
-func parseRTCUID(s, name string, bad *params) uint32 {
-	if s != "" && strings.Trim(s, "0123456789") == "" {
-		if n, err := strconv.ParseUint(s, 10, 32); err == nil {
-			return uint32(n)
-		}
+// rtcUID reads an RTC uid, the one place that does: a decimal uint32
+// (digits only, no sign), 0 meaning any user. ok is false for anything else,
+// which /getToken and /v1/tokens then take for a user account.
+func rtcUID(s string) (uid uint32, ok bool) {
+	if s == "" || strings.Trim(s, "0123456789") != "" {
+		return 0, false
 	}
-	bad.add(name, "must be a number 0-4294967295 (got "+quote(s)+")")
-	return 0
+	n, err := strconv.ParseUint(s, 10, 32)
+	if err != nil {
+		return 0, false
+	}
+	return uint32(n), true
 }
 
-// isRTCUID reports whether s is a numeric RTC uid, the rule /getToken uses
-// to choose between a uid and a user-account token.
-func isRTCUID(s string) bool {
-	if s == "" || strings.Trim(s, "0123456789") != "" {
-		return false
+// parseRTCUID is rtcUID for a field that must hold a uid.
+func parseRTCUID(s, name string, bad *params) uint32 {
+	n, ok := rtcUID(s)
+	if !ok {
+		bad.add(name, "must be a number 0-4294967295 (got "+quote(s)+")")
 	}
-	_, err := strconv.ParseUint(s, 10, 32)
-	return err == nil
+	return n
 }
 
 // jsonField is one member a JSON request body may have.

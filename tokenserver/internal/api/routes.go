@@ -12,23 +12,25 @@ func (a *API) routes(r *gin.Engine) {
 	r.GET("/openapi.json", a.handleOpenAPI())
 	both(r, "GET", "/ping", a.handlePing())
 
-	// Everything that hands out a token, behind the per-IP limit, caller
-	// authentication, user ID binding and the per-user-ID limit (security.go).
-	mint := r.Group("", append([]gin.HandlerFunc{noStore}, a.beforeMint...)...)
+	// Everything that hands out a token, behind the per-IP limit and caller
+	// authentication (gates.go), and then, as a mintRoute, the user ID
+	// binding and the per-user-ID limit (mint_route.go).
+	gated := r.Group("", noStore, a.limitIP, a.authenticate)
 
 	// Compatible routes: agora-token-service and the Node token server,
 	// same paths and JSON, with or without the trailing slash.
-	both(mint, "GET", "/rtm/:uid", a.handleRTM())
-	both(mint, "GET", "/rtc/:channel/:role/:tokentype/:uid", a.handleRTC())
-	both(mint, "GET", "/rte/:channel/:role/:tokentype/:rtcuid", a.handleRTE())
-	both(mint, "GET", "/rte/:channel/:role/:tokentype/:rtcuid/:rtmuid", a.handleRTE())
-	both(mint, "GET", "/chat/app", a.handleChatApp())
-	both(mint, "GET", "/chat/account/:uid", a.handleChatUser())
-	both(mint, "POST", "/getToken", a.handleGetToken())
+	both(gated, "GET", "/rtm/:uid", mintRoute(a, decodeUserPath, a.mintUser(a.minter.Signaling, typeSignaling, "rtmToken")))
+	both(gated, "GET", "/rtc/:channel/:role/:tokentype/:uid", mintRoute(a, decodeRTCPath, a.mintRTC))
+	both(gated, "GET", "/rte/:channel/:role/:tokentype/:rtcuid", mintRoute(a, decodeRTEPath, a.mintRTE))
+	both(gated, "GET", "/rte/:channel/:role/:tokentype/:rtcuid/:rtmuid", mintRoute(a, decodeRTEPath, a.mintRTE))
+	both(gated, "GET", "/chat/app", mintRoute(a, decodeChatApp, a.mintChatApp))
+	both(gated, "GET", "/chat/account/:uid", mintRoute(a, decodeUserPath, a.mintUser(a.minter.ChatUser, typeChatUser, "chatToken")))
+	both(gated, "POST", "/getToken", mintRoute(a, decodeGetToken, a.mintGetToken))
 
-	// Native API.
-	mint.POST("/v1/tokens", a.handleMint())
-	r.POST("/v1/tokens/inspect", append(append([]gin.HandlerFunc{noStore}, a.beforeInspect...), a.handleInspect())...)
+	// Native API. Inspect hands out no token, but it is a signature oracle
+	// and costs CPU: it is not left open when callers need credentials.
+	gated.POST("/v1/tokens", mintRoute(a, decodeMintRequest, a.mintNative))
+	gated.POST("/v1/tokens/inspect", a.handleInspect())
 }
 
 // both registers path and path + "/" because gin, with redirects off, would

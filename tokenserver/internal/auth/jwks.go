@@ -6,13 +6,10 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rsa"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/big"
 	"net"
 	"net/http"
 	"net/url"
@@ -21,18 +18,26 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/MicahParks/jwkset"
+	"github.com/MicahParks/keyfunc/v3"
+	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/time/rate"
 )
 
-// JWKS is a JSON Web Key Set (RFC 7517) fetched from a URL and cached. A
-// request never waits for the endpoint, with one bounded exception: a token
-// naming a key ID the cache lacks (the identity provider rotated its keys)
-// starts a fetch — at most one every minRefresh — and waits up to
-// unknownKidWait for it. Keys are refreshed in the background every refresh
-// interval; when a fetch fails the previous keys stay in use.
+// JWKS is a JSON Web Key Set (RFC 7517) fetched from a URL and cached, by
+// github.com/MicahParks/keyfunc/v3 (the JWKS companion of golang-jwt) over
+// its storage library github.com/MicahParks/jwkset: they parse the keys,
+// refresh them in the background every refresh interval, and fetch again
+// when a token names a key ID the cache lacks (the identity provider rotated
+// its keys) — at most once every minRefresh, the request waiting at most
+// unknownKidWait. A request never waits for the endpoint otherwise; when a
+// fetch fails the previous keys stay in use.
 //
-// No JWKS helper module is available to this build, so this is a small one
-// over net/http and the standard crypto packages: RSA (2048 bits or more),
-// EC P-256 and Ed25519 signing keys.
+// What is ours: the policy of which published keys may verify a token
+// (signingKeys: RSA of 2048 bits or more, EC P-256, Ed25519, for signing, by
+// an accepted algorithm), a bound on the key set's size, and retrying the
+// first load every minRefresh until it succeeds.
 type JWKS struct {
 	url        string
 	client     *http.Client
@@ -40,26 +45,9 @@ type JWKS struct {
 	minRefresh time.Duration
 	log        *slog.Logger
 
-	keys atomic.Pointer[keySet]
-
-	mu       sync.Mutex
-	inflight chan struct{} // closed when the running fetch ends; nil if none
-	// lastKidFetch is when an unknown key ID last started a fetch; the
-	// scheduled refreshes do not count, so a rotation just after start is
-	// still picked up at once.
-	lastKidFetch time.Time
-	lastErr      error
-	base         context.Context // Run's context, so fetches stop at shutdown
-}
-
-type keySet struct {
-	keys []jwk
-}
-
-type jwk struct {
-	kid string
-	alg string // "" when the set does not say
-	key any    // *rsa.PublicKey, *ecdsa.PublicKey or ed25519.PublicKey
+	kf      atomic.Pointer[keyfunc.Keyfunc] // nil until the first load
+	mu      sync.Mutex
+	lastErr error
 }
 
 // Defaults and bounds of the cache.
@@ -106,6 +94,10 @@ func NewJWKS(rawURL string, client *http.Client, refresh, minRefresh time.Durati
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}
 	}
+	// jwkset reads the whole body; a key set over the bound is cut short
+	// and fails to decode, so the keys already loaded stay in use.
+	limited := *client
+	limited.Transport = limitBody{next: client.Transport}
 	if refresh <= 0 {
 		refresh = DefaultJWKSRefresh
 	}
@@ -115,30 +107,24 @@ func NewJWKS(rawURL string, client *http.Client, refresh, minRefresh time.Durati
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &JWKS{url: rawURL, client: client, refresh: refresh, minRefresh: minRefresh, log: log, base: context.Background()}, nil
+	return &JWKS{url: rawURL, client: &limited, refresh: refresh, minRefresh: minRefresh, log: log}, nil
 }
 
-// Run fetches the keys now and then every refresh interval (after a failed
-// fetch: again after minRefresh) until ctx is done.
+// Run loads the keys (trying again every minRefresh until that works), then
+// leaves keyfunc refreshing them until ctx is done.
 func (j *JWKS) Run(ctx context.Context) {
-	j.mu.Lock()
-	j.base = ctx
-	j.mu.Unlock()
 	for {
-		wait := j.refresh
-		if ch := j.startFetch(true); ch != nil {
-			select {
-			case <-ch:
-			case <-ctx.Done():
-				return
-			}
+		attempt, cancel := context.WithCancel(ctx)
+		kf, err := j.load(attempt)
+		if err == nil {
+			j.kf.Store(&kf)
+			<-ctx.Done()
+			cancel()
+			return
 		}
-		j.mu.Lock()
-		if j.lastErr != nil {
-			wait = j.minRefresh
-		}
-		j.mu.Unlock()
-		t := time.NewTimer(wait)
+		cancel() // ends the refresh goroutine of the failed attempt
+		j.failed(err)
+		t := time.NewTimer(j.minRefresh)
 		select {
 		case <-t.C:
 		case <-ctx.Done():
@@ -148,235 +134,166 @@ func (j *JWKS) Run(ctx context.Context) {
 	}
 }
 
+// load makes the keyfunc, whose storage fetches the set once now; it fails
+// when that fetch does.
+func (j *JWKS) load(ctx context.Context) (keyfunc.Keyfunc, error) {
+	store, err := jwkset.NewStorageFromHTTP(j.url, jwkset.HTTPClientStorageOptions{
+		Client:          j.client,
+		Ctx:             ctx,
+		HTTPTimeout:     jwksFetchTimeout,
+		RefreshInterval: j.refresh,
+		RefreshErrorHandler: func(_ context.Context, err error) {
+			j.failed(err)
+		},
+		Storage: signingKeys{Storage: jwkset.NewMemoryStorage(), jwks: j},
+	})
+	if err != nil {
+		return nil, err
+	}
+	client, err := jwkset.NewHTTPClient(jwkset.HTTPClientOptions{
+		HTTPURLs: map[string]jwkset.Storage{j.url: store},
+		// A token under an unknown key ID waits this long at most, for
+		// the rate limiter and the fetch together.
+		RateLimitWaitMax:  unknownKidWait,
+		RefreshUnknownKID: rate.NewLimiter(rate.Every(j.minRefresh), 1),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return keyfunc.New(keyfunc.Options{Ctx: ctx, Storage: client, UseWhitelist: []jwkset.USE{jwkset.UseSig, ""}})
+}
+
+func (j *JWKS) failed(err error) {
+	j.mu.Lock()
+	j.lastErr = err
+	j.mu.Unlock()
+	j.log.Warn("jwks: fetch failed; keeping the keys already loaded", "url", redactURL(j.url), "err", scrubURL(err.Error(), j.url))
+}
+
 // Loaded is nil once a key set has been fetched, else why not.
 func (j *JWKS) Loaded() error {
-	if j.keys.Load() != nil {
+	if j.kf.Load() != nil {
 		return nil
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.lastErr != nil {
-		return fmt.Errorf("jwks: no signing keys loaded yet: %v", j.lastErr)
+		return fmt.Errorf("jwks: no signing keys loaded yet: %s", scrubURL(j.lastErr.Error(), j.url))
 	}
 	return errors.New("jwks: no signing keys loaded yet")
 }
 
-// Key returns the key for a token's kid and alg.
-func (j *JWKS) Key(ctx context.Context, kid, alg string) (any, error) {
-	k, err := j.lookup(kid, alg)
-	if err == nil || !errors.Is(err, errUnknownKid) {
-		return k, err
-	}
-	ch := j.startFetch(false)
-	if ch == nil {
-		return nil, err // fetched recently: this kid is simply unknown
-	}
-	t := time.NewTimer(unknownKidWait)
-	defer t.Stop()
-	select {
-	case <-ch:
-	case <-t.C:
-	case <-ctx.Done():
-	}
-	return j.lookup(kid, alg)
-}
-
-var errUnknownKid = errors.New("unknown key ID")
-
-func (j *JWKS) lookup(kid, alg string) (any, error) {
-	ks := j.keys.Load()
-	if ks == nil {
-		return nil, fmt.Errorf("%w: no key set loaded yet", errUnknownKid)
-	}
-	var fits []jwk
-	for _, k := range ks.keys {
-		if (k.alg == "" || k.alg == alg) && keyFits(k.key, alg) {
-			if kid != "" && k.kid == kid {
-				return k.key, nil
-			}
-			fits = append(fits, k)
+// Keyfunc returns the jwt.Keyfunc for a request: keyfunc's lookup by kid,
+// with the JWK's alg and use checked against the token's (a token without
+// kid is tried against every key). The key's type is checked by golang-jwt
+// itself (an RS256 verification refuses anything but *rsa.PublicKey), and
+// the parser only accepts jwksAlgs, so no key can verify the wrong family.
+func (j *JWKS) Keyfunc(ctx context.Context) jwt.Keyfunc {
+	return func(t *jwt.Token) (any, error) {
+		kf := j.kf.Load()
+		if kf == nil {
+			return nil, errors.New("no key set loaded yet")
 		}
+		return (*kf).KeyfuncCtx(ctx)(t)
 	}
-	if kid == "" && len(fits) == 1 {
-		return fits[0].key, nil // a token without kid, and only one key it could mean
-	}
-	if kid == "" {
-		return nil, fmt.Errorf("the token names no key ID (kid) and %d keys fit %s", len(fits), alg)
-	}
-	return nil, fmt.Errorf("%w %q for %s", errUnknownKid, kid, alg)
 }
 
-// startFetch starts a fetch unless one is running (then it returns that
-// one's channel). For an unknown key ID (scheduled false) it starts one only
-// if the last such fetch began at least minRefresh ago, else returns nil.
-func (j *JWKS) startFetch(scheduled bool) chan struct{} {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.inflight != nil {
-		return j.inflight
-	}
-	if !scheduled {
-		if !j.lastKidFetch.IsZero() && time.Since(j.lastKidFetch) < j.minRefresh {
-			return nil
-		}
-		j.lastKidFetch = time.Now()
-	}
-	ch := make(chan struct{})
-	j.inflight = ch
-	base := j.base
-	go func() {
-		ks, err := j.fetch(base)
-		j.mu.Lock()
-		j.lastErr = err
-		j.inflight = nil
-		j.mu.Unlock()
-		if err != nil {
-			j.log.Warn("jwks: fetch failed; keeping the keys already loaded", "url", redactURL(j.url), "err", err.Error())
-		} else {
-			j.keys.Store(ks)
-			j.log.Debug("jwks: keys loaded", "url", redactURL(j.url), "keys", len(ks.keys))
-		}
-		close(ch)
-	}()
-	return ch
+// signingKeys is the key store jwkset fills on every successful fetch. It
+// keeps only the keys that may verify a token and refuses a set with none,
+// which jwkset then treats as a failed fetch (the previous keys stay).
+type signingKeys struct {
+	jwkset.Storage
+	jwks *JWKS
 }
 
-func (j *JWKS) fetch(ctx context.Context) (*keySet, error) {
-	ctx, cancel := context.WithTimeout(ctx, jwksFetchTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, j.url, nil)
-	if err != nil {
-		return nil, err
+// KeyReplaceAll is called by jwkset with every key of a fetched set.
+func (s signingKeys) KeyReplaceAll(ctx context.Context, given []jwkset.JWK) error {
+	if len(given) > maxJWKSKeys {
+		return fmt.Errorf("the key set has %d keys, more than %d", len(given), maxJWKSKeys)
 	}
-	req.Header.Set("Accept", "application/jwk-set+json, application/json")
-	resp, err := j.client.Do(req)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return nil, fmt.Errorf("GET %s: %v", redactURL(j.url), err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s answered %s", redactURL(j.url), resp.Status)
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxJWKSBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("GET %s: reading the body: %v", redactURL(j.url), err)
-	}
-	if len(body) > maxJWKSBytes {
-		return nil, fmt.Errorf("GET %s: the key set is over %d bytes", redactURL(j.url), maxJWKSBytes)
-	}
-	return parseJWKS(body, j.log)
-}
-
-// rawJWK is a JWK's members, as strings (RFC 7518 §6).
-type rawJWK struct {
-	Kty    string   `json:"kty"`
-	Kid    string   `json:"kid"`
-	Use    string   `json:"use"`
-	KeyOps []string `json:"key_ops"`
-	Alg    string   `json:"alg"`
-	N      string   `json:"n"`
-	E      string   `json:"e"`
-	Crv    string   `json:"crv"`
-	X      string   `json:"x"`
-	Y      string   `json:"y"`
-}
-
-// parseJWKS reads a key set and keeps the keys usable for signature
-// verification by an accepted algorithm; it fails when none is.
-func parseJWKS(body []byte, log *slog.Logger) (*keySet, error) {
-	var doc struct {
-		Keys []json.RawMessage `json:"keys"`
-	}
-	if err := json.Unmarshal(body, &doc); err != nil {
-		return nil, errors.New("the key set is not a JSON object with a keys array")
-	}
-	if len(doc.Keys) > maxJWKSKeys {
-		return nil, fmt.Errorf("the key set has %d keys, more than %d", len(doc.Keys), maxJWKSKeys)
-	}
-	ks := &keySet{}
-	for i, raw := range doc.Keys {
-		k, err := parseJWK(raw)
-		if err != nil {
-			log.Debug("jwks: key skipped", "index", i, "reason", err.Error())
+	keep := make([]jwkset.JWK, 0, len(given))
+	for i, k := range given {
+		if reason := unusable(k); reason != "" {
+			s.jwks.log.Debug("jwks: key skipped", "index", i, "kid", k.Marshal().KID, "reason", reason)
 			continue
 		}
-		ks.keys = append(ks.keys, k)
+		keep = append(keep, k)
 	}
-	if len(ks.keys) == 0 {
-		return nil, fmt.Errorf("the key set has no usable signing key (of %d: RSA ≥ %d bits, EC P-256 or Ed25519 wanted)", len(doc.Keys), minRSABits)
+	if len(keep) == 0 {
+		return fmt.Errorf("the key set has no usable signing key (of %d: RSA ≥ %d bits, EC P-256 or Ed25519 wanted)", len(given), minRSABits)
 	}
-	return ks, nil
+	if err := s.Storage.KeyReplaceAll(ctx, keep); err != nil {
+		return err
+	}
+	s.jwks.mu.Lock()
+	s.jwks.lastErr = nil
+	s.jwks.mu.Unlock()
+	s.jwks.log.Debug("jwks: keys loaded", "url", redactURL(s.jwks.url), "keys", len(keep))
+	return nil
 }
 
-func parseJWK(raw json.RawMessage) (jwk, error) {
-	var r rawJWK
-	if err := json.Unmarshal(raw, &r); err != nil {
-		return jwk{}, errors.New("not a JWK object")
+// unusable says why a parsed JWK must not verify tokens, or "". "oct" above
+// all: a symmetric key published in a key set would turn every holder of
+// the set into a signer.
+func unusable(k jwkset.JWK) string {
+	m := k.Marshal()
+	if m.USE != "" && m.USE != jwkset.UseSig {
+		return fmt.Sprintf("use %q is not sig", m.USE)
 	}
-	if r.Use != "" && r.Use != "sig" {
-		return jwk{}, fmt.Errorf("use %q is not sig", r.Use)
+	if len(m.KEYOPS) > 0 && !slices.Contains(m.KEYOPS, jwkset.KeyOpsVerify) {
+		return "key_ops does not include verify"
 	}
-	if len(r.KeyOps) > 0 && !slices.Contains(r.KeyOps, "verify") {
-		return jwk{}, errors.New("key_ops does not include verify")
+	alg := m.ALG.String()
+	if alg == "Ed25519" {
+		alg = "EdDSA" // RFC 9864's fully specified name for the same thing
 	}
-	if r.Alg == "Ed25519" {
-		r.Alg = "EdDSA" // RFC 9864's fully specified name for the same thing
+	if alg != "" && !slices.Contains(jwksAlgs, alg) {
+		return fmt.Sprintf("alg %q is not accepted", alg)
 	}
-	if r.Alg != "" && !slices.Contains(jwksAlgs, r.Alg) {
-		return jwk{}, fmt.Errorf("alg %q is not accepted", r.Alg)
-	}
-	k := jwk{kid: r.Kid, alg: r.Alg}
-	switch r.Kty {
-	case "RSA":
-		n, err1 := b64(r.N)
-		e, err2 := b64(r.E)
-		if err1 != nil || err2 != nil || len(e) == 0 || len(e) > 4 {
-			return jwk{}, errors.New("RSA key with a malformed n or e")
-		}
-		pub := &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(new(big.Int).SetBytes(e).Int64())}
+	switch pub := k.Key().(type) {
+	case *rsa.PublicKey:
 		if pub.N.BitLen() < minRSABits {
-			return jwk{}, fmt.Errorf("RSA key of %d bits, fewer than %d", pub.N.BitLen(), minRSABits)
+			return fmt.Sprintf("RSA key of %d bits, fewer than %d", pub.N.BitLen(), minRSABits)
 		}
-		if pub.E < 3 || pub.E%2 == 0 {
-			return jwk{}, errors.New("RSA key with an unusable exponent")
+		if pub.E < 3 || pub.E%2 == 0 || pub.E > 1<<31-1 {
+			return "RSA key with an unusable exponent"
 		}
-		k.key = pub
-	case "EC":
-		if r.Crv != "P-256" {
-			return jwk{}, fmt.Errorf("EC curve %q (only P-256, for ES256)", r.Crv)
+	case *ecdsa.PublicKey:
+		if pub.Curve != elliptic.P256() {
+			return "EC key not on P-256 (only ES256 is accepted)"
 		}
-		x, err1 := b64(r.X)
-		y, err2 := b64(r.Y)
-		if err1 != nil || err2 != nil || len(x) != 32 || len(y) != 32 {
-			return jwk{}, errors.New("EC key with malformed coordinates")
+		if _, err := pub.ECDH(); err != nil { // refuses points not on the curve
+			return "EC key that is not a point on P-256"
 		}
-		// ParseUncompressedPublicKey refuses points that are not on the curve.
-		pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), append(append([]byte{4}, x...), y...))
-		if err != nil {
-			return jwk{}, errors.New("EC key that is not a point on P-256")
-		}
-		k.key = pub
-	case "OKP":
-		x, err := b64(r.X)
-		if r.Crv != "Ed25519" || err != nil || len(x) != ed25519.PublicKeySize {
-			return jwk{}, errors.New("OKP key that is not a well-formed Ed25519 key")
-		}
-		k.key = ed25519.PublicKey(x)
+	case ed25519.PublicKey:
 	default:
-		// "oct" above all: a symmetric key published in a key set would turn
-		// every holder of the set into a signer.
-		return jwk{}, fmt.Errorf("key type %q is not accepted", r.Kty)
+		return fmt.Sprintf("key type %q is not accepted", m.KTY)
 	}
-	return k, nil
+	return ""
 }
 
-// b64 decodes base64url, with or without padding.
-func b64(s string) ([]byte, error) {
-	return base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
+// limitBody cuts every response body at maxJWKSBytes+1 bytes.
+type limitBody struct{ next http.RoundTripper }
+
+func (l limitBody) RoundTrip(r *http.Request) (*http.Response, error) {
+	next := l.next
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	resp, err := next.RoundTrip(r)
+	if err == nil {
+		resp.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.LimitReader(resp.Body, maxJWKSBytes+1), resp.Body}
+	}
+	return resp, err
+}
+
+// scrubURL replaces the key set URL in msg (jwkset's errors quote it as
+// given) by its redacted form.
+func scrubURL(msg, rawURL string) string {
+	return strings.ReplaceAll(msg, rawURL, redactURL(rawURL))
 }
 
 func redactURL(s string) string {

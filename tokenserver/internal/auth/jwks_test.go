@@ -2,15 +2,23 @@ package auth
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/MicahParks/jwkset"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -193,12 +201,58 @@ func TestAKeySetThatNeverLoadsMakesTheServerNotReady(t *testing.T) {
 	}
 }
 
-func TestParseJWKSKeepsOnlyUsableSigningKeys(t *testing.T) {
+// loadSet serves doc as a key set and runs a JWKS over it until the first
+// load succeeded or failed.
+func loadSet(t *testing.T, doc any) *JWKS {
+	t.Helper()
+	srv := newJWKSServer(t)
+	srv.setRaw(t, doc)
+	j, err := NewJWKS(srv.URL, nil, time.Hour, time.Hour, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go j.Run(ctx)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		j.mu.Lock()
+		failed := j.lastErr != nil
+		j.mu.Unlock()
+		if j.Loaded() == nil || failed {
+			return j
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the key set neither loaded nor failed")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// keptIDs are the key IDs a loaded JWKS holds.
+func keptIDs(t *testing.T, j *JWKS) []string {
+	t.Helper()
+	kf := j.kf.Load()
+	if kf == nil {
+		return nil
+	}
+	all, err := (*kf).Storage().KeyReadAll(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, k := range all {
+		ids = append(ids, k.Marshal().KID)
+	}
+	return ids
+}
+
+func TestAKeySetKeepsOnlyUsableSigningKeys(t *testing.T) {
 	testKeys(t)
 	good := jwkOf(rsaSigner(t, "good"))
-	mod := func(f func(m map[string]any)) map[string]any {
+	mod := func(base map[string]any, f func(m map[string]any)) map[string]any {
 		m := map[string]any{}
-		for k, v := range good {
+		for k, v := range base {
 			m[k] = v
 		}
 		f(m)
@@ -209,77 +263,131 @@ func TestParseJWKSKeepsOnlyUsableSigningKeys(t *testing.T) {
 	tests := []struct {
 		name string
 		key  map[string]any
+		// whole: jwkset cannot parse the key at all and refuses the whole
+		// set (the keys loaded before stay); otherwise the key is skipped.
+		whole bool
 	}{
-		{"a symmetric (oct) key, which would let anyone holding the set sign", map[string]any{"kty": "oct", "kid": "h", "k": b64u(testSecret)}},
-		{"an RSA key under 2048 bits", small},
-		{"an encryption key (use enc)", mod(func(m map[string]any) { m["use"] = "enc" })},
-		{"a key whose key_ops lack verify", mod(func(m map[string]any) { m["key_ops"] = []string{"encrypt"} })},
-		{"a key for an algorithm not accepted (RS512)", mod(func(m map[string]any) { m["alg"] = "RS512" })},
-		{"a key for HS256", mod(func(m map[string]any) { m["alg"] = "HS256" })},
-		{"an RSA key with an even exponent", mod(func(m map[string]any) { m["e"] = b64u([]byte{2}) })},
-		{"an RSA key with a huge exponent", mod(func(m map[string]any) { m["e"] = b64u([]byte{1, 0, 0, 0, 1}) })},
-		{"an RSA key whose modulus is not base64url", mod(func(m map[string]any) { m["n"] = "!!!" })},
-		{"an EC point that is not on the curve", func() map[string]any {
-			m := map[string]any{}
-			for k, v := range ec {
-				m[k] = v
-			}
+		{"a symmetric (oct) key, which would let anyone holding the set sign", map[string]any{"kty": "oct", "kid": "h", "k": b64u(testSecret)}, false},
+		{"an RSA key under 2048 bits", small, false},
+		{"an encryption key (use enc)", mod(good, func(m map[string]any) { m["kid"], m["use"] = "enc", "enc" }), false},
+		{"a key whose key_ops lack verify", mod(good, func(m map[string]any) { m["kid"], m["key_ops"] = "ops", []string{"encrypt"}; delete(m, "use") }), false},
+		{"a key for an algorithm not accepted (RS512)", mod(good, func(m map[string]any) { m["kid"], m["alg"] = "rs512", "RS512" }), false},
+		{"a key for HS256", mod(good, func(m map[string]any) { m["kid"], m["alg"] = "hs", "HS256" }), false},
+		{"an RSA key with an even exponent", mod(good, func(m map[string]any) { m["kid"], m["e"] = "even", b64u([]byte{2}) }), false},
+		{"an RSA key with a huge exponent", mod(good, func(m map[string]any) { m["kid"], m["e"] = "huge", b64u([]byte{1, 0, 0, 0, 1}) }), true},
+		{"an RSA key whose modulus is not base64url", mod(good, func(m map[string]any) { m["kid"], m["n"] = "bad-n", "!!!" }), true},
+		{"an EC point that is not on the curve", mod(ec, func(m map[string]any) {
 			y, _ := base64.RawURLEncoding.DecodeString(m["y"].(string))
 			y[31] ^= 1
 			m["y"] = b64u(y)
-			return m
-		}()},
-		{"an EC key on P-384", func() map[string]any {
-			m := map[string]any{}
-			for k, v := range ec {
-				m[k] = v
-			}
-			m["crv"] = "P-384"
-			return m
-		}()},
-		{"an X25519 (OKP) key", map[string]any{"kty": "OKP", "crv": "X25519", "x": b64u(make([]byte, 32))}},
-	}
-	for _, tt := range tests {
-		t.Run("skips "+tt.name, func(t *testing.T) {
-			body, _ := json.Marshal(map[string]any{"keys": []any{tt.key, good}})
-			ks, err := parseJWKS(body, slog.New(slog.DiscardHandler))
+		}), true},
+		{"an EC key on P-384 (with P-256 coordinates, so not on its curve)", mod(ec, func(m map[string]any) { m["crv"] = "P-384" }), true},
+		{"a real EC key on P-384", func() map[string]any {
+			k, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(ks.keys) != 1 || ks.keys[0].kid != "good" {
-				t.Fatalf("kept %d keys, want only the good one", len(ks.keys))
+			b, _ := k.PublicKey.Bytes()
+			return map[string]any{"kty": "EC", "crv": "P-384", "kid": "p384", "x": b64u(b[1:49]), "y": b64u(b[49:])}
+		}(), false},
+		{"an X25519 (OKP) key", map[string]any{"kty": "OKP", "crv": "X25519", "kid": "x", "x": b64u(make([]byte, 32))}, false},
+	}
+	for _, tt := range tests {
+		t.Run("skips "+tt.name, func(t *testing.T) {
+			j := loadSet(t, map[string]any{"keys": []any{tt.key, good}})
+			if tt.whole {
+				if err := j.Loaded(); err == nil {
+					t.Fatalf("a set with this key loaded: %q", keptIDs(t, j))
+				}
+			} else if ids := keptIDs(t, j); !slices.Equal(ids, []string{"good"}) {
+				t.Fatalf("kept %q (load error %v), want only the good key", ids, j.Loaded())
 			}
-			body, _ = json.Marshal(map[string]any{"keys": []any{tt.key}})
-			if _, err := parseJWKS(body, slog.New(slog.DiscardHandler)); err == nil {
-				t.Fatal("a set with only this key was accepted")
+			j = loadSet(t, map[string]any{"keys": []any{tt.key}})
+			if err := j.Loaded(); err == nil {
+				t.Fatalf("a set with only this key was accepted: %q", keptIDs(t, j))
 			}
 		})
 	}
-	for _, bad := range []string{``, `[]`, `{"keys":"x"}`, `{"keys":[1,2]}`, `null`} {
-		if _, err := parseJWKS([]byte(bad), slog.New(slog.DiscardHandler)); err == nil {
-			t.Errorf("parseJWKS(%q) accepted", bad)
-		}
+	for _, bad := range []string{``, `[]`, `{"keys":"x"}`, `{"keys":[1,2]}`, `null`, `{"keys":[]}`} {
+		t.Run("refuses the key set "+bad, func(t *testing.T) {
+			srv := newJWKSServer(t)
+			srv.mu.Lock()
+			srv.body = []byte(bad)
+			srv.mu.Unlock()
+			j, err := NewJWKS(srv.URL, nil, time.Hour, time.Hour, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := j.load(t.Context()); err == nil {
+				t.Errorf("the key set %q loaded", bad)
+			}
+		})
 	}
+	t.Run("refuses a key set over the size bound", func(t *testing.T) {
+		// 20 keys, far fewer than maxJWKSKeys, of 64 KiB each.
+		many := []any{good}
+		for len(many) < 20 {
+			many = append(many, mod(good, func(m map[string]any) { m["kid"] = strings.Repeat("k", 64<<10) + fmt.Sprint(len(many)) }))
+		}
+		if j := loadSet(t, map[string]any{"keys": many}); j.Loaded() == nil {
+			t.Errorf("a key set of over %d bytes loaded", maxJWKSBytes)
+		}
+	})
+	t.Run("refuses a key set with too many keys", func(t *testing.T) {
+		many := []any{good}
+		for len(many) <= maxJWKSKeys {
+			many = append(many, mod(good, func(m map[string]any) { m["kid"] = fmt.Sprint(len(many)) }))
+		}
+		if j := loadSet(t, map[string]any{"keys": many}); j.Loaded() == nil || !strings.Contains(j.Loaded().Error(), "more than 100") {
+			t.Errorf("a key set of %d keys: %v", len(many), j.Loaded())
+		}
+	})
 }
 
-func FuzzParseJWKS(f *testing.F) {
+// FuzzKeySet feeds any body to jwkset's parser and our key policy: nothing
+// panics, and a key the policy keeps can verify an accepted algorithm.
+func FuzzKeySet(f *testing.F) {
 	testKeys(f)
 	for _, s := range []signer{rsaSigner(f, "r"), ecSigner(f, "e"), edSigner(f, "d")} {
 		b, _ := json.Marshal(map[string]any{"keys": []any{jwkOf(s)}})
 		f.Add(b)
 	}
 	f.Add([]byte(`{"keys":[{"kty":"RSA","n":"","e":""}]}`))
+	f.Add([]byte(`{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		ks, err := parseJWKS(body, slog.New(slog.DiscardHandler))
-		if err != nil {
+		var set jwkset.JWKSMarshal
+		if json.Unmarshal(body, &set) != nil {
 			return
 		}
-		for _, k := range ks.keys {
-			if !keyFits(k.key, "RS256") && !keyFits(k.key, "ES256") && !keyFits(k.key, "EdDSA") {
-				t.Fatalf("kept a key no accepted algorithm can use: %T", k.key)
+		for _, m := range set.Keys {
+			k, err := jwkset.NewJWKFromMarshal(m, jwkset.JWKMarshalOptions{Private: true}, jwkset.JWKValidateOptions{})
+			if err != nil || unusable(k) != "" {
+				continue
+			}
+			if !keyFits(k.Key(), "RS256") && !keyFits(k.Key(), "ES256") && !keyFits(k.Key(), "EdDSA") {
+				t.Fatalf("kept a key no accepted algorithm can use: %T", k.Key())
+			}
+			if rk, ok := k.Key().(*rsa.PublicKey); ok && rk.N.BitLen() < minRSABits {
+				t.Fatalf("kept an RSA key of %d bits", rk.N.BitLen())
 			}
 		}
 	})
+}
+
+// keyFits reports whether k is the kind of key alg verifies with.
+func keyFits(k any, alg string) bool {
+	switch alg {
+	case "RS256":
+		_, ok := k.(*rsa.PublicKey)
+		return ok
+	case "ES256":
+		ek, ok := k.(*ecdsa.PublicKey)
+		return ok && ek.Curve == elliptic.P256()
+	case "EdDSA":
+		_, ok := k.(ed25519.PublicKey)
+		return ok
+	}
+	return false
 }
 
 func TestCheckJWKSURL(t *testing.T) {

@@ -12,19 +12,16 @@ import (
 	"io/fs"
 	"log/slog"
 	"math"
-	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/joho/godotenv"
 	"github.com/spf13/pflag"
-	"golang.org/x/net/publicsuffix"
 
+	"signaling-auth/origin"
 	"signaling-auth/ratelimit/clientip"
 	"signaling-auth/ratelimit/limitsettings"
 	"signaling-auth/settings"
@@ -98,7 +95,7 @@ Durations take Go syntax (90s, 24h) or plain seconds (90). Unknown keys are an e
 		{Name: "agora.app_certificate_file", Doc: "File holding the App Certificate (e.g. a Docker secret); not together with app_certificate."},
 		{Name: "token.default_expiry", Kind: settings.Duration, Default: "24h", Doc: "Token lifetime when the client asks for none."},
 		{Name: "token.max_expiry", Kind: settings.Duration, Default: "24h", Doc: "Longest lifetime a client may ask for (at most 24h, Agora's limit); larger requests get 400, never clamped."},
-		{Name: "cors.allowed_origins", Kind: settings.List, Doc: "Origins allowed by the built-in CORS, e.g. [http://localhost:9000] or [\"*\"]; empty turns it off\n(the usual setup puts corsproxy in front instead)."},
+		{Name: "cors.allowed_origins", Kind: settings.List, Doc: "Origins allowed by the built-in CORS, e.g. [http://localhost:9000] or [\"*\"]; empty turns it off\n(the usual setup puts corsproxy in front instead). Same rules as corsproxy's: exact origins\nand https://*.example.com patterns; a default port or trailing slash is dropped at start."},
 		{Name: "trusted_proxies", Kind: settings.List, Doc: "Proxy IPs/CIDRs whose X-Forwarded-For is believed for the client IP (access logs and\nrate limits); everyone else's is ignored. Put corsproxy's address here when it is in front."},
 		{Name: "timeouts.read_header", Kind: settings.Duration, Default: "5s", Doc: "Time to read the request headers."},
 		{Name: "timeouts.read", Kind: settings.Duration, Default: "10s", Doc: "Time to read the whole request."},
@@ -181,15 +178,14 @@ func Load(src Source) (Config, error) {
 		vs.Fail("token.default_expiry", "must not exceed token.max_expiry (%s) (got %s)", c.MaxExpiry, c.DefaultExpiry)
 	}
 	c.AllowedOrigins, c.TrustedProxies = vs.List("cors.allowed_origins"), vs.List("trusted_proxies")
-	for i, o := range c.AllowedOrigins {
-		norm, err := normalizeOrigin(o)
-		if err != nil {
-			vs.Fail("cors.allowed_origins", "%v (got %q)", err, o)
-		}
-		c.AllowedOrigins[i] = norm
+	// The origin rules (and their one spelling) are package origin's,
+	// shared with corsproxy.
+	origins, originErrs := origin.ParseList(c.AllowedOrigins, false)
+	for _, err := range originErrs {
+		vs.Fail("cors.allowed_origins", "%v", err)
 	}
-	if len(c.AllowedOrigins) > 1 && slices.Contains(c.AllowedOrigins, "*") {
-		vs.Fail("cors.allowed_origins", `"*" already allows every origin; list it alone`)
+	if len(originErrs) == 0 {
+		c.AllowedOrigins = origins.Entries()
 	}
 	for _, tp := range c.TrustedProxies {
 		if _, err := clientip.ParsePrefixes([]string{tp}); err != nil {
@@ -241,39 +237,4 @@ func withDotEnv(getenv func(string) string, dir string) (func(string) string, er
 		}
 		return m[k]
 	}, nil
-}
-
-// normalizeOrigin checks an allowed origin: "*", scheme://host[:port], or
-// scheme://*.domain[:port]; it returns it lower-cased, as browsers send it.
-func normalizeOrigin(o string) (string, error) {
-	if o == "*" {
-		return o, nil
-	}
-	const want = "must be *, scheme://host[:port] or scheme://*.domain"
-	u, err := url.Parse(strings.Replace(o, "://*.", "://wildcard.", 1))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", errors.New(want)
-	}
-	if u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
-		return "", errors.New("must be an origin (scheme://host[:port]) without path, query or credentials")
-	}
-	if p := u.Port(); p != "" {
-		if n, err := strconv.ParseUint(p, 10, 16); err != nil || n == 0 {
-			return "", errors.New(want)
-		}
-	}
-	h := u.Hostname()
-	if net.ParseIP(h) == nil && !settings.ValidHostname(h) {
-		return "", errors.New(want)
-	}
-	// *.com, *.co.uk or *.github.io: anyone can register a name there and
-	// read the tokens. The list covers ICANN suffixes and private ones
-	// (hosting platforms that hand out subdomains).
-	if strings.Contains(o, "://*.") {
-		domain := strings.ToLower(strings.TrimPrefix(h, "wildcard.")) // the stand-in for "*." above
-		if ps, _ := publicsuffix.PublicSuffix(domain); ps == domain {
-			return "", fmt.Errorf("*.%s would match every site under the public suffix %q, where anyone can register a name", domain, domain)
-		}
-	}
-	return strings.ToLower(strings.TrimSuffix(o, "/")), nil
 }
