@@ -1,6 +1,6 @@
 # signaling-auth: one Makefile for the whole go.work repository.
 SHELL := /bin/bash
-MODULES := ratelimit origin tokenserver corsproxy webdemo e2e
+MODULES := ratelimit settings origin tokenserver corsproxy webdemo e2e
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 BIN := bin
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)

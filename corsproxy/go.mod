@@ -9,6 +9,7 @@ require (
 	github.com/spf13/viper v1.21.0
 	signaling-auth/origin v0.0.0
 	signaling-auth/ratelimit v0.0.0
+	signaling-auth/settings v0.0.0
 )
 
 require (
@@ -42,4 +43,5 @@ require (
 replace (
 	signaling-auth/origin => ../origin
 	signaling-auth/ratelimit => ../ratelimit
+	signaling-auth/settings => ../settings
 )

@@ -88,7 +88,7 @@ func opsCheckHardened(t *testing.T, s types.ServiceConfig) {
 	}
 
 	// Built with its module's Dockerfile from the context that module needs (its own
-	// directory, or the root when it builds with the sibling module ratelimit).
+	// directory, or the root when it builds with the sibling modules settings and ratelimit).
 	if s.Build == nil {
 		t.Fatalf("%s: no build section", s.Name)
 	}

@@ -44,10 +44,10 @@ const (
 var opsPrograms = []string{"tokenserver", "corsproxy", "webdemo"}
 
 // opsBuildContext is each program's Docker build context, relative to the repository root.
-// tokenserver and corsproxy build with their sibling module ratelimit (replace … =>
-// ../ratelimit), so their context is the root and <prog>/Dockerfile.dockerignore narrows it;
-// webdemo stands alone in its own directory.
-var opsBuildContext = map[string]string{"tokenserver": ".", "corsproxy": ".", "webdemo": "webdemo"}
+// Every program builds with its sibling modules (settings, and ratelimit for tokenserver and
+// corsproxy: replace … => ../settings), so the context is the root and
+// <prog>/Dockerfile.dockerignore narrows it.
+var opsBuildContext = map[string]string{"tokenserver": ".", "corsproxy": ".", "webdemo": "."}
 
 // opsDockerignore is the ignore file BuildKit applies to prog's build: <Dockerfile>.dockerignore
 // when the context is the root, else the context's .dockerignore.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"signaling-auth/settings"
 	"signaling-auth/tokenserver/internal/accesstoken"
 	"signaling-auth/tokenserver/internal/api"
 	"signaling-auth/tokenserver/internal/config"
@@ -119,7 +120,7 @@ func mint(args []string, getenv func(string) string, stdout, stderr io.Writer) e
 
 // flagSeconds reads a lifetime flag: a whole number of seconds or a duration.
 func flagSeconds(flag, v string) (int64, error) {
-	d, err := config.ParseDuration(v)
+	d, err := settings.ParseDuration(v)
 	if err != nil || d%time.Second != 0 {
 		return 0, fmt.Errorf("%s mint: --%s: must be a whole number of seconds or a duration like 1h (got %q)", prog, flag, v)
 	}

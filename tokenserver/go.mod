@@ -12,10 +12,10 @@ require (
 	github.com/joho/godotenv v1.5.1
 	github.com/prometheus/client_golang v1.25.0
 	github.com/spf13/pflag v1.0.10
-	github.com/spf13/viper v1.21.0
 	golang.org/x/time v0.15.0
 	signaling-auth/origin v0.0.0
 	signaling-auth/ratelimit v0.0.0
+	signaling-auth/settings v0.0.0
 )
 
 require (
@@ -57,6 +57,7 @@ require (
 	github.com/sourcegraph/conc v0.3.1-0.20240121214520-5f936abd7ae8 // indirect
 	github.com/spf13/afero v1.15.0 // indirect
 	github.com/spf13/cast v1.10.0 // indirect
+	github.com/spf13/viper v1.21.0 // indirect
 	github.com/subosito/gotenv v1.6.0 // indirect
 	github.com/twitchyliquid64/golang-asm v0.15.1 // indirect
 	github.com/ugorji/go/codec v1.3.1 // indirect
@@ -73,4 +74,5 @@ require (
 replace (
 	signaling-auth/origin => ../origin
 	signaling-auth/ratelimit => ../ratelimit
+	signaling-auth/settings => ../settings
 )

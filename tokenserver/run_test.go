@@ -313,9 +313,9 @@ func TestBadConfigStopsRunWithEveryProblem(t *testing.T) {
 	}
 	lines := strings.Split(err.Error(), "\n")
 	want := []string{
-		`config: token.max_expiry: must be a duration like 90s or a number of seconds (got "2d")`,
 		`config: agora.app_id: must be 32 hex characters (got 6)`,
 		`config: agora.app_certificate: required when agora.app_id is set (or unset both for demo mode)`,
+		`config: token.max_expiry: must be a duration like 90s or a number of seconds (got "2d")`,
 		`config: log.level: must be debug, info, warn or error (got "loud")`,
 	}
 	if strings.Join(lines, "\n") != strings.Join(want, "\n") {

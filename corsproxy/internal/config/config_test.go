@@ -14,6 +14,8 @@ import (
 	"github.com/spf13/viper"
 
 	"signaling-auth/corsproxy/internal/testcert"
+	"signaling-auth/settings"
+	"signaling-auth/settings/settingstest"
 )
 
 func env(m map[string]string) func(string) string {
@@ -107,14 +109,18 @@ func TestShippedFileMatchesTheDefaults(t *testing.T) {
 	if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range keys {
-		if !v.InConfig(k.name) {
-			t.Errorf("%s does not list %s", shipped, k.name)
-		}
-		if !strings.Contains(string(data), "# "+k.help) {
-			t.Errorf("%s: the comment for %s is not %q", shipped, k.name, k.help)
+	for _, k := range Program.Keys {
+		if k.Kind != settings.Section && !v.InConfig(k.Name) {
+			t.Errorf("%s does not list %s", shipped, k.Name)
 		}
 	}
+}
+
+// TestGeneratedFilesMatchTheKeyTable fails when configs/corsproxy.yaml (its
+// comments included) or docs/config-corsproxy.md drift from the key table;
+// go generate rewrites them.
+func TestGeneratedFilesMatchTheKeyTable(t *testing.T) {
+	settingstest.Generated(t, &Program, filepath.Join("..", "..", ".."))
 }
 
 func TestPrecedence(t *testing.T) {
@@ -175,31 +181,31 @@ func TestHostileInput(t *testing.T) {
 		{name: "an unknown top-level key is refused", file: "listn: \":8080\"\n", want: []string{`unknown key "listn"`}},
 		{name: "a misspelled nested key is refused", file: "cors:\n  allowed_origin: [\"https://a.example\"]\n", want: []string{`unknown key "cors.allowed_origin"`}},
 		{name: "a section written as a scalar is refused", file: "cors: yes\n", want: []string{"cors: must be a mapping of keys"}},
-		{name: "a number where an address belongs is refused", file: "listen: 8080\n", want: []string{"config: listen: must be a string (got 8080)"}},
-		{name: "a mapping where a list belongs is refused", file: "cors:\n  allowed_origins: {a: 1}\n", want: []string{"config: cors.allowed_origins: must be a list"}},
+		{name: "a number where an address belongs is refused", file: "listen: 8080\n", want: []string{`config: listen: must be host:port, e.g. :8080 or 127.0.0.1:0 (got "8080")`}},
+		{name: "a mapping where a list belongs is refused", file: "cors:\n  allowed_origins: {a: 1}\n", want: []string{`unknown key "cors.allowed_origins.a"`}},
 		{name: "a list entry that is not a string is refused", file: "cors:\n  allowed_methods: [GET, [POST]]\n", want: []string{"every entry must be a string"}},
-		{name: "a duration that is not one is refused", env: map[string]string{"CORSPROXY_CORS_MAX_AGE": "abc"}, want: []string{`config: cors.max_age: must be a duration like "90s" or a number of seconds (got "abc")`}},
+		{name: "a duration that is not one is refused", env: map[string]string{"CORSPROXY_CORS_MAX_AGE": "abc"}, want: []string{`config: cors.max_age: must be a duration like 90s or a number of seconds (got "abc")`}},
 		{name: "a NaN duration is refused", env: map[string]string{"CORSPROXY_TIMEOUTS_DIAL": "NaN"}, want: []string{"config: timeouts.dial: must be a duration"}},
 		{name: "an infinite duration is refused", file: "timeouts:\n  dial: .inf\n", want: []string{"config: timeouts.dial: must be a duration"}},
-		{name: "a negative duration is refused", args: []string{"--timeouts.read=-5s"}, want: []string{"config: timeouts.read: must not be negative"}},
-		{name: "a negative drain is refused", args: []string{"--timeouts.drain=-1s"}, want: []string{"config: timeouts.drain: must not be negative"}},
-		{name: "a zero timeout is refused", args: []string{"--timeouts.read_header=0"}, want: []string{"config: timeouts.read_header: must be greater than zero"}},
+		{name: "a negative duration is refused", args: []string{"--timeouts.read=-5s"}, want: []string{"config: timeouts.read: must be at least 1ns (got -5s)"}},
+		{name: "a negative drain is refused", args: []string{"--timeouts.drain=-1s"}, want: []string{"config: timeouts.drain: must be at least 0s (got -1s)"}},
+		{name: "a zero timeout is refused", args: []string{"--timeouts.read_header=0"}, want: []string{"config: timeouts.read_header: must be at least 1ns (got 0s)"}},
 		{name: "a write timeout shorter than the upstream's is refused", args: []string{"--timeouts.write=5s"}, want: []string{"config: timeouts.write: must be longer than timeouts.response_header"}},
 		{name: "a bool that is not one is refused", env: map[string]string{"CORSPROXY_CORS_ALLOW_CREDENTIALS": "maybe"}, want: []string{`config: cors.allow_credentials: must be true or false (got "maybe")`}},
-		{name: "a body cap that is not a number is refused", args: []string{"--max_body_bytes=1MB"}, want: []string{`config: max_body_bytes: must be a whole number (got "1MB")`}},
-		{name: "a negative body cap is refused", file: "max_body_bytes: -1\n", want: []string{"config: max_body_bytes: must be from 1 to"}},
-		{name: "an absurd body cap is refused", file: "max_body_bytes: 1e30\n", want: []string{"config: max_body_bytes: must be a whole number"}},
-		{name: "a negative connection cap is refused", args: []string{"--max_conns=-1"}, want: []string{"config: max_conns: must be from 0 to"}},
+		{name: "a body cap that is not a number is refused", args: []string{"--max_body_bytes=1MB"}, want: []string{`config: max_body_bytes: must be a size in bytes like 16384 or 16KiB (got "1MB")`}},
+		{name: "a negative body cap is refused", file: "max_body_bytes: -1\n", want: []string{`config: max_body_bytes: must be a size in bytes like 16384 or 16KiB (got "-1")`}},
+		{name: "an absurd body cap is refused", file: "max_body_bytes: 1e30\n", want: []string{"config: max_body_bytes: must be a size in bytes like 16384 or 16KiB (too large)"}},
+		{name: "a tiny header cap is refused", args: []string{"--max_header_bytes=10"}, want: []string{"config: max_header_bytes: must be 4096-16777216 bytes (got 10)"}},
+		{name: "a negative connection cap is refused", args: []string{"--max_conns=-1"}, want: []string{"config: max_conns: must be 0-1000000 (got -1)"}},
 		{name: "a connection cap that is not a number is refused", env: map[string]string{"CORSPROXY_MAX_CONNS": "4k"}, want: []string{`config: max_conns: must be a whole number (got "4k")`}},
 		{name: "an allowed path without its leading slash is refused", args: []string{"--allowed_paths=/rtm/,rtc/"}, want: []string{`config: allowed_paths: "rtc/" must start with "/"`}},
 		{name: "an allowed path that climbs is refused", file: "allowed_paths: [/rtm/../]\n", want: []string{`config: allowed_paths: "/rtm/../" must not have . or .. segments`}},
 		{name: "an allowed path with an empty segment is refused", env: map[string]string{"CORSPROXY_ALLOWED_PATHS": "/rtm//"}, want: []string{`config: allowed_paths: "/rtm//" must not have an empty segment`}},
 		{name: "an allowed path with percent-encoding is refused", args: []string{"--allowed_paths=/rtm%2F"}, want: []string{`config: allowed_paths: "/rtm%2F" must hold only`}},
 		{name: "an allowed path with a wildcard is refused", file: "allowed_paths: [\"/rtm/*\"]\n", want: []string{`config: allowed_paths: "/rtm/*" must hold only`}},
-		{name: "an allowed path that is not a string is refused", file: "allowed_paths: [/rtm/, 7]\n", want: []string{"config: allowed_paths: every entry must be a string"}},
+		{name: "an allowed path that YAML reads as a number is refused", file: "allowed_paths: [/rtm/, 7]\n", want: []string{`config: allowed_paths: "7" must start with "/"`}},
 		{name: "every bad allowed path is named, one line each", args: []string{"--allowed_paths=x,/ok/,/a/./b"},
 			want: []string{`config: allowed_paths: "x" must start with "/"`, `config: allowed_paths: "/a/./b" must not have . or .. segments`}},
-		{name: "a tiny header cap is refused", args: []string{"--max_header_bytes=10"}, want: []string{"config: max_header_bytes: must be from 4096"}},
 		{name: "an address without a port is refused", args: []string{"--listen=localhost"}, want: []string{"config: listen: must be host:port"}},
 		{name: "a port out of range is refused", args: []string{"--listen=:70000"}, want: []string{"config: listen: port must be a number"}},
 		{name: "a host with a space is refused", args: []string{"--admin_listen=bad host:1"}, want: []string{"config: admin_listen: host"}},
@@ -211,14 +217,14 @@ func TestHostileInput(t *testing.T) {
 		{name: "a wildcard origin with credentials from the environment is refused", env: map[string]string{"CORSPROXY_CORS_ALLOWED_ORIGINS": "*", "CORSPROXY_CORS_ALLOW_CREDENTIALS": "true"}, want: []string{`config: cors.allowed_origins: "*" cannot be combined with allow_credentials`}},
 		{name: "an empty origin list is refused", file: "cors:\n  allowed_origins: []\n", want: []string{"config: cors.allowed_origins: must list at least one origin"}},
 		{name: "a null origin is refused", args: []string{"--cors.allowed_origins=null"}, want: []string{`config: cors.allowed_origins: "null"`}},
-		{name: "a proxy password is not echoed", args: []string{"--transport.proxy=ftp://user:hunter2@proxy:3128"}, want: []string{"config: transport.proxy: must be an http://"}, not: "hunter2"},
+		{name: "a proxy password is not echoed", args: []string{"--transport.proxy=ftp://user:hunter2@proxy:3128"}, want: []string{"config: transport.proxy: must be a URL with scheme http, https or socks5"}, not: "hunter2"},
 		{name: "half a TLS configuration is refused", args: []string{"--tls.cert_file=/x.pem"}, want: []string{"config: tls: set both"}},
 		{name: "missing TLS files are refused", args: []string{"--tls.cert_file=" + dir + "/no.pem", "--tls.key_file=" + dir + "/no.key"}, want: []string{"config: tls: cannot load"}},
 		{name: "an unknown log level is refused", env: map[string]string{"CORSPROXY_LOG_LEVEL": "loud"}, want: []string{`config: log.level: must be debug, info, warn or error (got "loud")`}},
 		{name: "an unknown log format is refused", args: []string{"--log.format=xml"}, want: []string{"config: log.format: must be text or json"}},
 		{name: "a missing config file named on the command line is refused", args: []string{"--config", dir + "/absent.yaml"}, want: []string{"config:", "no such file"}},
 		{name: "a directory as config file is refused", args: []string{"--config", dir}, want: []string{"not a regular file"}},
-		{name: "an oversized config file is refused", file: "# " + strings.Repeat("x", maxFileBytes), want: []string{"larger than"}},
+		{name: "an oversized config file is refused", file: "# " + strings.Repeat("x", 1<<20), want: []string{"larger than"}},
 		{name: "an unknown flag is refused", args: []string{"--lisen=:1"}, want: []string{"config: unknown flag: --lisen"}},
 		{name: "a stray argument is refused", args: []string{"extra"}, want: []string{`config: unexpected argument "extra"`}},
 		{name: "a bad CORS policy is reported even when another CORS key does not parse", file: "cors:\n  allowed_origins: [\"null\", \"https://x.example/app\"]\n", env: map[string]string{"CORSPROXY_CORS_MAX_AGE": "abc"},
@@ -280,9 +286,9 @@ func TestHelp(t *testing.T) {
 	if !errors.Is(err, ErrHelp) {
 		t.Fatalf("err = %v, want ErrHelp", err)
 	}
-	for _, k := range keys {
-		if !strings.Contains(out.String(), "--"+k.name) || !strings.Contains(out.String(), EnvName(k.name)) {
-			t.Errorf("--help does not document --%s and %s", k.name, EnvName(k.name))
+	for _, k := range Program.Keys {
+		if k.Kind != settings.Section && (!strings.Contains(out.String(), "--"+k.Name) || !strings.Contains(out.String(), EnvName(k.Name))) {
+			t.Errorf("--help does not document --%s and %s", k.Name, EnvName(k.Name))
 		}
 	}
 }
@@ -315,8 +321,11 @@ func TestREADMEListsEveryKey(t *testing.T) {
 			section = section[:j+1]
 		}
 	}
-	for _, k := range Keys() {
-		row := "| `" + k.Name + "` | `" + k.Env + "` | `" + k.Flag + "` |"
+	for _, k := range Program.Keys {
+		if k.Kind == settings.Section {
+			continue
+		}
+		row := "| `" + k.Name + "` | `" + EnvName(k.Name) + "` | `--" + k.Name + "` |"
 		if !strings.Contains(section, row) {
 			t.Errorf("README.md ## corsproxy has no row starting %s", row)
 		}

@@ -13,8 +13,8 @@ func TestUserIDLimitIsExactly64Bytes(t *testing.T) {
 		t.Errorf("a 64-byte user ID: %v", err)
 	}
 	err := ValidateUserID(strings.Repeat("u", 65))
-	if err == nil || err.Error() != "must be 1-64 bytes (got 65)" {
-		t.Errorf("a 65-byte user ID: %v, want must be 1-64 bytes (got 65)", err)
+	if err == nil || err.Error() != "must be 1-64 characters long (got 65)" {
+		t.Errorf("a 65-byte user ID: %v, want must be 1-64 characters long (got 65)", err)
 	}
 	m, err := NewMinter(vecAppID, vecCert)
 	if err != nil {

@@ -251,7 +251,7 @@ func TestNewBuildersReportEveryBadParameter(t *testing.T) {
 			func() (Minted, error) {
 				return m.SignalingWithPermissions("", 0, Permissions{"users": {Read: []string{"a"}}})
 			},
-			[]InvalidParam{{"uid", "must be 1-64 bytes (got 0)"}, {"expire", "must be at least 1 second (got 0)"}}},
+			[]InvalidParam{{"uid", "must be 1-64 characters long (got 0)"}, {"expire", "must be at least 1 second (got 0)"}}},
 		{"a privilege expiry above the token's, one of 0 and one above 24 h are each named",
 			func() (Minted, error) {
 				return m.RTCWithUIDAndPrivilege("c", 0, 600, RTCPrivilegeExpires{JoinChannel: 601, PublishAudio: 0, PublishVideo: 600, PublishData: 86401})

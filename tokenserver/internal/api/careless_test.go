@@ -38,7 +38,7 @@ func TestSignalingUserIDLimitIsExactly64Bytes(t *testing.T) {
 				continue
 			}
 			p := problemOf(t, ans, 400)
-			if want := "must be 1-64 bytes (got 65)"; !strings.Contains(string(ans.body), want) {
+			if want := "must be 1-64 characters long (got 65)"; !strings.Contains(string(ans.body), want) {
 				t.Errorf("%s with a 65-byte user ID: %+v, want %q", cc.name, p, want)
 			}
 			if names := paramNames(p); len(names) != 1 || names[0] != cc.field {

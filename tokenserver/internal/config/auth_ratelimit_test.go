@@ -162,7 +162,7 @@ func TestSecurityKeysInvalid(t *testing.T) {
 			want: []string{`config: auth.jwt.jwks_url: must be https:// (plain http only for a loopback host): keys fetched in the clear can be swapped on the way`}},
 		{name: "a long leeway is refused",
 			env:  map[string]string{"TOKENSERVER_AUTH_JWT_LEEWAY": "1h"},
-			want: []string{`config: auth.jwt.leeway: must be 0s-5m (got 1h0m0s)`}},
+			want: []string{`config: auth.jwt.leeway: must be 0s-5m (got 1h)`}},
 		{name: "an empty uid claim is refused",
 			env:  map[string]string{"TOKENSERVER_AUTH_JWT_UID_CLAIM": " "},
 			want: []string{`config: auth.jwt.uid_claim: must name a claim, e.g. sub`}},

