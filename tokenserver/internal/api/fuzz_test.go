@@ -39,13 +39,18 @@ func FuzzExpiryParse(f *testing.F) {
 }
 
 func FuzzDecodeObject(f *testing.F) {
-	for _, s := range []string{`{}`, `{"type":"rtc","uid":"1","expiresIn":60}`, `[]`, `null`, `{"a":1}`, `{"uid":`, `{"uid":"\u0000"}`, `{"expiresIn":1e400}`, `{} {}`, `{"uid":"a","uid":"b"}`} {
+	for _, s := range []string{`{}`, `{"type":"rtc","uid":"1","expiresIn":60}`, `[]`, `null`, `{"a":1}`, `{"uid":`, `{"uid":"\u0000"}`, `{"expiresIn":1e400}`, `{} {}`, `{"uid":"a","uid":"b"}`,
+		`{"permissions":{"streamChannels":{"read":["room-*"],"write":["room-1"]}}}`, `{"permissions":{"users":{"read":[1]}}}`,
+		`{"permissions":{"users":{"admin":true}}}`, `{"permissions":[]}`, `{"privilegeExpiresIn":{"join":60,"publishData":1e3}}`,
+		`{"privilegeExpiresIn":{"join":"60"}}`, `{"privilegeExpiresIn":{"kick":1}}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var q MintRequest
-		bad, err := decodeObject(body, []jsonField{{"type", &q.Type}, {"uid", &q.UID}, {"channel", &q.Channel},
-			{"role", &q.Role}, {"rtmUid", &q.RTMUID}, {"expiresIn", &q.ExpiresIn}})
+		bad, err := decodeObject(body, strictBody, q.fields())
+		if lax, laxErr := decodeObject(body, compatBody, q.fields()); (laxErr == nil) != (err == nil) || len(lax) > len(bad) {
+			t.Fatalf("the compat rules judge %q differently: %v %v, strict %v %v", body, lax, laxErr, bad, err)
+		}
 		if err == nil && !json.Valid(body) {
 			t.Fatalf("invalid JSON %q accepted", body)
 		}
