@@ -9,6 +9,8 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
+	"io"
+	"net/http"
 	"reflect"
 	"regexp"
 	"slices"
@@ -246,5 +248,56 @@ func TestMintNewOptionsAcceptTheServersMaximum(t *testing.T) {
 	tok, err := accesstoken.Parse(strings.TrimSpace(out))
 	if err != nil || tok.Expire != 3600 || tok.Services[0].Privileges[3].Expire != 3600 || tok.Services[0].UserID != "" {
 		t.Fatalf("want a uid-0 token of 3600 s with publish data for 3600 s, got %+v (%v)", tok, err)
+	}
+}
+
+// `tokenserver inspect --json` and POST /v1/tokens/inspect are one function
+// (api.Inspect): for the same token they answer the same JSON, aPaaS roles,
+// RTM2 permissions and repeated services included.
+func TestInspectCLIAndHTTPAgree(t *testing.T) {
+	str := func(s string) []byte { return append(binary.LittleEndian.AppendUint16(nil, uint16(len(s))), s...) }
+	u16 := func(v uint16) []byte { return binary.LittleEndian.AppendUint16(nil, v) }
+	priv := func(p uint16, e uint32) []byte { return binary.LittleEndian.AppendUint32(u16(p), e) }
+	c := str(testAppID)
+	c = binary.LittleEndian.AppendUint32(c, 1111111)
+	c = binary.LittleEndian.AppendUint32(c, 600)
+	c = binary.LittleEndian.AppendUint32(c, 1)
+	c = append(c, u16(3)...)
+	c = slices.Concat(c, u16(7), u16(1), priv(3, 600), str("room-uuid"), str("user-uuid"), u16(1))                              // aPaaS, role 1
+	c = slices.Concat(c, u16(8), u16(1), priv(1, 600), str("bob"), u16(1), u16(4), u16(1), u16(1), u16(2), str("a"), str("b*")) // RTM2: users write a, b*
+	c = slices.Concat(c, u16(8), u16(1), priv(1, 300), str("bob"), u16(0))                                                      // a repeated RTM2
+	minted, err := runCLI(t, "mint", "--uid", "carol", "--read", "streamChannels=room-*", "--write", "messageChannels=news", "--expire", "600")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startRun(t, env("APP_ID", testAppID, "APP_CERTIFICATE", testCert))
+	for _, token := range []string{signedToken(c), strings.TrimSpace(minted)} {
+		out, err := runCLI(t, "inspect", "--json", token)
+		if err != nil {
+			t.Fatalf("inspect --json: %v", err)
+		}
+		body, _ := json.Marshal(map[string]string{"token": token})
+		resp, err := http.Post(s.url+"/v1/tokens/inspect", "application/json", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		answer, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("inspect over HTTP: %d %s", resp.StatusCode, answer)
+		}
+		var cli, web map[string]any
+		if err := json.Unmarshal([]byte(out), &cli); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(answer, &web); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(cli, web) {
+			t.Errorf("CLI and HTTP disagree\nCLI  %s\nHTTP %s", compactJSON(t, []byte(out)), answer)
+		}
+		if services, _ := web["services"].([]any); len(services) == 0 {
+			t.Errorf("no services: %s", answer)
+		}
 	}
 }

@@ -200,3 +200,33 @@ func TestInspectNamesEveryService(t *testing.T) {
 		t.Errorf("services %v, signature valid %v", names, in.SignatureValid)
 	}
 }
+
+// The OpenAPI document describes the new /v1/tokens fields and says RTM2
+// permissions need Agora to enable them.
+func TestOpenAPIDescribesNewFields(t *testing.T) {
+	srv := newTestServer(t, newTestAPI(t, nil))
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]struct {
+					Description string `json:"description"`
+				} `json:"properties"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(do(t, srv, call{path: "/openapi.json"}).body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	props := doc.Components.Schemas["MintRequest"].Properties
+	if !strings.Contains(props["permissions"].Description, "need Agora's assistance") {
+		t.Errorf("permissions: %q", props["permissions"].Description)
+	}
+	if !strings.Contains(props["privilegeExpiresIn"].Description, "1 to expiresIn") {
+		t.Errorf("privilegeExpiresIn: %q", props["privilegeExpiresIn"].Description)
+	}
+	for _, f := range []string{"error", "message"} {
+		if _, ok := doc.Components.Schemas["Problem"].Properties[f]; !ok {
+			t.Errorf("Problem has no %s", f)
+		}
+	}
+}
