@@ -146,6 +146,8 @@ func TestAgoraTokenServiceCompat(t *testing.T) {
 		// Issue 14, 5: an empty RTC uid is uid 0.
 		{name: "rtc with an empty uid", path: "/rtc/fsda/publisher/uid//?expiry=600", status: 200, expire: 600,
 			tokens: map[string][]peerService{"rtcToken": {peerRTC("fsda", "", peerPublisher)}}},
+		// ... but an empty user account is no account at all.
+		{name: "rtc with an empty user account", path: "/rtc/fsda/publisher/userAccount//?expiry=600", status: 400},
 		{name: "getToken rtc with uid \"\"", method: "POST", path: "/getToken", contentType: "application/json",
 			body: `{"tokenType":"rtc","channel":"c","uid":"","role":"publisher","expire":600}`, status: 200, expire: 600,
 			tokens: map[string][]peerService{"token": {peerRTC("c", "", peerPublisher)}}},
