@@ -170,6 +170,9 @@ func Mint(m *accesstoken.Minter, lim Limits, q MintRequest) (MintResponse, []Inv
 		switch {
 		case len(bad) > 0:
 			bad.check("uid", accesstoken.ValidateUserID(q.UID))
+			if q.Channel != "" {
+				bad.check("channel", accesstoken.ValidateChannel(q.Channel))
+			}
 		case q.Permissions != nil:
 			t, err = m.SignalingWithPermissions(q.UID, exp, q.Permissions)
 		case q.Channel != "":

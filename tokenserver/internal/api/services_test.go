@@ -78,6 +78,8 @@ func TestMintNewFieldsRefuseBadInput(t *testing.T) {
 		{"an unknown permission", `{"type":"signaling","uid":"a","permissions":{"users":{"admin":["a"]}}}`, []string{"permissions"}, `unknown member "admin"`},
 		{"permissions with a channel", `{"type":"signaling","uid":"a","channel":"c","permissions":{"users":{"read":["a"]}}}`, []string{"permissions"}, "give one of them"},
 		{"permissions on an rtc token", `{"type":"rtc","uid":"1","channel":"c","permissions":{"users":{"read":["a"]}}}`, []string{"permissions"}, "only for type signaling"},
+		{"a stream channel with a bad expiry and a bad channel", `{"type":"signaling","uid":"a","channel":"c/d","expiresIn":0}`, []string{"expiresIn", "channel"}, ""},
+		{"a stream channel for a user ID that is no RTC account", `{"type":"signaling","uid":"a\\b","channel":"c"}`, []string{"uid"}, ""},
 		{"permissions and a bad uid", `{"type":"signaling","uid":"","permissions":{"users":{"read":[""]}}}`, []string{"uid", "permissions.users.read[0]"}, ""},
 
 		{"a privilege expiry above the token's", `{"type":"rtc","uid":"1","channel":"c","expiresIn":600,"privilegeExpiresIn":{"join":601}}`, []string{"privilegeExpiresIn.join"}, "at most the token's expiresIn, 600 seconds (got 601)"},
