@@ -9,6 +9,8 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
+	"io"
+	"net/http"
 	"reflect"
 	"regexp"
 	"slices"
@@ -112,15 +114,15 @@ func TestMintNewOptionsRefuseBadInput(t *testing.T) {
 			`^tokenserver mint: --read users \(name 2\): must be 1-64 bytes \(got 0\)$`},
 		{"65 names in one list are refused", nil, many, `^tokenserver mint: --read messageChannels: at most 64 names \(got 65\)$`},
 		{"a privilege lifetime above the token's is refused", nil, []string{"mint", "--type", "rtc", "--channel", "c", "--uid", "1", "--expire", "600", "--join-expire", "601"},
-			`^tokenserver mint: --join-expire: must be at most the token's expire, 600 seconds \(got 601\)$`},
+			`^tokenserver mint: --join-expire: must be at most the token's expiresIn, 600 seconds \(got 601\)$`},
 		{"a privilege lifetime above the server's maximum is refused", nil, []string{"mint", "--type", "rtc", "--channel", "c", "--uid", "1", "--publish-data-expire", "25h"},
 			`^tokenserver mint: --publish-data-expire: must be at most 86400 seconds`},
 		{"a privilege lifetime of 0 is refused", nil, []string{"mint", "--type", "rtc", "--channel", "c", "--uid", "1", "--publish-audio-expire", "0"},
 			`^tokenserver mint: --publish-audio-expire: must be at least 1 second`},
 		{"--role does not go with per-privilege lifetimes", nil, []string{"mint", "--type", "rtc", "--channel", "c", "--uid", "1", "--role", "subscriber", "--join-expire", "60"},
-			`--role and --rtmuid are not used with per-privilege lifetimes`},
+			`^tokenserver mint: --role: a token with privilegeExpiresIn has all four privileges`},
 		{"permissions are only for signaling", nil, []string{"mint", "--type", "rtc", "--channel", "c", "--uid", "1", "--read", "users=a"},
-			`--read and --write work with --type signaling`},
+			`^tokenserver mint: --read/--write: only for type signaling`},
 		{"--channel and permissions make different tokens", nil, []string{"mint", "--uid", "u", "--channel", "c", "--read", "users=a"},
 			`give one of them`},
 		{"a signaling user ID with a channel must be an RTC account", nil, []string{"mint", "--uid", "a/b", "--channel", "c"},
@@ -246,5 +248,56 @@ func TestMintNewOptionsAcceptTheServersMaximum(t *testing.T) {
 	tok, err := accesstoken.Parse(strings.TrimSpace(out))
 	if err != nil || tok.Expire != 3600 || tok.Services[0].Privileges[3].Expire != 3600 || tok.Services[0].UserID != "" {
 		t.Fatalf("want a uid-0 token of 3600 s with publish data for 3600 s, got %+v (%v)", tok, err)
+	}
+}
+
+// `tokenserver inspect --json` and POST /v1/tokens/inspect are one function
+// (api.Inspect): for the same token they answer the same JSON, aPaaS roles,
+// RTM2 permissions and repeated services included.
+func TestInspectCLIAndHTTPAgree(t *testing.T) {
+	str := func(s string) []byte { return append(binary.LittleEndian.AppendUint16(nil, uint16(len(s))), s...) }
+	u16 := func(v uint16) []byte { return binary.LittleEndian.AppendUint16(nil, v) }
+	priv := func(p uint16, e uint32) []byte { return binary.LittleEndian.AppendUint32(u16(p), e) }
+	c := str(testAppID)
+	c = binary.LittleEndian.AppendUint32(c, 1111111)
+	c = binary.LittleEndian.AppendUint32(c, 600)
+	c = binary.LittleEndian.AppendUint32(c, 1)
+	c = append(c, u16(3)...)
+	c = slices.Concat(c, u16(7), u16(1), priv(3, 600), str("room-uuid"), str("user-uuid"), u16(1))                              // aPaaS, role 1
+	c = slices.Concat(c, u16(8), u16(1), priv(1, 600), str("bob"), u16(1), u16(4), u16(1), u16(1), u16(2), str("a"), str("b*")) // RTM2: users write a, b*
+	c = slices.Concat(c, u16(8), u16(1), priv(1, 300), str("bob"), u16(0))                                                      // a repeated RTM2
+	minted, err := runCLI(t, "mint", "--uid", "carol", "--read", "streamChannels=room-*", "--write", "messageChannels=news", "--expire", "600")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startRun(t, env("APP_ID", testAppID, "APP_CERTIFICATE", testCert))
+	for _, token := range []string{signedToken(c), strings.TrimSpace(minted)} {
+		out, err := runCLI(t, "inspect", "--json", token)
+		if err != nil {
+			t.Fatalf("inspect --json: %v", err)
+		}
+		body, _ := json.Marshal(map[string]string{"token": token})
+		resp, err := http.Post(s.url+"/v1/tokens/inspect", "application/json", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		answer, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("inspect over HTTP: %d %s", resp.StatusCode, answer)
+		}
+		var cli, web map[string]any
+		if err := json.Unmarshal([]byte(out), &cli); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(answer, &web); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(cli, web) {
+			t.Errorf("CLI and HTTP disagree\nCLI  %s\nHTTP %s", compactJSON(t, []byte(out)), answer)
+		}
+		if services, _ := web["services"].([]any); len(services) == 0 {
+			t.Errorf("no services: %s", answer)
+		}
 	}
 }

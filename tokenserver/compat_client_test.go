@@ -117,6 +117,9 @@ func TestLegacyClientsWorkUnchanged(t *testing.T) {
 				if perr != nil || !tok.Verify(testCert) {
 					t.Fatalf("%s: not a valid token: %v", what, perr)
 				}
+				if len(services) > 0 && len(tok.Services) != len(services) {
+					t.Fatalf("%s: %d services, want %d", what, len(tok.Services), len(services))
+				}
 				for i, st := range services {
 					if tok.Services[i].Type != st {
 						t.Fatalf("%s: service %d is %d, want %d", what, i, tok.Services[i].Type, st)
@@ -137,10 +140,10 @@ func TestLegacyClientsWorkUnchanged(t *testing.T) {
 			check("rtc account, Node's audience role", tok, err, accesstoken.ServiceRTC)
 			rtc, rtm, err := c.rte("room1", "subscriber", "uid", "1234", "", 3600)
 			check("rte rtc part", rtc, err, accesstoken.ServiceRTC)
-			check("rte rtm part", rtm, err, accesstoken.ServiceRTM)
+			check("rte rtm part (joins the channel as a stream channel, as agora-token-service's)", rtm, err, accesstoken.ServiceRTC, accesstoken.ServiceRTM)
 			rtc, rtm, err = c.rte("room1", "publisher", "userAccount", "bob", "alice", 3600)
 			check("rte with rtmuid, rtc part", rtc, err, accesstoken.ServiceRTC)
-			check("rte with rtmuid, rtm part", rtm, err, accesstoken.ServiceRTM)
+			check("rte with rtmuid, rtm part", rtm, err, accesstoken.ServiceRTC, accesstoken.ServiceRTM)
 			tok, err = c.chat("/chat/app" + c.slash + "?expiry=3600")
 			check("chat app", tok, err, accesstoken.ServiceChat)
 			tok, err = c.chat("/chat/account/alice" + c.slash + "?expiry=3600")

@@ -124,7 +124,6 @@ func New(o Options) (*API, error) {
 	if len(o.AllowedOrigins) > 0 {
 		r.Use(newCORS(o.AllowedOrigins))
 	}
-	r.Use(limitBody(o.MaxBodyBytes))
 	r.NoRoute(func(c *gin.Context) {
 		writeProblem(c, http.StatusNotFound, "no route for "+c.Request.Method+" "+quote(c.Request.URL.Path))
 	})
@@ -132,7 +131,7 @@ func New(o Options) (*API, error) {
 		writeProblem(c, http.StatusMethodNotAllowed,
 			c.Request.Method+" is not allowed here; allowed: "+c.Writer.Header().Get("Allow"))
 	})
-	a.routes(r)
+	a.routes(r, limitBody(o.MaxBodyBytes))
 	a.engine = r
 
 	doc, err := openAPIDocument(o.Version, a.auth.Mode(), a.limiter != nil && (!o.PerIP.IsZero() || !o.PerUID.IsZero()))

@@ -10,8 +10,8 @@ import (
 
 // The compatible routes answer exactly what agora-token-service and the Node
 // token server answer on success ({"rtmToken": ...} and so on), so their
-// clients need no change. Errors are problem JSON: those servers answered
-// {"error"|"message": ...} with 400 or 500, which clients can only show.
+// clients need no change. Errors are problem JSON with error and message
+// members too (compatErrors): those servers answered {"error"|"message": ...}.
 
 // handlePing answers the liveness call both existing servers have.
 func (a *API) handlePing() gin.HandlerFunc {
@@ -63,9 +63,15 @@ type rtcPath struct {
 
 func decodeRTCPath(c *gin.Context) (rtcPath, bool) { return rtcPathOf(c, "uid"), true }
 
+// rtcPathOf reads the RTC path parameters; an empty uid (/rtc/c/publisher/uid//)
+// is uid 0, any user, as agora-token-service reads it.
 func rtcPathOf(c *gin.Context, uidParam string) rtcPath {
-	return rtcPath{channel: c.Param("channel"), role: c.Param("role"), tokenType: c.Param("tokentype"),
+	r := rtcPath{channel: c.Param("channel"), role: c.Param("role"), tokenType: c.Param("tokentype"),
 		uidName: uidParam, uid: c.Param(uidParam), expiry: c.QueryArray("expiry")}
+	if r.uid == "" && r.tokenType == "uid" {
+		r.uid = "0"
+	}
+	return r
 }
 
 func (r rtcPath) rtcUser() user {
@@ -99,8 +105,10 @@ func (a *API) mintRTC(r rtcPath, bad *params) (mintAnswer, error) {
 }
 
 // rtePath is a request of GET /rte/:channel/:role/:tokentype/:rtcuid/[:rtmuid/]:
-// two tokens, as agora-token-service gives. Without rtmuid the Signaling user
-// is the RTC uid, which then must not be 0 (anyone).
+// two tokens, as agora-token-service gives: the RTC token and a Signaling
+// token that also joins the channel as a stream channel (SignalingWithChannel).
+// Without rtmuid the Signaling user is the RTC uid, which then must not be 0
+// (anyone).
 type rtePath struct {
 	rtcPath
 	rtmUID   string
@@ -134,8 +142,17 @@ func (a *API) mintRTE(r rtePath, bad *params) (mintAnswer, error) {
 	if err := bad.merge(err, rteRTCNames); err != nil {
 		return mintAnswer{}, err
 	}
-	rtm, err := mintForUser(a.minter.Signaling, rtmUID, q.expire, rtmName, bad)
+	rtm, err := mintForUser(a.signalingIn(r.channel), rtmUID, q.expire, rtmName, bad)
 	return mintAnswer{gin.H{"rtcToken": rtc.Token, "rtmToken": rtm.Token}, []string{typeRTC, typeSignaling}}, bad.merge(err, names)
+}
+
+// signalingIn mints agora-token-service's RTM token for a channel: RTM login
+// plus RTC join and publish-data for the channel, with the user ID as the RTC
+// account (the community go-tokenbuilder rtmtokenbuilder.BuildToken).
+func (a *API) signalingIn(channel string) userMinter {
+	return func(userID string, expire uint32) (accesstoken.Minted, error) {
+		return a.minter.SignalingWithChannel(userID, channel, expire)
+	}
 }
 
 // chatAppRequest is a request of GET /chat/app/?expiry=N: a token with app
@@ -160,7 +177,9 @@ func (a *API) mintChatApp(r chatAppRequest, bad *params) (mintAnswer, error) {
 }
 
 // getTokenRequest is the body of POST /getToken {tokenType, channel, role,
-// uid, expire}, agora-token-service's JSON API.
+// uid, expire}, agora-token-service's JSON API. As there, the body is JSON
+// whatever its Content-Type, other members are ignored, and an rtc request
+// without uid is for uid 0 (any user).
 type getTokenRequest struct {
 	tokenType, channel, role, uid string
 	expire                        *int64
@@ -168,8 +187,11 @@ type getTokenRequest struct {
 
 func decodeGetToken(c *gin.Context) (getTokenRequest, bool) {
 	var q getTokenRequest
-	ok := decodeJSON(c, jsonField{"tokenType", &q.tokenType}, jsonField{"channel", &q.channel},
+	ok := decodeJSON(c, compatBody, jsonField{"tokenType", &q.tokenType}, jsonField{"channel", &q.channel},
 		jsonField{"role", &q.role}, jsonField{"uid", &q.uid}, jsonField{"expire", &q.expire})
+	if q.tokenType == "rtc" && q.uid == "" {
+		q.uid = "0"
+	}
 	return q, ok
 }
 
@@ -188,8 +210,9 @@ func (q getTokenRequest) users() ([]user, bool) {
 // mintGetToken answers a getTokenRequest with {"token"}. As
 // agora-token-service: a numeric uid gives an RTC uid token, any other an
 // account token; a missing role means subscriber; expire 0 or absent means
-// the default; chat without uid is an app token. Unlike there, a bad role or
-// an over-long expiry is refused.
+// the default; rtm with a channel also joins it as a stream channel; chat
+// without uid is an app token. Unlike there, a bad role or an over-long
+// expiry is refused.
 func (a *API) mintGetToken(q getTokenRequest, bad *params) (mintAnswer, error) {
 	exp := a.expiry.fromJSON(q.expire, true, "expire", bad)
 	var (
@@ -203,25 +226,19 @@ func (a *API) mintGetToken(q getTokenRequest, bad *params) (mintAnswer, error) {
 		if q.role != "" {
 			r.role = parseRole(q.role, "role", bad)
 		}
-		n, isUID := rtcUID(q.uid)
-		switch {
-		case q.uid == "":
-			bad.add("uid", "required for tokenType rtc (a number for a uid token, else a user account)")
-			r.byUID = true
-		case isUID:
+		if n, isUID := rtcUID(q.uid); isUID {
 			r.byUID, r.uid = true, n
-		default:
+		} else {
 			r.account = q.uid
 		}
 		m, err = r.mint(a.minter, bad)
 		typ = typeRTC
 	case "rtm":
+		mint := a.minter.Signaling
 		if q.channel != "" {
-			// agora-token-service adds stream-channel privileges for a channel;
-			// this server does not build those, and a token without them would fail later.
-			bad.add("channel", "stream-channel RTM tokens are not supported; leave channel out")
+			mint = a.signalingIn(q.channel)
 		}
-		m, err = mintForUser(a.minter.Signaling, q.uid, exp, "uid", bad)
+		m, err = mintForUser(mint, q.uid, exp, "uid", bad)
 		typ = typeSignaling
 	case "chat":
 		if q.uid != "" {

@@ -39,13 +39,18 @@ func FuzzExpiryParse(f *testing.F) {
 }
 
 func FuzzDecodeObject(f *testing.F) {
-	for _, s := range []string{`{}`, `{"type":"rtc","uid":"1","expiresIn":60}`, `[]`, `null`, `{"a":1}`, `{"uid":`, `{"uid":"\u0000"}`, `{"expiresIn":1e400}`, `{} {}`, `{"uid":"a","uid":"b"}`} {
+	for _, s := range []string{`{}`, `{"type":"rtc","uid":"1","expiresIn":60}`, `[]`, `null`, `{"a":1}`, `{"uid":`, `{"uid":"\u0000"}`, `{"expiresIn":1e400}`, `{} {}`, `{"uid":"a","uid":"b"}`,
+		`{"permissions":{"streamChannels":{"read":["room-*"],"write":["room-1"]}}}`, `{"permissions":{"users":{"read":[1]}}}`,
+		`{"permissions":{"users":{"admin":true}}}`, `{"permissions":[]}`, `{"privilegeExpiresIn":{"join":60,"publishData":1e3}}`,
+		`{"privilegeExpiresIn":{"join":"60"}}`, `{"privilegeExpiresIn":{"kick":1}}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var q MintRequest
-		bad, err := decodeObject(body, []jsonField{{"type", &q.Type}, {"uid", &q.UID}, {"channel", &q.Channel},
-			{"role", &q.Role}, {"rtmUid", &q.RTMUID}, {"expiresIn", &q.ExpiresIn}})
+		bad, err := decodeObject(body, strictBody, q.fields())
+		if lax, laxErr := decodeObject(body, compatBody, q.fields()); (laxErr == nil) != (err == nil) || len(lax) > len(bad) {
+			t.Fatalf("the compat rules judge %q differently: %v %v, strict %v %v", body, lax, laxErr, bad, err)
+		}
 		if err == nil && !json.Valid(body) {
 			t.Fatalf("invalid JSON %q accepted", body)
 		}
@@ -98,7 +103,11 @@ func FuzzCompatRTM(f *testing.F) {
 
 // FuzzMintJSON posts arbitrary bodies to /v1/tokens: never a 500.
 func FuzzMintJSON(f *testing.F) {
-	for _, s := range []string{`{"type":"signaling","uid":"a"}`, `{"type":"rte","uid":"0","channel":"c"}`, `{"type":"rtc","uid":"4294967296","channel":"c","role":"2"}`, `{"type":"chat-app","expiresIn":-1}`, `{`, ``} {
+	for _, s := range []string{`{"type":"signaling","uid":"a"}`, `{"type":"rte","uid":"0","channel":"c"}`, `{"type":"rtc","uid":"4294967296","channel":"c","role":"2"}`, `{"type":"chat-app","expiresIn":-1}`, `{`, ``,
+		`{"type":"signaling","uid":"a","permissions":{"streamChannels":{"read":["room-*"],"write":["room-1"]}}}`,
+		`{"type":"signaling","uid":"a","channel":"c","expiresIn":60}`,
+		`{"type":"rtc","uid":"1","channel":"c","expiresIn":60,"privilegeExpiresIn":{"join":60,"publishData":61}}`,
+		`{"type":"rtc","uid":"a","channel":"c","privilegeExpiresIn":{"publishAudio":-9223372036854775808}}`} {
 		f.Add(s)
 	}
 	a := newTestAPI(f, nil)
@@ -119,6 +128,46 @@ func FuzzMintJSON(f *testing.F) {
 		case http.StatusBadRequest, http.StatusRequestEntityTooLarge:
 		default:
 			t.Fatalf("status %d for %q: %s", w.Code, body, w.Body)
+		}
+	})
+}
+
+// FuzzGetToken posts arbitrary bodies under arbitrary content types to the
+// compatible POST /getToken: a valid token, or a 400/413 problem whose error
+// and message repeat its detail; never anything else.
+func FuzzGetToken(f *testing.F) {
+	for _, s := range [][2]string{
+		{`{"tokenType":"rtm","uid":"a","channel":"c"}`, "text/plain;charset=UTF-8"},
+		{`{"tokenType":"rtc","uid":"","channel":"c","x":[1,{}]}`, ""},
+		{`tokenType=rtm&uid=a`, "application/x-www-form-urlencoded"},
+		{`{"tokenType":"chat","expire":0}`, "application/json; charset=utf-8"},
+		{`{"tokenType":"rtc","uid":"4294967296","channel":"c","role":"1"}`, "multipart/form-data; boundary=x"},
+		{`null`, "application/json"},
+	} {
+		f.Add(s[0], s[1])
+	}
+	a := newTestAPI(f, nil)
+	f.Fuzz(func(t *testing.T, body, contentType string) {
+		req := httptest.NewRequest(http.MethodPost, "/getToken", strings.NewReader(body))
+		req.Header.Set("Content-Type", contentType)
+		w := httptest.NewRecorder()
+		a.ServeHTTP(w, req)
+		switch w.Code {
+		case http.StatusOK:
+			var r struct{ Token string }
+			if err := json.Unmarshal(w.Body.Bytes(), &r); err != nil {
+				t.Fatal(err)
+			}
+			if tok, err := accesstoken.Parse(r.Token); err != nil || !tok.Verify(testCert) {
+				t.Fatalf("200 without a valid token: %s", w.Body)
+			}
+		case http.StatusBadRequest, http.StatusRequestEntityTooLarge:
+			var p Problem
+			if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil || p.Detail == "" || p.Error != p.Detail || p.Message != p.Detail {
+				t.Fatalf("%d without a compat problem: %s", w.Code, w.Body)
+			}
+		default:
+			t.Fatalf("status %d for %q (%q): %s", w.Code, body, contentType, w.Body)
 		}
 	})
 }

@@ -100,6 +100,11 @@ func TestUIDZeroIsNeverBoundToACaller(t *testing.T) {
 			{path: "/rtc/room/subscriber/uid/000/"},
 			{path: "/rte/room/publisher/uid/0/0"},
 			{method: "POST", path: "/getToken", contentType: js, body: `{"tokenType":"rtc","channel":"room","uid":"0"}`},
+			// An empty uid is uid 0 too, as agora-token-service reads it.
+			{path: "/rtc/room/publisher/uid//?expiry=600"},
+			{path: "/rte/room/publisher/uid//0/"},
+			{method: "POST", path: "/getToken", contentType: js, body: `{"tokenType":"rtc","channel":"room","uid":""}`},
+			{method: "POST", path: "/getToken", body: `{"tokenType":"rtc","channel":"room"}`},
 			{method: "POST", path: "/v1/tokens", contentType: js, body: `{"type":"rtc","channel":"room","uid":"00"}`},
 			{method: "POST", path: "/v1/tokens", contentType: js, body: `{"type":"rte","channel":"room","uid":"0","rtmUid":"0"}`},
 		} {

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -55,10 +57,26 @@ func (a *API) handleOpenAPI() gin.HandlerFunc {
 type MintRequest struct {
 	Type      string // signaling, rtc, rte, chat-user or chat-app
 	UID       string
-	Channel   string
+	Channel   string // rtc, rte; signaling: also join this stream channel
 	Role      string // rtc/rte: publisher (default) or subscriber
 	RTMUID    string // rte: the Signaling user; defaults to UID
 	ExpiresIn *int64 // seconds; nil means the default
+	// Permissions makes a signaling token an RTM2 token (service 8) limited
+	// to these resources; nil keeps the plain RTM (service 2) token.
+	Permissions accesstoken.Permissions
+	// PrivilegeExpiresIn gives an rtc token all four privileges, each with
+	// its own lifetime; nil keeps the role's privileges at ExpiresIn.
+	PrivilegeExpiresIn *PrivilegeExpiresIn
+}
+
+// PrivilegeExpiresIn is the lifetime in seconds of each RTC privilege
+// (JSON privilegeExpiresIn); nil means the token's expiresIn. Each is 1 to
+// the token's expiresIn.
+type PrivilegeExpiresIn struct {
+	Join         *int64 `json:"join"`
+	PublishAudio *int64 `json:"publishAudio"`
+	PublishVideo *int64 `json:"publishVideo"`
+	PublishData  *int64 `json:"publishData"`
 }
 
 // MintResponse is the answer of POST /v1/tokens.
@@ -79,8 +97,34 @@ type Limits struct {
 	DefaultExpiry, MaxExpiry time.Duration
 }
 
-// mintNames maps the engine's parameter names to MintRequest's JSON names.
-var mintNames = map[string]string{"expire": "expiresIn", "privilegeExpire": "expiresIn", "rtmExpire": "expiresIn"}
+// mintNames maps the engine's parameter names to MintRequest's JSON names;
+// the engine names permissions fields as the JSON does (permissions.users.read[0]).
+var mintNames = map[string]string{
+	"expire": "expiresIn", "privilegeExpire": "expiresIn", "rtmExpire": "expiresIn",
+	accesstoken.ParamJoinChannelExpire:  "privilegeExpiresIn.join",
+	accesstoken.ParamPublishAudioExpire: "privilegeExpiresIn.publishAudio",
+	accesstoken.ParamPublishVideoExpire: "privilegeExpiresIn.publishVideo",
+	accesstoken.ParamPublishDataExpire:  "privilegeExpiresIn.publishData",
+}
+
+// privileges checks p against the token's lifetime exp into the engine's
+// RTCPrivilegeExpires; an absent one lasts as long as the token.
+func (p PrivilegeExpiresIn) privileges(e expiry, exp uint32, bad *params) accesstoken.RTCPrivilegeExpires {
+	one := func(n *int64, name string) uint32 {
+		if n == nil {
+			return exp
+		}
+		v := e.fromJSON(n, false, "privilegeExpiresIn."+name, bad)
+		if !bad.has("privilegeExpiresIn."+name) && !bad.has("expiresIn") && v > exp {
+			bad.add("privilegeExpiresIn."+name, fmt.Sprintf("must be at most the token's expiresIn, %d seconds (got %d)", exp, v))
+		}
+		return v
+	}
+	return accesstoken.RTCPrivilegeExpires{
+		JoinChannel: one(p.Join, "join"), PublishAudio: one(p.PublishAudio, "publishAudio"),
+		PublishVideo: one(p.PublishVideo, "publishVideo"), PublishData: one(p.PublishData, "publishData"),
+	}
+}
 
 // Mint checks q and mints its token. Every bad field comes back in the
 // InvalidParam list (named as in the JSON body); the error is for anything
@@ -88,7 +132,8 @@ var mintNames = map[string]string{"expire": "expiresIn", "privilegeExpire": "exp
 // does not use is refused, not ignored. Mode is left for the caller.
 func Mint(m *accesstoken.Minter, lim Limits, q MintRequest) (MintResponse, []InvalidParam, error) {
 	var bad params
-	exp := expiry{def: lim.DefaultExpiry, max: lim.MaxExpiry}.fromJSON(q.ExpiresIn, false, "expiresIn", &bad)
+	e := expiry{def: lim.DefaultExpiry, max: lim.MaxExpiry}
+	exp := e.fromJSON(q.ExpiresIn, false, "expiresIn", &bad)
 	unused := func(name, val string) {
 		if val != "" {
 			bad.add(name, "not used by type "+q.Type+"; leave it out")
@@ -104,14 +149,37 @@ func Mint(m *accesstoken.Minter, lim Limits, q MintRequest) (MintResponse, []Inv
 		t   accesstoken.Minted
 		err error
 	)
+	if q.Permissions != nil && q.Type != typeSignaling {
+		bad.add("permissions", "only for type signaling; leave it out")
+	}
+	if q.PrivilegeExpiresIn != nil && q.Type != typeRTC {
+		bad.add("privilegeExpiresIn", "only for type rtc; leave it out")
+	}
 	// Each case checks what only it knows, then mints; once something is
 	// known to be bad it only validates the rest (no token for a bad request).
 	switch q.Type {
 	case typeSignaling:
-		unused("channel", q.Channel)
 		unused("role", q.Role)
 		unused("rtmUid", q.RTMUID)
-		t, err = mintForUser(m.Signaling, q.UID, exp, "uid", &bad)
+		switch {
+		case q.Permissions != nil && q.Channel != "":
+			bad.add("permissions", "channel and permissions make different Signaling tokens; give one of them")
+		case q.Permissions != nil && len(q.Permissions) == 0:
+			bad.add("permissions", "must name at least one resource type: messageChannels, streamChannels, groupChannels, serverGroups or users")
+		}
+		switch {
+		case len(bad) > 0:
+			bad.check("uid", accesstoken.ValidateUserID(q.UID))
+			if q.Channel != "" {
+				bad.check("channel", accesstoken.ValidateChannel(q.Channel))
+			}
+		case q.Permissions != nil:
+			t, err = m.SignalingWithPermissions(q.UID, exp, q.Permissions)
+		case q.Channel != "":
+			t, err = m.SignalingWithChannel(q.UID, q.Channel, exp)
+		default:
+			t, err = m.Signaling(q.UID, exp)
+		}
 	case typeRTC:
 		unused("rtmUid", q.RTMUID)
 		r := rtcRequest{channel: q.Channel, role: role(), expire: exp, uidName: "uid"}
@@ -120,7 +188,22 @@ func Mint(m *accesstoken.Minter, lim Limits, q MintRequest) (MintResponse, []Inv
 		} else {
 			r.account = q.UID
 		}
-		t, err = r.mint(m, &bad)
+		if q.PrivilegeExpiresIn == nil {
+			t, err = r.mint(m, &bad)
+			break
+		}
+		if r.role != accesstoken.RolePublisher && !bad.has("role") {
+			bad.add("role", "a token with privilegeExpiresIn has all four privileges, a publisher's; leave role out")
+		}
+		pe := q.PrivilegeExpiresIn.privileges(e, exp, &bad)
+		switch {
+		case len(bad) > 0:
+			r.mint(m, &bad) // checks the fields not yet reported, mints nothing
+		case r.byUID:
+			t, err = m.RTCWithUIDAndPrivilege(r.channel, r.uid, exp, pe)
+		default:
+			t, err = m.RTCWithAccountAndPrivilege(r.channel, r.account, exp, pe)
+		}
 	case typeRTE:
 		r := role()
 		if q.RTMUID == "" {
@@ -190,10 +273,49 @@ func Mint(m *accesstoken.Minter, lim Limits, q MintRequest) (MintResponse, []Inv
 // decodeMintRequest reads the body of POST /v1/tokens.
 func decodeMintRequest(c *gin.Context) (MintRequest, bool) {
 	var q MintRequest
-	ok := decodeJSON(c,
-		jsonField{"type", &q.Type}, jsonField{"uid", &q.UID}, jsonField{"channel", &q.Channel},
-		jsonField{"role", &q.Role}, jsonField{"rtmUid", &q.RTMUID}, jsonField{"expiresIn", &q.ExpiresIn})
+	ok := decodeJSON(c, strictBody, q.fields()...)
 	return q, ok
+}
+
+// fields are the members of a MintRequest's JSON body.
+func (q *MintRequest) fields() []jsonField {
+	return []jsonField{
+		{"type", &q.Type}, {"uid", &q.UID}, {"channel", &q.Channel},
+		{"role", &q.Role}, {"rtmUid", &q.RTMUID}, {"expiresIn", &q.ExpiresIn},
+		{"permissions", permissionsField{&q.Permissions}},
+		{"privilegeExpiresIn", privilegeField{&q.PrivilegeExpiresIn}},
+	}
+}
+
+// permissionsField decodes {"streamChannels": {"read": [...], "write": [...]}, ...};
+// the engine checks the resource types and names.
+type permissionsField struct{ dst *accesstoken.Permissions }
+
+func (f permissionsField) decode(raw json.RawMessage) string {
+	var in map[string]struct {
+		Read  []string `json:"read"`
+		Write []string `json:"write"`
+	}
+	if reason := strictObject(raw, &in, "must be an object of resource types, each {read, write} lists of names"); reason != "" {
+		return reason
+	}
+	*f.dst = accesstoken.Permissions{}
+	for k, v := range in {
+		(*f.dst)[k] = accesstoken.Access{Read: v.Read, Write: v.Write}
+	}
+	return ""
+}
+
+// privilegeField decodes {"join": N, "publishAudio": N, "publishVideo": N, "publishData": N}.
+type privilegeField struct{ dst **PrivilegeExpiresIn }
+
+func (f privilegeField) decode(raw json.RawMessage) string {
+	var p PrivilegeExpiresIn
+	if reason := strictObject(raw, &p, "must be an object {join, publishAudio, publishVideo, publishData} of whole seconds"); reason != "" {
+		return reason
+	}
+	*f.dst = &p
+	return ""
 }
 
 func (q MintRequest) users() ([]user, bool) {
@@ -238,13 +360,17 @@ type Inspection struct {
 	Mode           string             `json:"mode"`
 }
 
-// InspectedService is one service of an inspected token.
+// InspectedService is one service of an inspected token, any of the eight
+// AccessToken2 defines, named as accesstoken.ServiceType.String does (rtc,
+// rtm, streaming, fpa, chat, fcdn, apaas, rtm2).
 type InspectedService struct {
-	Type       uint16               `json:"type"`
-	Name       string               `json:"name"`
-	Channel    string               `json:"channel,omitempty"`
-	UID        string               `json:"uid,omitempty"`
-	Privileges []InspectedPrivilege `json:"privileges"`
+	Type        uint16                `json:"type"`
+	Name        string                `json:"name"`
+	Channel     string                `json:"channel,omitempty"` // aPaaS: the room UUID
+	UID         string                `json:"uid,omitempty"`     // aPaaS: the user UUID
+	Role        *int16                `json:"role,omitempty"`    // aPaaS only
+	Privileges  []InspectedPrivilege  `json:"privileges"`
+	Permissions []InspectedPermission `json:"permissions,omitempty"` // RTM2 only
 }
 
 // InspectedPrivilege is one privilege of an inspected service.
@@ -255,8 +381,19 @@ type InspectedPrivilege struct {
 	ExpiresAt string `json:"expiresAt"`
 }
 
+// InspectedPermission is one list of an RTM2 service: the resources of one
+// type that may be read, or written.
+type InspectedPermission struct {
+	ResourceType   uint16   `json:"resourceType"`
+	Resource       string   `json:"resource"`
+	PermissionType uint16   `json:"permissionType"`
+	Permission     string   `json:"permission"`
+	Names          []string `json:"names"`
+}
+
 // Inspect checks a decoded token against m's app and certificate; a nil m
 // (demo mode's CLI, which has no certificate) matches and verifies nothing.
+// Services come in token order, repeated types too.
 func Inspect(t *accesstoken.Token, m *accesstoken.Minter, now time.Time) Inspection {
 	out := Inspection{
 		Version:        t.Version,
@@ -272,58 +409,38 @@ func Inspect(t *accesstoken.Token, m *accesstoken.Minter, now time.Time) Inspect
 		Expired:        !now.Before(t.ExpiresAt()),
 	}
 	for _, s := range t.Services {
-		is := InspectedService{Type: uint16(s.Type), Name: serviceName(s.Type), Channel: s.Channel, UID: s.UserID,
+		is := InspectedService{Type: uint16(s.Type), Name: s.Type.String(), Channel: s.Channel, UID: s.UserID,
 			Privileges: []InspectedPrivilege{}}
+		if s.Type == accesstoken.ServiceAPaaS {
+			is.Role = &s.APaaSRole
+		}
 		for _, p := range s.Privileges {
 			is.Privileges = append(is.Privileges, InspectedPrivilege{
 				Privilege: uint16(p.Privilege),
-				Name:      privilegeName(s.Type, p.Privilege),
+				Name:      s.Type.PrivilegeName(p.Privilege),
 				Expire:    p.Expire,
 				ExpiresAt: t.IssuedAt().Add(time.Duration(p.Expire) * time.Second).UTC().Format(time.RFC3339),
 			})
+		}
+		for _, r := range s.Permissions {
+			for _, l := range r.Lists {
+				is.Permissions = append(is.Permissions, InspectedPermission{
+					ResourceType: uint16(r.Resource), Resource: r.Resource.String(),
+					PermissionType: uint16(l.Permission), Permission: l.Permission.String(),
+					Names: append([]string{}, l.Names...),
+				})
+			}
 		}
 		out.Services = append(out.Services, is)
 	}
 	return out
 }
 
-func serviceName(t accesstoken.ServiceType) string {
-	switch t {
-	case accesstoken.ServiceRTC:
-		return "rtc"
-	case accesstoken.ServiceRTM:
-		return "rtm"
-	case accesstoken.ServiceChat:
-		return "chat"
-	}
-	return "unknown"
-}
-
-func privilegeName(s accesstoken.ServiceType, p accesstoken.Privilege) string {
-	switch {
-	case s == accesstoken.ServiceRTC && p == accesstoken.PrivJoinChannel:
-		return "joinChannel"
-	case s == accesstoken.ServiceRTC && p == accesstoken.PrivPublishAudio:
-		return "publishAudioStream"
-	case s == accesstoken.ServiceRTC && p == accesstoken.PrivPublishVideo:
-		return "publishVideoStream"
-	case s == accesstoken.ServiceRTC && p == accesstoken.PrivPublishData:
-		return "publishDataStream"
-	case s == accesstoken.ServiceRTM && p == accesstoken.PrivLogin:
-		return "login"
-	case s == accesstoken.ServiceChat && p == accesstoken.PrivChatUser:
-		return "user"
-	case s == accesstoken.ServiceChat && p == accesstoken.PrivChatApp:
-		return "app"
-	}
-	return "unknown"
-}
-
 // handleInspect serves POST /v1/tokens/inspect {token}.
 func (a *API) handleInspect() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		var token string
-		if !decodeJSON(c, jsonField{"token", &token}) {
+		if !decodeJSON(c, strictBody, jsonField{"token", &token}) {
 			return
 		}
 		if token == "" {

@@ -43,7 +43,7 @@ var operations = []operation{
 	{method: "GET", path: "/chat/account/:uid", slashOptional: true, tag: "compatible", query: true, noStore: true, guarded: true,
 		summary: "Chat token with user privileges", ok: "ChatToken", errors: []int{400}},
 	{method: "POST", path: "/getToken", slashOptional: true, tag: "compatible", request: "GetTokenRequest", noStore: true, guarded: true,
-		summary: "agora-token-service's JSON API", ok: "GetTokenResponse", errors: []int{400, 413, 415}},
+		summary: "agora-token-service's JSON API (the body is read as JSON whatever its Content-Type)", ok: "GetTokenResponse", errors: []int{400, 413}},
 
 	{method: "POST", path: "/v1/tokens", tag: "native", request: "MintRequest", noStore: true, guarded: true,
 		summary: "Mint a token", ok: "MintResponse", errors: []int{400, 413, 415}},
@@ -86,12 +86,24 @@ func tokenProp(field string) map[string]any {
 	return obj([]string{field}, map[string]any{field: map[string]any{"type": "string", "description": "AccessToken2, starts with 007"}})
 }
 
+// openObj lets an object schema have other members (the compatible routes
+// ignore them).
+func openObj(o map[string]any) map[string]any {
+	o["additionalProperties"] = true
+	return o
+}
+
+// privSeconds is one privilegeExpiresIn member.
+var privSeconds = map[string]any{"type": "integer", "minimum": 1, "description": "seconds, at most expiresIn"}
+
 var schemas = map[string]any{
 	"Problem": map[string]any{
 		"type":     "object",
 		"required": []string{"type", "title", "status", "detail"},
 		"properties": map[string]any{
 			"type": str, "title": str, "status": integer, "detail": str, "requestId": str,
+			"error":         map[string]any{"type": "string", "description": "compatible routes only: detail again, for agora-token-service's clients"},
+			"message":       map[string]any{"type": "string", "description": "compatible routes only: detail again, for agora-token-service's clients"},
 			"invalidParams": map[string]any{"type": "array", "items": obj([]string{"name", "reason"}, map[string]any{"name": str, "reason": str})},
 		},
 	},
@@ -102,20 +114,47 @@ var schemas = map[string]any{
 	"RTCToken":  tokenProp("rtcToken"),
 	"ChatToken": tokenProp("chatToken"),
 	"RTEToken":  obj([]string{"rtcToken", "rtmToken"}, map[string]any{"rtcToken": str, "rtmToken": str}),
-	"GetTokenRequest": obj([]string{"tokenType"}, map[string]any{
+	"GetTokenRequest": openObj(obj([]string{"tokenType"}, map[string]any{
 		"tokenType": map[string]any{"enum": []string{"rtc", "rtm", "chat"}},
-		"channel":   str, "role": str, "uid": str,
-		"expire": map[string]any{"type": "integer", "description": "seconds; 0 or absent: the server's default"},
-	}),
+		"channel":   map[string]any{"type": "string", "description": "rtc: the channel; rtm: also join this stream channel (RTC join and publish-data for uid, as agora-token-service's RTM token)"},
+		"role":      str,
+		"uid":       map[string]any{"type": "string", "description": "rtc: a number for a uid token, else a user account; empty or absent: uid 0 (any user); chat: absent for an app token"},
+		"expire":    map[string]any{"type": "integer", "description": "seconds; 0 or absent: the server's default"},
+	})),
 	"GetTokenResponse": tokenProp("token"),
 	"MintRequest": obj([]string{"type"}, map[string]any{
 		"type":      map[string]any{"enum": tokenTypes},
 		"uid":       str,
-		"channel":   str,
+		"channel":   map[string]any{"type": "string", "description": "rtc, rte: the channel; signaling: also join this stream channel (RTC join and publish-data for uid, as agora-token-service's RTM token)"},
 		"role":      map[string]any{"enum": []string{"publisher", "subscriber", "audience", "1", "2"}},
 		"rtmUid":    map[string]any{"type": "string", "description": "rte only; defaults to uid"},
 		"expiresIn": map[string]any{"type": "integer", "minimum": 1, "description": "seconds; absent: the server's default"},
+		"permissions": map[string]any{
+			"type": "object", "additionalProperties": false, "minProperties": 1,
+			"description": "signaling only: makes an RTM2 token (service 8) limited to these resources; absent: the plain Signaling (RTM, service 2) token. " +
+				"Each list holds 1-64 names of 1-64 bytes of printable ASCII (a wildcard like room-* is a name), 4096 bytes of names in all; not with channel. " +
+				"RTM2 permissions need Agora's assistance to be enabled on a project: ask Agora support before relying on them.",
+			"properties": map[string]any{
+				"messageChannels": ref("ResourceAccess"), "streamChannels": ref("ResourceAccess"), "groupChannels": ref("ResourceAccess"),
+				"serverGroups": ref("ResourceAccess"), "users": ref("ResourceAccess"),
+			},
+		},
+		"privilegeExpiresIn": map[string]any{
+			"type": "object", "additionalProperties": false,
+			"description": "rtc only: the token gets all four privileges (a publisher's), each lasting its own seconds, 1 to expiresIn; an absent one lasts expiresIn. As Agora's BuildTokenWithUidAndPrivilege.",
+			"properties": map[string]any{
+				"join": privSeconds, "publishAudio": privSeconds, "publishVideo": privSeconds, "publishData": privSeconds,
+			},
+		},
 	}),
+	"ResourceAccess": map[string]any{
+		"type": "object", "additionalProperties": false, "minProperties": 1,
+		"description": "the names of one resource type that may be read and written",
+		"properties": map[string]any{
+			"read":  map[string]any{"type": "array", "maxItems": 64, "items": map[string]any{"type": "string", "minLength": 1, "maxLength": 64}},
+			"write": map[string]any{"type": "array", "maxItems": 64, "items": map[string]any{"type": "string", "minLength": 1, "maxLength": 64}},
+		},
+	},
 	"MintResponse": obj([]string{"token", "type", "appId", "issuedAt", "expiresAt", "mode"}, map[string]any{
 		"token": str, "type": map[string]any{"enum": tokenTypes}, "appId": str, "uid": str, "channel": str, "rtmUid": str,
 		"issuedAt": dateStr, "expiresAt": dateStr, "mode": map[string]any{"enum": []string{"live", "demo"}},
@@ -124,11 +163,21 @@ var schemas = map[string]any{
 	"Inspection": obj([]string{"version", "appId", "issueTs", "issuedAt", "expire", "expiresAt", "salt", "services", "appIdMatches", "signatureValid", "expired", "mode"},
 		map[string]any{
 			"version": str, "appId": str, "issueTs": integer, "issuedAt": dateStr, "expire": integer, "expiresAt": dateStr, "salt": integer,
-			"services": map[string]any{"type": "array", "items": obj([]string{"type", "name", "privileges"}, map[string]any{
-				"type": integer, "name": str, "channel": str, "uid": str,
-				"privileges": map[string]any{"type": "array", "items": obj([]string{"privilege", "name", "expire", "expiresAt"},
-					map[string]any{"privilege": integer, "name": str, "expire": integer, "expiresAt": dateStr})},
-			})},
+			"services": map[string]any{"type": "array", "description": "every service in token order, of the eight AccessToken2 defines",
+				"items": obj([]string{"type", "name", "privileges"}, map[string]any{
+					"type":    integer,
+					"name":    map[string]any{"type": "string", "description": "rtc, rtm, streaming, fpa, chat, fcdn, apaas, rtm2, or service(N)"},
+					"channel": map[string]any{"type": "string", "description": "rtc, streaming, fcdn: the channel; apaas: the room UUID"},
+					"uid":     map[string]any{"type": "string", "description": "the account or user ID; apaas: the user UUID"},
+					"role":    map[string]any{"type": "integer", "description": "apaas only"},
+					"privileges": map[string]any{"type": "array", "items": obj([]string{"privilege", "name", "expire", "expiresAt"},
+						map[string]any{"privilege": integer, "name": str, "expire": integer, "expiresAt": dateStr})},
+					"permissions": map[string]any{"type": "array", "description": "rtm2 only: one entry per resource type and permission",
+						"items": obj([]string{"resourceType", "resource", "permissionType", "permission", "names"}, map[string]any{
+							"resourceType": integer, "resource": str, "permissionType": integer, "permission": str,
+							"names": map[string]any{"type": "array", "items": str},
+						})},
+				})},
 			"appIdMatches": boolean, "signatureValid": boolean, "expired": boolean, "mode": str,
 		}),
 }

@@ -182,17 +182,30 @@ func parseRTCUID(s, name string, bad *params) uint32 {
 // jsonField is one member a JSON request body may have.
 type jsonField struct {
 	name string
-	dst  any // *string or **int64
+	dst  any // *string, **int64 or an objectField
 }
 
 var errNotObject = errors.New("request body must be a JSON object")
 
-// decodeJSON reads a JSON object into fields: it refuses a wrong content
-// type (415), a body over the limit (413), bad JSON, unknown members and
-// wrongly typed members (400, every one of them named). It answers the
-// client itself and returns false when the request is unusable.
-func decodeJSON(c *gin.Context, fields ...jsonField) bool {
-	if !isJSON(c.GetHeader("Content-Type")) {
+// bodyRules are the two ways a route reads its JSON body. Native routes
+// (strict) want Content-Type application/json and refuse unknown members;
+// the compatible POST /getToken reads JSON whatever the Content-Type says
+// (fetch sends text/plain, curl -d form-urlencoded) and ignores unknown
+// members, as agora-token-service does.
+type bodyRules struct{ strict bool }
+
+var (
+	strictBody = bodyRules{strict: true}
+	compatBody = bodyRules{strict: false}
+)
+
+// decodeJSON reads a JSON object into fields: it refuses, when strict, a
+// wrong content type (415), always a body over the limit (413), bad JSON and
+// wrongly typed members, and when strict unknown members (400, every one of
+// them named). It answers the client itself and returns false when the
+// request is unusable.
+func decodeJSON(c *gin.Context, rules bodyRules, fields ...jsonField) bool {
+	if rules.strict && !isJSON(c.GetHeader("Content-Type")) {
 		got := c.GetHeader("Content-Type")
 		if got == "" {
 			got = "none"
@@ -212,7 +225,7 @@ func decodeJSON(c *gin.Context, fields ...jsonField) bool {
 		writeProblem(c, http.StatusBadRequest, "could not read the request body")
 		return false
 	}
-	bad, err := decodeObject(body, fields)
+	bad, err := decodeObject(body, rules, fields)
 	if err != nil {
 		writeProblem(c, http.StatusBadRequest, err.Error())
 		return false
@@ -226,7 +239,7 @@ func decodeJSON(c *gin.Context, fields ...jsonField) bool {
 
 // decodeObject is decodeJSON without HTTP: a malformed body is an error, bad
 // members are listed in params.
-func decodeObject(body []byte, fields []jsonField) (params, error) {
+func decodeObject(body []byte, rules bodyRules, fields []jsonField) (params, error) {
 	var members map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&members); err != nil {
@@ -271,9 +284,16 @@ func decodeObject(body []byte, fields []jsonField) (params, error) {
 				continue
 			}
 			*dst = &n
+		case objectField:
+			if reason := dst.decode(raw); reason != "" {
+				bad.add(f.name, reason)
+			}
 		default:
 			panic("api: decodeObject: unsupported field type") // a programming error, caught by tests
 		}
+	}
+	if !rules.strict {
+		return bad, nil
 	}
 	var unknown []string
 	for name := range members {
@@ -289,6 +309,31 @@ func decodeObject(body []byte, fields []jsonField) (params, error) {
 		bad = append(bad, InvalidParam{Name: cut(name), Reason: "unknown field"})
 	}
 	return bad, nil
+}
+
+// objectField is a member holding a JSON object of a fixed shape; decode
+// fills it from raw or says, in one reason, what the member must look like.
+type objectField interface {
+	decode(raw json.RawMessage) (reason string)
+}
+
+// strictObject decodes raw into dst refusing unknown members, and reports a
+// mismatch as shape, naming the first offending member when it can.
+func strictObject(raw json.RawMessage, dst any, shape string) string {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(dst)
+	if err == nil {
+		return ""
+	}
+	var typ *json.UnmarshalTypeError
+	if errors.As(err, &typ) && typ.Field != "" {
+		return shape + " (" + cut(typ.Field) + " is " + typ.Value + ")"
+	}
+	if rest, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return shape + " (unknown member " + cut(rest) + ")"
+	}
+	return shape
 }
 
 func isJSON(ct string) bool {

@@ -20,6 +20,11 @@ type Problem struct {
 	Detail        string         `json:"detail"`
 	InvalidParams []InvalidParam `json:"invalidParams,omitempty"`
 	RequestID     string         `json:"requestId,omitempty"`
+	// Error and Message repeat Detail on the compatible routes, whose
+	// clients read one of them (agora-token-service answers either);
+	// RFC 9457 allows such extension members.
+	Error   string `json:"error,omitempty"`
+	Message string `json:"message,omitempty"`
 }
 
 // InvalidParam names one bad request field and the rule it broke.
@@ -27,6 +32,14 @@ type InvalidParam struct {
 	Name   string `json:"name"`
 	Reason string `json:"reason"`
 }
+
+// ctxCompat marks a request of a compatible route (compatErrors).
+const ctxCompat = "tokenserver.compat"
+
+// compatErrors marks the requests of the compatible routes, so that every
+// problem they get, from the gates in front of them too, carries error and
+// message.
+func compatErrors(c *gin.Context) { c.Set(ctxCompat, true) }
 
 // writeProblem aborts the chain and answers with a problem document.
 func writeProblem(c *gin.Context, status int, detail string, params ...InvalidParam) {
@@ -37,6 +50,9 @@ func writeProblem(c *gin.Context, status int, detail string, params ...InvalidPa
 		Detail:        detail,
 		InvalidParams: params,
 		RequestID:     c.GetString(ctxRequestID),
+	}
+	if c.GetBool(ctxCompat) {
+		p.Error, p.Message = detail, detail
 	}
 	body, err := json.Marshal(p)
 	if err != nil { // cannot happen: only strings and ints

@@ -4,7 +4,8 @@ import "github.com/gin-gonic/gin"
 
 // routes maps the whole HTTP surface. Every path is also described in
 // openapi.go; TestOpenAPIMatchesRoutes fails when the two disagree.
-func (a *API) routes(r *gin.Engine) {
+// Only the token routes read a body; limit caps it (413).
+func (a *API) routes(r *gin.Engine, limit gin.HandlerFunc) {
 	// Open to everyone, always: probes, scrapers and documentation.
 	r.GET("/healthz", a.handleHealthz())
 	r.GET("/readyz", a.handleReadyz())
@@ -15,17 +16,19 @@ func (a *API) routes(r *gin.Engine) {
 	// Everything that hands out a token, behind the per-IP limit and caller
 	// authentication (gates.go), and then, as a mintRoute, the user ID
 	// binding and the per-user-ID limit (mint_route.go).
-	gated := r.Group("", noStore, a.limitIP, a.authenticate)
+	gated := r.Group("", limit, noStore, a.limitIP, a.authenticate)
 
 	// Compatible routes: agora-token-service and the Node token server,
-	// same paths and JSON, with or without the trailing slash.
-	both(gated, "GET", "/rtm/:uid", mintRoute(a, decodeUserPath, a.mintUser(a.minter.Signaling, typeSignaling, "rtmToken")))
-	both(gated, "GET", "/rtc/:channel/:role/:tokentype/:uid", mintRoute(a, decodeRTCPath, a.mintRTC))
-	both(gated, "GET", "/rte/:channel/:role/:tokentype/:rtcuid", mintRoute(a, decodeRTEPath, a.mintRTE))
-	both(gated, "GET", "/rte/:channel/:role/:tokentype/:rtcuid/:rtmuid", mintRoute(a, decodeRTEPath, a.mintRTE))
-	both(gated, "GET", "/chat/app", mintRoute(a, decodeChatApp, a.mintChatApp))
-	both(gated, "GET", "/chat/account/:uid", mintRoute(a, decodeUserPath, a.mintUser(a.minter.ChatUser, typeChatUser, "chatToken")))
-	both(gated, "POST", "/getToken", mintRoute(a, decodeGetToken, a.mintGetToken))
+	// same paths and JSON, with or without the trailing slash; their errors
+	// also carry error and message (compatErrors), which those clients read.
+	compat := r.Group("", compatErrors, limit, noStore, a.limitIP, a.authenticate)
+	both(compat, "GET", "/rtm/:uid", mintRoute(a, decodeUserPath, a.mintUser(a.minter.Signaling, typeSignaling, "rtmToken")))
+	both(compat, "GET", "/rtc/:channel/:role/:tokentype/:uid", mintRoute(a, decodeRTCPath, a.mintRTC))
+	both(compat, "GET", "/rte/:channel/:role/:tokentype/:rtcuid", mintRoute(a, decodeRTEPath, a.mintRTE))
+	both(compat, "GET", "/rte/:channel/:role/:tokentype/:rtcuid/:rtmuid", mintRoute(a, decodeRTEPath, a.mintRTE))
+	both(compat, "GET", "/chat/app", mintRoute(a, decodeChatApp, a.mintChatApp))
+	both(compat, "GET", "/chat/account/:uid", mintRoute(a, decodeUserPath, a.mintUser(a.minter.ChatUser, typeChatUser, "chatToken")))
+	both(compat, "POST", "/getToken", mintRoute(a, decodeGetToken, a.mintGetToken))
 
 	// Native API. Inspect hands out no token, but it is a signature oracle
 	// and costs CPU: it is not left open when callers need credentials.

@@ -22,6 +22,8 @@ type service struct {
 var (
 	publisherPrivs  = []accesstoken.Privilege{accesstoken.PrivJoinChannel, accesstoken.PrivPublishAudio, accesstoken.PrivPublishVideo, accesstoken.PrivPublishData}
 	subscriberPrivs = []accesstoken.Privilege{accesstoken.PrivJoinChannel}
+	// streamPrivs are the RTC privileges of agora-token-service's RTM token for a channel.
+	streamPrivs = []accesstoken.Privilege{accesstoken.PrivJoinChannel, accesstoken.PrivPublishData}
 )
 
 func checkToken(t *testing.T, field, s string, expire uint32, want []service) {
@@ -105,13 +107,40 @@ func TestRoutesMintTokens(t *testing.T) {
 			expire: day, tokens: map[string][]service{"rtcToken": {rtc("room1", "7", subscriberPrivs)}}},
 		{name: "RTE gives an RTC and a Signaling token for the same uid",
 			call:   call{path: "/rte/room1/publisher/uid/42/?expiry=900"},
-			expire: 900, tokens: map[string][]service{"rtcToken": {rtc("room1", "42", publisherPrivs)}, "rtmToken": {rtm("42")}}},
+			expire: 900, tokens: map[string][]service{"rtcToken": {rtc("room1", "42", publisherPrivs)}, "rtmToken": {rtc("room1", "42", streamPrivs), rtm("42")}}},
 		{name: "RTE with a separate Signaling user ID",
 			call:   call{path: "/rte/room1/subscriber/userAccount/bob/alice/?expiry=900"},
-			expire: 900, tokens: map[string][]service{"rtcToken": {rtc("room1", "bob", subscriberPrivs)}, "rtmToken": {rtm("alice")}}},
+			expire: 900, tokens: map[string][]service{"rtcToken": {rtc("room1", "bob", subscriberPrivs)}, "rtmToken": {rtc("room1", "alice", streamPrivs), rtm("alice")}}},
 		{name: "RTE with uid 0 for RTC and an explicit Signaling user, no slash",
 			call:   call{path: "/rte/room1/publisher/uid/0/alice"},
-			expire: day, tokens: map[string][]service{"rtcToken": {rtc("room1", "", publisherPrivs)}, "rtmToken": {rtm("alice")}}},
+			expire: day, tokens: map[string][]service{"rtcToken": {rtc("room1", "", publisherPrivs)}, "rtmToken": {rtc("room1", "alice", streamPrivs), rtm("alice")}}},
+		{name: "RTE with an empty rtcuid is uid 0, as agora-token-service reads it",
+			call:   call{path: "/rte/room1/publisher/uid//alice/?expiry=60"},
+			expire: 60, tokens: map[string][]service{"rtcToken": {rtc("room1", "", publisherPrivs)}, "rtmToken": {rtc("room1", "alice", streamPrivs), rtm("alice")}}},
+		{name: "RTC with an empty uid is uid 0, as agora-token-service reads it",
+			call:   call{path: "/rtc/room1/publisher/uid//?expiry=600"},
+			expire: 600, tokens: map[string][]service{"rtcToken": {rtc("room1", "", publisherPrivs)}}},
+		{name: "POST /getToken rtm with a channel also joins it as a stream channel",
+			call:   call{method: "POST", path: "/getToken", contentType: "application/json", body: `{"tokenType":"rtm","uid":"alice","channel":"room1","expire":60}`},
+			expire: 60, tokens: map[string][]service{"token": {rtc("room1", "alice", streamPrivs), rtm("alice")}}},
+		{name: "POST /getToken rtc with an empty uid is uid 0",
+			call:   call{method: "POST", path: "/getToken", contentType: "application/json", body: `{"tokenType":"rtc","uid":"","channel":"room1","role":"publisher","expire":60}`},
+			expire: 60, tokens: map[string][]service{"token": {rtc("room1", "", publisherPrivs)}}},
+		{name: "POST /getToken reads JSON sent as text/plain (fetch's default) and ignores other members",
+			call:   call{method: "POST", path: "/getToken", contentType: "text/plain;charset=UTF-8", body: `{"tokenType":"rtm","uid":"alice","expire":60,"client":"web"}`},
+			expire: 60, tokens: map[string][]service{"token": {rtm("alice")}}},
+		{name: "POST /getToken reads JSON sent as a form (curl -d)",
+			call:   call{method: "POST", path: "/getToken", contentType: "application/x-www-form-urlencoded", body: `{"tokenType":"chat","expire":60}`},
+			expire: 60, tokens: map[string][]service{"token": {chatApp}}},
+		{name: "POST /getToken reads JSON sent without a Content-Type",
+			call:   call{method: "POST", path: "/getToken", body: `{"tokenType":"rtm","uid":"alice","expire":60}`},
+			expire: 60, tokens: map[string][]service{"token": {rtm("alice")}}},
+		{name: "POST /v1/tokens signaling with a channel also joins it as a stream channel",
+			call:   call{method: "POST", path: "/v1/tokens", contentType: "application/json", body: `{"type":"signaling","uid":"alice","channel":"room1","expiresIn":60}`},
+			expire: 60, tokens: map[string][]service{"token": {rtc("room1", "alice", streamPrivs), rtm("alice")}}, extra: map[string]any{"channel": "room1"}},
+		{name: "POST /v1/tokens signaling with permissions is an RTM2 token",
+			call:   call{method: "POST", path: "/v1/tokens", contentType: "application/json", body: `{"type":"signaling","uid":"alice","expiresIn":60,"permissions":{"streamChannels":{"read":["room-*"],"write":["room-1"]},"messageChannels":{"read":["news"]}}}`},
+			expire: 60, tokens: map[string][]service{"token": {{typ: accesstoken.ServiceRTM2, user: "alice", privs: []accesstoken.Privilege{accesstoken.PrivLogin}}}}},
 		{name: "a chat app token",
 			call:   call{path: "/chat/app/?expiry=120"},
 			expire: 120, tokens: map[string][]service{"chatToken": {chatApp}}},

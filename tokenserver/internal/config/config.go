@@ -93,7 +93,7 @@ Durations take Go syntax (90s, 24h) or plain seconds (90). Unknown keys are an e
 		{Name: "agora.app_id", Doc: "Agora App ID, 32 hex characters. Leave it and the certificate empty for demo mode\n(a random pair for this run: tokens are well-formed but Agora rejects them)."},
 		{Name: "agora.app_certificate", Doc: "Agora App Certificate, 32 hex characters. Keep it out of this file: use the\nenvironment (TOKENSERVER_AGORA_APP_CERTIFICATE or APP_CERTIFICATE) or the _file key."},
 		{Name: "agora.app_certificate_file", Doc: "File holding the App Certificate (e.g. a Docker secret); not together with app_certificate."},
-		{Name: "token.default_expiry", Kind: settings.Duration, Default: "24h", Doc: "Token lifetime when the client asks for none."},
+		{Name: "token.default_expiry", Kind: settings.Duration, Default: "24h", Doc: "Token lifetime when the client asks for none (1h is agora-token-service's default)."},
 		{Name: "token.max_expiry", Kind: settings.Duration, Default: "24h", Doc: "Longest lifetime a client may ask for (at most 24h, Agora's limit); larger requests get 400, never clamped."},
 		{Name: "cors.allowed_origins", Kind: settings.List, Doc: "Origins allowed by the built-in CORS, e.g. [http://localhost:9000] or [\"*\"]; empty turns it off\n(the usual setup puts corsproxy in front instead). Same rules as corsproxy's: exact origins\nand https://*.example.com patterns; a default port or trailing slash is dropped at start."},
 		{Name: "trusted_proxies", Kind: settings.List, Doc: "Proxy IPs/CIDRs whose X-Forwarded-For is believed for the client IP (access logs and\nrate limits); everyone else's is ignored. Put corsproxy's address here when it is in front."},
