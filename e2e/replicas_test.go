@@ -128,6 +128,7 @@ func replicaStack(t *testing.T, tokenOnError, proxyOnError string) replicas {
 		r.tokens = append(r.tokens, token)
 		r.proxies = append(r.proxies, start(t, "corsproxy", nil, append([]string{"--listen", "127.0.0.1:0",
 			"--admin_listen", "127.0.0.1:0", "--upstream", token.url(), "--cors.allowed_origins", faultOrigin, "--trusted_proxies", "127.0.0.8",
+			"--allowed_paths", "/rtm/,/healthz", // /healthz: an answer the token server never limits
 			"--rate_limit.per_ip", "1/h", "--rate_limit.burst", strconv.Itoa(replicaProxyBurst),
 			"--rate_limit.on_store_error", proxyOnError}, shared...)...))
 	}
