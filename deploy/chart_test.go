@@ -404,7 +404,8 @@ func checkSecretReferences(t *testing.T, r *rendered, vs valueSet) {
 }
 
 // checkGracePeriods: each program's pod waits longer than the program's drain plus its
-// shutdown, read from the rendered config file (webdemo's shutdown is a fixed 10s).
+// shutdown, read from the rendered config file (webdemo's shutdown is a fixed 10s), and
+// its readiness probe notices the drain before the drain ends.
 func checkGracePeriods(t *testing.T, r *rendered) {
 	t.Helper()
 	for _, c := range []string{"tokenserver", "corsproxy", "webdemo"} {
@@ -419,13 +420,21 @@ func checkGracePeriods(t *testing.T, r *rendered) {
 			keys = keys[:1]
 			total = 10 * time.Second
 		}
-		for _, k := range keys {
+		for i, k := range keys {
 			s, _ := lookup(cfg, k).(string)
 			dur, err := time.ParseDuration(s)
 			if err != nil || dur <= 0 {
 				t.Fatalf("%s %s = %q: %v", c, k, s, err)
 			}
 			total += dur
+			if i > 0 {
+				continue
+			}
+			// The readiness probe must see the drain's 503 before the drain ends.
+			p := d.Spec.Template.Spec.Containers[0].ReadinessProbe
+			if notice := time.Duration(p.PeriodSeconds*p.FailureThreshold) * time.Second; notice >= dur {
+				t.Errorf("%s: readiness notices the drain after %s, the drain lasts %s", c, notice, dur)
+			}
 		}
 		grace := d.Spec.Template.Spec.TerminationGracePeriodSeconds
 		if grace == nil {
