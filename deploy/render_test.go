@@ -76,12 +76,6 @@ type rendered struct {
 	serviceMonitors map[string]*serviceMonitor
 }
 
-// count returns how many objects the rendering holds.
-func (r *rendered) count() int {
-	return len(r.deployments) + len(r.services) + len(r.configMaps) + len(r.secrets) + len(r.hpas) +
-		len(r.pdbs) + len(r.ingresses) + len(r.networkPolicies) + len(r.serviceMonitors)
-}
-
 // renderChart renders the chart as `helm template` does: values coalesced with the chart's
 // and checked against values.schema.json, then every template executed by the engine. It
 // uses the chart packages rather than action.Install, which would compile Helm's cluster
