@@ -1,7 +1,10 @@
 package deploy
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -616,6 +619,25 @@ func TestLint(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestValuesAreDocumented: every value in values.yaml has a comment line right above it
+// (a block such as image: is documented by its values' comments).
+func TestValuesAreDocumented(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(chartDir, "values.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	valueLine := regexp.MustCompile(`^\s*[A-Za-z][A-Za-z0-9]*:\s*\S`)
+	prev := ""
+	for i, line := range strings.Split(string(b), "\n") {
+		if valueLine.MatchString(line) && !strings.HasPrefix(strings.TrimSpace(prev), "#") {
+			t.Errorf("values.yaml:%d: %q has no comment above it", i+1, strings.TrimSpace(line))
+		}
+		if strings.TrimSpace(line) != "" {
+			prev = line
+		}
 	}
 }
 
