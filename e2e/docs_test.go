@@ -225,3 +225,58 @@ func TestReadmeOpensWithTheTwoCommandsAndStaysShort(t *testing.T) {
 		t.Error("README.md has a section before the two commands")
 	}
 }
+
+// docsRefRe finds a pointer from code, config or a page to a doc and, optionally, a section
+// of it: `docs/security.md: Securing the token server` or `docs/security.md, "Securing …"`.
+var docsRefRe = regexp.MustCompile(`docs/([a-z0-9-]+\.md)(?:(?:, |: )\\?"?([A-Z][^".)\\]*))?`)
+
+// TestDocReferencesInCodeResolve checks that what the programs print, the page says and the
+// config files' comments send a reader to (a docs/*.md file and a section of it) exists.
+func TestDocReferencesInCodeResolve(t *testing.T) {
+	root := opsRepoRoot(t)
+	refs := 0
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		name := d.Name()
+		if d.IsDir() {
+			if path != root && (strings.HasPrefix(name, ".") && name != ".ci" || name == "node_modules" || name == "bin" || name == "testdata") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		switch {
+		case strings.HasSuffix(name, "_test.go"), strings.HasSuffix(name, ".md"):
+			return nil
+		case strings.HasSuffix(name, ".go"), strings.HasSuffix(name, ".js"), strings.HasSuffix(name, ".html"),
+			strings.HasSuffix(name, ".yaml"), strings.HasSuffix(name, ".yml"), strings.HasSuffix(name, ".sh"),
+			name == "Makefile", name == "Dockerfile", name == ".env.example", name == "run":
+		default:
+			return nil
+		}
+		text, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		for _, m := range docsRefRe.FindAllStringSubmatch(string(text), -1) {
+			refs++
+			doc, err := os.ReadFile(filepath.Join(root, "docs", m[1]))
+			if err != nil {
+				t.Errorf("%s points at docs/%s, which does not exist", rel, m[1])
+				continue
+			}
+			if m[2] != "" && !docsAnchors(string(doc))[docsSlug(strings.TrimSpace(m[2]))] {
+				t.Errorf("%s points at docs/%s, section %q, which has no such heading", rel, m[1], m[2])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if refs == 0 {
+		t.Error("no reference to docs/*.md found in code or configs: is the pattern still right?")
+	}
+}
