@@ -13,7 +13,7 @@ import (
 	"signaling-auth/tokenserver/internal/config"
 )
 
-const openWarning = "auth.mode is none and the server listens beyond loopback: anyone who can reach it gets a token for any user ID. Put it behind your own authentication or set auth.mode to api_key or jwt (README: Securing the token server)."
+const openWarning = "auth.mode is none and the server listens beyond loopback: anyone who can reach it gets a token for any user ID. Put it behind your own authentication or set auth.mode to api_key or jwt (docs/security.md: Securing the token server)."
 
 // security is what serve builds from auth.* and rate_limit.*.
 type security struct {

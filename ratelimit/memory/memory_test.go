@@ -168,7 +168,7 @@ func TestZeroLimitAlwaysAllowsAndStoresNothing(t *testing.T) {
 
 // TestMemoryPerKey fills a store with a million keys (fewer under the race
 // detector), checks the bound holds and measures the heap each key costs.
-// The figure goes into the README as "memory per 1M keys".
+// The figure goes into docs/security.md as "per 1M keys".
 func TestMemoryPerKey(t *testing.T) {
 	n := 1_000_000
 	if raceEnabled || testing.Short() {

@@ -308,26 +308,3 @@ func TestTLSIsLoadedAtStart(t *testing.T) {
 	}
 }
 
-// The README's corsproxy section documents every key.
-func TestREADMEListsEveryKey(t *testing.T) {
-	data, err := os.ReadFile("../../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	section := string(data)
-	if i := strings.Index(section, "## corsproxy\n"); i >= 0 {
-		section = section[i:]
-		if j := strings.Index(section[1:], "\n## "); j >= 0 {
-			section = section[:j+1]
-		}
-	}
-	for _, k := range Program.Keys {
-		if k.Kind == settings.Section {
-			continue
-		}
-		row := "| `" + k.Name + "` | `" + EnvName(k.Name) + "` | `--" + k.Name + "` |"
-		if !strings.Contains(section, row) {
-			t.Errorf("README.md ## corsproxy has no row starting %s", row)
-		}
-	}
-}

@@ -43,7 +43,7 @@ type RateLimit struct {
 
 // authKeys are the keys of issue 7: who may mint tokens.
 var authKeys = []settings.Key{
-	{Name: "auth", Kind: settings.Section, Doc: "Who may mint tokens. See README \"Securing the token server\"."},
+	{Name: "auth", Kind: settings.Section, Doc: "Who may mint tokens. See docs/security.md, \"Securing the token server\"."},
 	{Name: "auth.mode", Default: "none", Doc: "none (anyone who reaches the server; fine for the demo on loopback, a warning at start\notherwise), api_key (backends send X-API-Key or Authorization: Bearer <key>) or jwt\n(users send their login JWT as Authorization: Bearer <jwt> and get tokens only for\nthe user ID in it)."},
 	{Name: "auth.api_keys", Kind: settings.List, Doc: "api_key mode: accepted keys, each the key itself (16+ random characters) or\nsha256:<hex SHA-256 of the key>, so this file need not hold the key\n(printf %s \"$KEY\" | sha256sum). Prefer TOKENSERVER_AUTH_API_KEYS or the _file key."},
 	{Name: "auth.api_keys_file", Doc: "api_key mode: file with one key or sha256:<hex> per line (# comments); added to api_keys."},

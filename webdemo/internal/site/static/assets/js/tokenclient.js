@@ -138,7 +138,7 @@ function parseAnswer(url, uid, res, text, sentCredential) {
       throw new Problem('The token server requires caller authentication (401)',
         `The token server runs with auth.mode api_key or jwt, and this request carried no credentials.${said}`,
         'A real app sends its user\'s session JWT as Authorization: Bearer … through the proxy ' +
-        '(README, "Securing the token server"). To try that here, put a session token (jwt mode) or an API key ' +
+        '(docs/security.md, "Securing the token server"). To try that here, put a session token (jwt mode) or an API key ' +
         '(api_key mode) under Options → Session token; for the plain demo, run the token server with auth.mode none.');
     case 403:
       // Only a caller that identified itself can be refused a user ID by the token
