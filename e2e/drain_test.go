@@ -270,7 +270,7 @@ func drainRefusedUpstream(t *testing.T, proxy *process) int {
 		if json.Unmarshal([]byte(line), &rec) != nil || rec.Msg != "upstream unreachable" {
 			continue
 		}
-		if !strings.Contains(rec.Err, "connection refused") && !strings.Contains(rec.Err, "connection reset by peer") && !strings.HasSuffix(rec.Err, ": EOF") {
+		if !strings.Contains(rec.Err, "connection refused") && !strings.Contains(rec.Err, "connection reset by peer") && rec.Err != "EOF" && !strings.HasSuffix(rec.Err, ": EOF") {
 			t.Errorf("the proxy lost a request to the token server: %s", rec.Err)
 			continue
 		}
