@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"signaling-auth/webdemo/internal/config"
-	"signaling-auth/webdemo/internal/testlog"
+	"signaling-auth/lifecycle/testlog"
 )
 
 func testConfig() config.Config {
