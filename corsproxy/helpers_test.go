@@ -66,7 +66,7 @@ func startProxyDefaultPaths(t testing.TB, args ...string) *proxyProc {
 			cancel()
 			t.Fatalf("proxy did not log its listeners:\n%s", logs.String())
 		}
-		for _, r := range logs.Records(t) {
+		for _, r := range logs.Records(t, "") {
 			switch r["msg"] {
 			case "listening":
 				p.addr, _ = r["addr"].(string)

@@ -194,7 +194,7 @@ func TestClientThatLeavesIsLoggedAs499NotAs502(t *testing.T) {
 	if rec["status"] != float64(499) {
 		t.Errorf("access record status = %v, want 499", rec["status"])
 	}
-	for _, r := range p.logs.Records(t) {
+	for _, r := range p.logs.Records(t, "") {
 		if r["msg"] == "upstream unreachable" || r["msg"] == "upstream timeout" {
 			t.Errorf("a client that left was logged as an upstream failure: %v", r)
 		}

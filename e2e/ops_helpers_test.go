@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"signaling-auth/e2e/internal/childproc"
+	"signaling-auth/lifecycle/testlog"
 )
 
 // The published test vector from DESIGN.md §4: real-looking credentials that are safe to
@@ -190,7 +191,7 @@ func opsLastLine(s string) string {
 type opsProc struct {
 	name string
 	cmd  *exec.Cmd
-	out  *childproc.Output
+	out  *testlog.Buffer
 	done chan struct{}
 	err  error // cmd.Wait's result, valid once done is closed
 }
@@ -200,7 +201,7 @@ type opsProc struct {
 // stopped with SIGTERM (SIGKILL after 15 s) when the test ends, if it still runs.
 func opsStart(t *testing.T, name string, argv, env []string, dir string) *opsProc {
 	t.Helper()
-	p := &opsProc{name: name, out: &childproc.Output{}, done: make(chan struct{})}
+	p := &opsProc{name: name, out: &testlog.Buffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(argv[0], argv[1:]...)
 	p.cmd.Env = slices.Concat(childproc.NoDrain, env)
 	p.cmd.Dir = dir

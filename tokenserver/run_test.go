@@ -138,7 +138,7 @@ func TestRunServesOnAFreePort(t *testing.T) {
 	}
 	// One access record per request, with the fields operators grep for.
 	var access []map[string]any
-	for _, r := range s.stderr.Records(t) {
+	for _, r := range s.stderr.Records(t, "") {
 		if r["msg"] == "request" {
 			access = append(access, r)
 		}
@@ -282,7 +282,7 @@ func TestBadConfigStopsRunWithEveryProblem(t *testing.T) {
 func TestDemoMode(t *testing.T) {
 	s := startRun(t, env())
 	var warned bool
-	for _, r := range s.stderr.Records(t) {
+	for _, r := range s.stderr.Records(t, "") {
 		if r["level"] == "WARN" && strings.HasPrefix(r["msg"].(string), "DEMO MODE") {
 			warned = true
 		}

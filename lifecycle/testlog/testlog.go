@@ -33,9 +33,10 @@ func (l *Buffer) String() string {
 	return l.b.String()
 }
 
-// Records are the JSON log records written so far, one per non-empty line; a
-// line that is not JSON fails the test.
-func (l *Buffer) Records(t testing.TB) []map[string]any {
+// Records are the JSON log records written so far whose "msg" starts with
+// msgPrefix ("" for all), one per non-empty line; a line that is not JSON
+// fails the test.
+func (l *Buffer) Records(t testing.TB, msgPrefix string) []map[string]any {
 	t.Helper()
 	var out []map[string]any
 	for line := range strings.SplitSeq(l.String(), "\n") {
@@ -46,17 +47,7 @@ func (l *Buffer) Records(t testing.TB) []map[string]any {
 		if err := json.Unmarshal([]byte(line), &m); err != nil {
 			t.Fatalf("log line is not JSON: %q", line)
 		}
-		out = append(out, m)
-	}
-	return out
-}
-
-// Messages are the records' "msg" values for which keep is true, in order.
-func (l *Buffer) Messages(t testing.TB, keep func(msg string) bool) []string {
-	t.Helper()
-	var out []string
-	for _, r := range l.Records(t) {
-		if m, _ := r["msg"].(string); keep(m) {
+		if msg, _ := m["msg"].(string); strings.HasPrefix(msg, msgPrefix) {
 			out = append(out, m)
 		}
 	}
@@ -69,7 +60,7 @@ func (l *Buffer) WaitRecord(t testing.TB, match func(map[string]any) bool) map[s
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		for _, r := range l.Records(t) {
+		for _, r := range l.Records(t, "") {
 			if match(r) {
 				return r
 			}
