@@ -141,10 +141,16 @@ var opsHTTP = &http.Client{
 	},
 }
 
-// opsGet sends one request and returns the answer with its body read.
+// opsGet sends one request without a body and returns the answer with its body read.
 func opsGet(t testing.TB, method, url string, header http.Header) (*http.Response, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, nil)
+	return opsSend(t, method, url, header, "")
+}
+
+// opsSend sends one request with body and returns the answer with its body read.
+func opsSend(t testing.TB, method, url string, header http.Header, body string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,11 +162,11 @@ func opsGet(t testing.TB, method, url string, header http.Header) (*http.Respons
 		t.Fatalf("%s %s: %v", method, url, err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
 		t.Fatalf("%s %s: reading body: %v", method, url, err)
 	}
-	return resp, body
+	return resp, b
 }
 
 // opsEventually calls f until it returns nil or the timeout passes; then it returns f's
