@@ -13,7 +13,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 
 	"signaling-auth/lifecycle"
 )
@@ -39,13 +38,7 @@ func main() { lifecycle.Main(defaultGCPercent, run) }
 // cause is lifecycle.ErrTerminated). Configuration comes only
 // from args, getenv and the config file.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cmd, rest := "serve", []string(nil)
-	if len(args) > 1 {
-		rest = args[1:]
-		if !strings.HasPrefix(rest[0], "-") {
-			cmd, rest = rest[0], rest[1:]
-		}
-	}
+	cmd, rest := lifecycle.Subcommand(args)
 	switch cmd {
 	case "serve":
 		return serve(ctx, rest, getenv, stdout, stderr)

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 )
 
@@ -37,6 +38,19 @@ func SignalContext() (ctx context.Context, stop func()) {
 		}
 	}()
 	return ctx, func() { signal.Stop(sigs); cancel(context.Canceled) }
+}
+
+// Subcommand splits a program's arguments (args[0] is its name) into the
+// subcommand, the first argument when it is not a flag, "serve" otherwise,
+// and the arguments after it.
+func Subcommand(args []string) (cmd string, rest []string) {
+	if len(args) > 0 {
+		args = args[1:]
+	}
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		return args[0], args[1:]
+	}
+	return "serve", args
 }
 
 // RunFunc is a whole program: args[0] is its name, and it returns when ctx

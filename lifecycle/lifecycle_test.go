@@ -41,6 +41,26 @@ func TestSignalContext(t *testing.T) {
 	}
 }
 
+func TestSubcommand(t *testing.T) {
+	for _, tt := range []struct {
+		args     []string
+		cmd      string
+		restWant string
+	}{
+		{nil, "serve", ""},
+		{[]string{"prog"}, "serve", ""},
+		{[]string{"prog", "--listen", ":1"}, "serve", "--listen :1"},
+		{[]string{"prog", "mint", "--type", "rtc"}, "mint", "--type rtc"},
+		{[]string{"prog", "-h"}, "serve", "-h"},
+		{[]string{"prog", "", "x"}, "", "x"},
+	} {
+		cmd, rest := Subcommand(tt.args)
+		if cmd != tt.cmd || strings.Join(rest, " ") != tt.restWant {
+			t.Errorf("Subcommand(%q) = %q, %q; want %q, %q", tt.args, cmd, rest, tt.cmd, tt.restWant)
+		}
+	}
+}
+
 // server is Serve running a real server on loopback; /readyz answers 503
 // while draining, /slow waits for release.
 type server struct {

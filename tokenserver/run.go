@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strings"
 	"sync/atomic"
 
 	"github.com/spf13/pflag"
@@ -42,15 +41,9 @@ Configuration flags:
 
 // run is the whole program: subcommand, flags, configuration, and for serve
 // the listener and graceful shutdown when ctx is done (after the drain when
-// its cause is errTerminated).
+// its cause is lifecycle.ErrTerminated).
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cmd, rest := "serve", []string{}
-	if len(args) > 1 {
-		rest = args[1:]
-		if !strings.HasPrefix(rest[0], "-") {
-			cmd, rest = rest[0], rest[1:]
-		}
-	}
+	cmd, rest := lifecycle.Subcommand(args)
 	switch cmd {
 	case "serve":
 		return serve(ctx, rest, getenv, stdout, stderr)

@@ -41,13 +41,7 @@ Flags (also in configs/webdemo.yaml and WEBDEMO_* variables; flags win):
 // done (after the drain when its cause is lifecycle.ErrTerminated) and in-flight requests have
 // finished.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) > 0 {
-		args = args[1:] // the program name
-	}
-	cmd := "serve"
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
-		cmd, args = args[0], args[1:]
-	}
+	cmd, args := lifecycle.Subcommand(args)
 	switch cmd {
 	case "version":
 		_, err := fmt.Fprintln(stdout, version)
