@@ -9,7 +9,8 @@ import (
 
 // TestDrainOnSIGTERM: on SIGTERM's cause tokenserver's /readyz turns 503 at
 // once while /healthz stays 200 and tokens are still served, for the
-// configured timeouts.drain, and run then returns nil. The sequence itself
+// configured timeouts.drain, and run then returns nil. (Were the drain shorter, those
+// requests would find the listener closed.) The sequence itself
 // (drain, shutting down, stopped; SIGINT and drain 0 skip the drain) is
 // lifecycle's, tested there.
 func TestDrainOnSIGTERM(t *testing.T) {
@@ -39,9 +40,6 @@ func TestDrainOnSIGTERM(t *testing.T) {
 	}
 	if !res.Close {
 		t.Error("an answer while draining kept the connection open; want Connection: close")
-	}
-	if strings.Contains(s.stderr.String(), `"msg":"shutting down"`) {
-		t.Fatal("shut down before the checks above finished; the drain is shorter than configured")
 	}
 	if err := s.stop(t); err != nil {
 		t.Fatalf("run returned %v", err)

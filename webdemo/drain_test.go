@@ -9,7 +9,8 @@ import (
 
 // TestDrainOnSIGTERM: with SIGTERM's cause webdemo's /readyz turns 503 at once
 // while /healthz and the page are still served, for the configured
-// timeouts.drain, and run then returns nil. The sequence itself (drain,
+// timeouts.drain, and run then returns nil. (Were the drain shorter, those
+// requests would find the listener closed.) The sequence itself (drain,
 // shutting down, stopped; SIGINT and drain 0 skip the drain) is lifecycle's,
 // tested there.
 func TestDrainOnSIGTERM(t *testing.T) {
@@ -33,9 +34,6 @@ func TestDrainOnSIGTERM(t *testing.T) {
 	check("while draining", "/readyz", http.StatusServiceUnavailable, "shutting down")
 	check("while draining", "/healthz", http.StatusOK, "")
 	check("while draining", "/authentication_guide/", http.StatusOK, "")
-	if strings.Contains(s.stderr.String(), `"msg":"shutting down"`) {
-		t.Fatal("shut down before the checks above finished; the drain is shorter than configured")
-	}
 	if err := s.stop(); err != nil {
 		t.Fatalf("run returned %v", err)
 	}
