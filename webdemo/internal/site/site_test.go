@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"signaling-auth/webdemo/internal/config"
 	"signaling-auth/lifecycle/testlog"
+	"signaling-auth/webdemo/internal/config"
 )
 
 func testConfig() config.Config {
