@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"sync/atomic"
 	"time"
@@ -62,31 +61,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	var draining atomic.Bool
-	srv := &http.Server{
-		Handler:           lifecycle.CloseWhileDraining(handler, &draining),
-		ReadHeaderTimeout: cfg.Timeouts.ReadHeader,
-		ReadTimeout:       cfg.Timeouts.Read,
-		WriteTimeout:      cfg.Timeouts.Write,
-		IdleTimeout:       cfg.Timeouts.Idle,
-		MaxHeaderBytes:    cfg.MaxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := lifecycle.NewServer(lifecycle.CloseWhileDraining(handler, &draining), cfg.Timeouts.Timeouts, cfg.MaxHeaderBytes, log)
 	if cfg.TLS != nil {
 		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*cfg.TLS}, MinVersion: tls.VersionTLS12}
 	}
-	adminSrv := &http.Server{
-		Handler: admin.New(admin.Options{
-			Version:      version,
-			Ready:        readiness(cfg, &draining),
-			ReadyTimeout: cfg.Timeouts.Readiness,
-			Metrics:      m.Handler(),
-		}),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       cfg.Timeouts.Idle,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	adminSrv := lifecycle.NewServer(admin.New(admin.Options{
+		Version:      version,
+		Ready:        readiness(cfg, &draining),
+		ReadyTimeout: cfg.Timeouts.Readiness,
+		Metrics:      m.Handler(),
+	}), lifecycle.Timeouts{ReadHeader: 5 * time.Second, Read: 10 * time.Second, Write: 30 * time.Second, Idle: cfg.Timeouts.Idle}, 0, log)
 
 	upstream := ""
 	if cfg.Upstream != nil {
@@ -101,8 +85,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			"service", "corsproxy")
 	}
 
-	return lifecycle.Serve(ctx, lifecycle.Options{Service: "corsproxy", Log: log, Drain: cfg.Timeouts.Drain,
-		Shutdown: cfg.Timeouts.Shutdown, Draining: &draining},
+	return lifecycle.Serve(ctx, lifecycle.Options{Service: "corsproxy", Log: log, Timeouts: cfg.Timeouts.Timeouts,
+		Draining: &draining},
 		lifecycle.Listener{Server: srv, Listener: ln}, lifecycle.Listener{Server: adminSrv, Listener: adminLn})
 }
 

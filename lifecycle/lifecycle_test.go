@@ -91,11 +91,12 @@ func start(t *testing.T, drain, shutdown time.Duration) *server {
 		s.slowStart <- struct{}{}
 		<-s.release
 	})
-	srv := &http.Server{Handler: CloseWhileDraining(mux, &draining)}
+	log := slog.New(slog.NewJSONHandler(s.logs, nil))
+	timeouts := Timeouts{ReadHeader: time.Second, Read: 10 * time.Second, Write: 10 * time.Second, Idle: time.Minute, Shutdown: shutdown, Drain: drain}
+	srv := NewServer(CloseWhileDraining(mux, &draining), timeouts, 0, log)
 	ctx, cancel := context.WithCancelCause(context.Background())
 	s.cancel = cancel
-	log := slog.New(slog.NewJSONHandler(s.logs, nil))
-	o := Options{Service: "test", Log: log, Drain: drain, Shutdown: shutdown, Draining: &draining}
+	o := Options{Service: "test", Log: log, Timeouts: timeouts, Draining: &draining}
 	go func() { s.done <- Serve(ctx, o, Listener{srv, ln}) }()
 	t.Cleanup(func() {
 		cancel(context.Canceled)
@@ -260,7 +261,7 @@ func TestServeReturnsAServerFailure(t *testing.T) {
 	ln.Close()
 	var draining atomic.Bool
 	logs := &testlog.Buffer{}
-	o := Options{Service: "test", Log: slog.New(slog.NewJSONHandler(logs, nil)), Drain: time.Hour, Shutdown: time.Second, Draining: &draining}
+	o := Options{Service: "test", Log: slog.New(slog.NewJSONHandler(logs, nil)), Timeouts: Timeouts{Drain: time.Hour, Shutdown: time.Second}, Draining: &draining}
 	err = Serve(t.Context(), o, Listener{&http.Server{}, ln})
 	if err == nil || !strings.HasPrefix(err.Error(), "test: server stopped: ") || !errors.Is(err, net.ErrClosed) {
 		t.Fatalf("Serve on a closed listener returned %v", err)

@@ -43,19 +43,43 @@ type Listener struct {
 	Listener net.Listener
 }
 
+// Timeouts are a server's HTTP limits (NewServer) and how it stops (Serve).
+type Timeouts struct {
+	ReadHeader time.Duration // http.Server.ReadHeaderTimeout
+	Read       time.Duration // http.Server.ReadTimeout
+	Write      time.Duration // http.Server.WriteTimeout
+	Idle       time.Duration // http.Server.IdleTimeout
+	Shutdown   time.Duration // how long in-flight requests get to finish
+	Drain      time.Duration // how long to keep serving, not ready, after SIGTERM; 0: no drain
+}
+
+// NewServer is an http.Server for h with t's timeouts and maxHeaderBytes (0:
+// net/http's default), logging the errors net/http reports (a TLS handshake
+// that failed, a panic in h) as warnings on log.
+func NewServer(h http.Handler, t Timeouts, maxHeaderBytes int, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: t.ReadHeader,
+		ReadTimeout:       t.Read,
+		WriteTimeout:      t.Write,
+		IdleTimeout:       t.Idle,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
 // Options say how Serve drains and shuts down, and where it logs.
 type Options struct {
-	Service  string        // the "service" attribute of every log line, and the errors' prefix
-	Log      *slog.Logger  // where draining, shutting down and stopped are logged
-	Drain    time.Duration // how long to keep serving, not ready, after SIGTERM; 0: no drain
-	Shutdown time.Duration // how long in-flight requests get to finish
-	Draining *atomic.Bool  // set when the drain starts; readiness and CloseWhileDraining read it
+	Service  string       // the "service" attribute of every log line, and the errors' prefix
+	Log      *slog.Logger // where draining, shutting down and stopped are logged
+	Timeouts Timeouts     // Serve reads Drain and Shutdown
+	Draining *atomic.Bool // set when the drain starts; readiness and CloseWhileDraining read it
 }
 
 // Serve serves every listener until ctx is done or one of them fails. When
-// ctx's cause is ErrTerminated and o.Drain > 0 it first drains: it sets
-// o.Draining and keeps serving for o.Drain. Then it shuts every server down,
-// letting in-flight requests finish within o.Shutdown (past that it closes
+// ctx's cause is ErrTerminated and Timeouts.Drain > 0 it first drains: it
+// sets o.Draining and keeps serving for the drain. Then it shuts every server
+// down, letting in-flight requests finish within Timeouts.Shutdown (past that it closes
 // them and returns an error), and logs "stopped" on a clean stop.
 func Serve(ctx context.Context, o Options, ls ...Listener) error {
 	errc := make(chan error, len(ls))
@@ -73,16 +97,17 @@ func Serve(ctx context.Context, o Options, ls ...Listener) error {
 	case <-ctx.Done():
 	case serveErr = <-errc:
 	}
-	if serveErr == nil && errors.Is(context.Cause(ctx), ErrTerminated) && o.Drain > 0 {
+	drain, grace := o.Timeouts.Drain, o.Timeouts.Shutdown
+	if serveErr == nil && errors.Is(context.Cause(ctx), ErrTerminated) && drain > 0 {
 		o.Draining.Store(true)
-		o.Log.Info("draining: not ready, serving for "+o.Drain.String(), "service", o.Service)
+		o.Log.Info("draining: not ready, serving for "+drain.String(), "service", o.Service)
 		select {
-		case <-time.After(o.Drain):
+		case <-time.After(drain):
 		case serveErr = <-errc:
 		}
 	}
-	o.Log.Info("shutting down", "service", o.Service, "grace", o.Shutdown)
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.Shutdown)
+	o.Log.Info("shutting down", "service", o.Service, "grace", grace)
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
 	defer cancel()
 	var late bool
 	for _, l := range ls {
@@ -95,7 +120,7 @@ func Serve(ctx context.Context, o Options, ls ...Listener) error {
 	case serveErr != nil:
 		return fmt.Errorf("%s: server stopped: %w", o.Service, serveErr)
 	case late:
-		return fmt.Errorf("%s: shutdown: in-flight requests did not finish within %s", o.Service, o.Shutdown)
+		return fmt.Errorf("%s: shutdown: in-flight requests did not finish within %s", o.Service, grace)
 	}
 	o.Log.Info("stopped", "service", o.Service)
 	return nil

@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"sync/atomic"
 
@@ -178,16 +177,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           lifecycle.CloseWhileDraining(handler, &draining),
-		ReadHeaderTimeout: cfg.Timeouts.ReadHeader,
-		ReadTimeout:       cfg.Timeouts.Read,
-		WriteTimeout:      cfg.Timeouts.Write,
-		IdleTimeout:       cfg.Timeouts.Idle,
-		MaxHeaderBytes:    cfg.MaxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-	}
+	srv := lifecycle.NewServer(lifecycle.CloseWhileDraining(handler, &draining), cfg.Timeouts, cfg.MaxHeaderBytes, log)
+	srv.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
 	log.Info("listening", "service", prog, "addr", ln.Addr().String(), "version", version, "mode", api.Mode(cfg.Demo),
 		"appId", minter.AppID(), "config", cfg.File, "cors", len(cfg.AllowedOrigins) > 0,
 		"auth", cfg.Auth.Mode, "rate_limit", sec.summary)
@@ -195,8 +186,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		log.Warn(openWarning, "addr", ln.Addr().String())
 	}
 
-	return lifecycle.Serve(ctx, lifecycle.Options{Service: prog, Log: log, Drain: cfg.Timeouts.Drain,
-		Shutdown: cfg.Timeouts.Shutdown, Draining: &draining}, lifecycle.Listener{Server: srv, Listener: ln})
+	return lifecycle.Serve(ctx, lifecycle.Options{Service: prog, Log: log, Timeouts: cfg.Timeouts,
+		Draining: &draining}, lifecycle.Listener{Server: srv, Listener: ln})
 }
 
 // healthcheck GETs /healthz on the configured port of this machine.

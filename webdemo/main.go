@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"sync/atomic"
 	"time"
 
@@ -86,21 +85,17 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		return err
 	}
 	var draining atomic.Bool
-	srv := &http.Server{
-		Handler:           lifecycle.CloseWhileDraining(site.New(cfg, version, logger, draining.Load), &draining),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	// The page's requests are small and quick; only the drain and the grace are settings.
+	timeouts := lifecycle.Timeouts{ReadHeader: 5 * time.Second, Read: 10 * time.Second, Write: 30 * time.Second,
+		Idle: 60 * time.Second, Shutdown: cfg.Timeouts.Shutdown, Drain: cfg.Timeouts.Drain}
+	srv := lifecycle.NewServer(lifecycle.CloseWhileDraining(site.New(cfg, version, logger, draining.Load), &draining),
+		timeouts, 64<<10, logger)
 	logger.Info("listening", "service", name, "addr", ln.Addr().String(), "version", version,
 		"config_file", cfg.File, "token_url", cfg.TokenURLPrefix()+"rtm/{uid}/", "sdk_url", cfg.SDKURL)
 	if cfg.AppID == "" {
 		logger.Info("agora.app_id is empty: the page uses the App ID inside each token")
 	}
 
-	return lifecycle.Serve(ctx, lifecycle.Options{Service: name, Log: logger, Drain: cfg.Timeouts.Drain,
-		Shutdown: cfg.Timeouts.Shutdown, Draining: &draining}, lifecycle.Listener{Server: srv, Listener: ln})
+	return lifecycle.Serve(ctx, lifecycle.Options{Service: name, Log: logger, Timeouts: timeouts,
+		Draining: &draining}, lifecycle.Listener{Server: srv, Listener: ln})
 }
