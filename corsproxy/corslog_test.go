@@ -44,7 +44,7 @@ func TestCORSRefusalsSayWhy(t *testing.T) {
 					t.Errorf("403 detail %q (%v), want it to name cors.allowed_origins", p.Detail, err)
 				}
 			}
-			rec := c.px.logs.waitRecord(t, func(r map[string]any) bool { return r["msg"] == "request" && r["request_id"] == id })
+			rec := c.px.logs.WaitRecord(t, func(r map[string]any) bool { return r["msg"] == "request" && r["request_id"] == id })
 			if rec["cors"] != c.cors || (c.reason == "") != (rec["cors_reason"] == nil) || c.reason != "" && rec["cors_reason"] != c.reason {
 				t.Errorf("access log cors=%v cors_reason=%v, want %q %q; record %v", rec["cors"], rec["cors_reason"], c.cors, c.reason, rec)
 			}

@@ -19,9 +19,12 @@ func adminGet(t *testing.T, p *proxyProc, path string) (int, string) {
 	return res.StatusCode, string(b)
 }
 
-// TestDrainOnSIGTERM: with SIGTERM's cause the admin /readyz turns 503 at once
-// while requests are still proxied, then the proxy shuts down and run returns
-// nil, logging draining, shutting down and stopped in that order.
+// TestDrainOnSIGTERM: with SIGTERM's cause the admin /readyz turns 503 at
+// once while /healthz stays 200 and requests are still proxied, for the
+// configured timeouts.drain, and run then returns nil. (Were the drain shorter, those
+// requests would find the listener closed.) The sequence itself
+// (drain, shutting down, stopped; SIGINT and drain 0 skip the drain) is
+// lifecycle's, tested there.
 func TestDrainOnSIGTERM(t *testing.T) {
 	up := newTestUpstream(t)
 	p := startProxy(t, "--upstream="+up.URL, "--timeouts.drain=3s")
@@ -29,7 +32,7 @@ func TestDrainOnSIGTERM(t *testing.T) {
 		t.Fatalf("/readyz before SIGTERM: %d %s", code, body)
 	}
 	p.terminate()
-	p.logs.waitRecord(t, func(r map[string]any) bool { return r["msg"] == "draining: not ready, serving for 3s" })
+	p.logs.WaitRecord(t, func(r map[string]any) bool { return r["msg"] == "draining: not ready, serving for 3s" })
 	if code, body := adminGet(t, p, "/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "shutting down") {
 		t.Errorf("/readyz while draining: %d %s, want 503 saying shutting down", code, body)
 	}
@@ -47,40 +50,7 @@ func TestDrainOnSIGTERM(t *testing.T) {
 	if !res.Close {
 		t.Error("an answer while draining kept the connection open; want Connection: close")
 	}
-	if strings.Contains(p.logs.String(), `"msg":"shutting down"`) {
-		t.Fatal("shut down before the checks above finished; the drain is shorter than configured")
-	}
 	if err := p.stop(); err != nil {
 		t.Fatalf("run returned %v", err)
-	}
-	var order []string
-	for _, r := range p.logs.records(t) {
-		switch m, _ := r["msg"].(string); {
-		case strings.HasPrefix(m, "draining"), m == "shutting down", m == "stopped":
-			order = append(order, m)
-		}
-	}
-	if got := strings.Join(order, " | "); got != "draining: not ready, serving for 3s | shutting down | stopped" {
-		t.Errorf("log order: %s", got)
-	}
-}
-
-// TestInterruptSkipsTheDrain: a plain cancel (SIGINT, Ctrl-C) shuts down at
-// once however long timeouts.drain is, and so does SIGTERM with drain 0.
-func TestInterruptSkipsTheDrain(t *testing.T) {
-	up := newTestUpstream(t)
-	p := startProxy(t, "--upstream="+up.URL, "--timeouts.drain=1h")
-	if err := p.stop(); err != nil {
-		t.Fatalf("run returned %v", err)
-	}
-	q := startProxy(t, "--upstream="+up.URL, "--timeouts.drain=0")
-	q.terminate()
-	if err := q.stop(); err != nil {
-		t.Fatalf("run returned %v", err)
-	}
-	for _, logs := range []string{p.logs.String(), q.logs.String()} {
-		if strings.Contains(logs, "draining") || !strings.Contains(logs, `"msg":"stopped"`) {
-			t.Errorf("want no draining record and a stopped record:\n%s", logs)
-		}
 	}
 }

@@ -109,7 +109,7 @@ func TestSlowUpstreamIsA504AtTheResponseHeaderTimeout(t *testing.T) {
 		t.Errorf("%d goroutines after the timeouts, %d before", g, before)
 	}
 	var timeouts int
-	for _, r := range p.logs.records(t) {
+	for _, r := range p.logs.Records(t, "") {
 		switch r["msg"] {
 		case "upstream timeout":
 			timeouts++
@@ -154,7 +154,7 @@ func TestABrokenRequestBodyIsTheClientsFaultNotTheUpstreams(t *testing.T) {
 			}
 		})
 	}
-	for _, r := range p.logs.records(t) {
+	for _, r := range p.logs.Records(t, "") {
 		if r["msg"] == "upstream unreachable" || r["msg"] == "upstream timeout" {
 			t.Errorf("a broken request body was logged as an upstream failure: %v", r)
 		}

@@ -7,6 +7,7 @@ require (
 	github.com/rs/cors v1.11.1
 	github.com/spf13/pflag v1.0.10
 	github.com/spf13/viper v1.21.0
+	signaling-auth/lifecycle v0.0.0
 	signaling-auth/origin v0.0.0
 	signaling-auth/ratelimit v0.0.0
 	signaling-auth/settings v0.0.0
@@ -41,6 +42,7 @@ require (
 )
 
 replace (
+	signaling-auth/lifecycle => ../lifecycle
 	signaling-auth/origin => ../origin
 	signaling-auth/ratelimit => ../ratelimit
 	signaling-auth/settings => ../settings

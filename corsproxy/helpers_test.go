@@ -2,9 +2,7 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -13,66 +11,18 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"signaling-auth/lifecycle"
+	"signaling-auth/lifecycle/testlog"
 )
-
-// syncBuffer collects the proxy's JSON log lines from several goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// records returns the JSON log records written so far.
-func (b *syncBuffer) records(t testing.TB) []map[string]any {
-	t.Helper()
-	var out []map[string]any
-	for _, line := range strings.Split(b.String(), "\n") {
-		if strings.TrimSpace(line) == "" {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(line), &m); err != nil {
-			t.Fatalf("log line is not JSON: %q", line)
-		}
-		out = append(out, m)
-	}
-	return out
-}
-
-// waitRecord waits (bounded) for a log record for which match is true.
-func (b *syncBuffer) waitRecord(t testing.TB, match func(map[string]any) bool) map[string]any {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		for _, r := range b.records(t) {
-			if match(r) {
-				return r
-			}
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatalf("no matching log record in:\n%s", b.String())
-	return nil
-}
 
 // proxyProc is the real program, started in-process with run.
 type proxyProc struct {
 	addr  string // proxy listener host:port
 	admin string // admin listener host:port
-	logs  *syncBuffer
+	logs  *testlog.Buffer
 	stop  func() error // cancels run's context (as SIGINT would) and returns run's error
-	// terminate cancels run's context with cause errTerminated, as SIGTERM does.
+	// terminate cancels run's context with cause lifecycle.ErrTerminated, as SIGTERM does.
 	terminate func()
 }
 
@@ -96,14 +46,14 @@ func startProxy(t testing.TB, args ...string) *proxyProc {
 // startProxyDefaultPaths is startProxy without opening every path.
 func startProxyDefaultPaths(t testing.TB, args ...string) *proxyProc {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	ctx, cancelCause := context.WithCancelCause(context.Background())
 	cancel := func() { cancelCause(context.Canceled) }
 	done := make(chan error, 1)
 	full := append([]string{"corsproxy", "serve", "--listen=127.0.0.1:0", "--admin_listen=127.0.0.1:0", "--log.format=json"}, args...)
 	go func() { done <- run(ctx, full, func(string) string { return "" }, io.Discard, logs) }()
 
-	p := &proxyProc{logs: logs, terminate: func() { cancelCause(errTerminated) }}
+	p := &proxyProc{logs: logs, terminate: func() { cancelCause(lifecycle.ErrTerminated) }}
 	deadline := time.Now().Add(5 * time.Second)
 	for p.addr == "" || p.admin == "" {
 		select {
@@ -116,7 +66,7 @@ func startProxyDefaultPaths(t testing.TB, args ...string) *proxyProc {
 			cancel()
 			t.Fatalf("proxy did not log its listeners:\n%s", logs.String())
 		}
-		for _, r := range logs.records(t) {
+		for _, r := range logs.Records(t, "") {
 			switch r["msg"] {
 			case "listening":
 				p.addr, _ = r["addr"].(string)

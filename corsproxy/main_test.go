@@ -14,6 +14,7 @@ import (
 
 	"signaling-auth/corsproxy/internal/testcert"
 	"signaling-auth/corsproxy/internal/testnet"
+	"signaling-auth/lifecycle/testlog"
 )
 
 func noEnv(string) string { return "" }
@@ -72,13 +73,13 @@ func TestEnvironmentComesFromGetenvOnly(t *testing.T) {
 	getenv := func(k string) string {
 		return map[string]string{"CORSPROXY_UPSTREAM": up.URL, "CORSPROXY_CORS_ALLOWED_ORIGINS": "https://a.example,https://b.example"}[k]
 	}
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"corsproxy", "--listen=127.0.0.1:0", "--admin_listen=127.0.0.1:0", "--log.format=json"}, getenv, io.Discard, logs)
 	}()
-	rec := logs.waitRecord(t, func(r map[string]any) bool { return r["msg"] == "listening" })
+	rec := logs.WaitRecord(t, func(r map[string]any) bool { return r["msg"] == "listening" })
 	res := rawDo(t, rec["addr"].(string), "GET", "/rtm/alice/", [][2]string{{"Origin", "https://b.example"}}, "")
 	if res.StatusCode != 200 || res.Header.Get("Access-Control-Allow-Origin") != "https://b.example" {
 		t.Errorf("status %d ACAO %q; want the upstream and origins from getenv", res.StatusCode, res.Header.Get("Access-Control-Allow-Origin"))
@@ -101,7 +102,7 @@ func TestHealthcheck(t *testing.T) {
 	}
 	_, port, _ := net.SplitHostPort(testnet.RefusingAddr(t))
 	err := run(context.Background(), []string{"corsproxy", "healthcheck", "--admin_listen=:" + port}, noEnv, io.Discard, io.Discard)
-	if err == nil || !strings.HasPrefix(err.Error(), "healthcheck: ") {
+	if err == nil || !strings.HasPrefix(err.Error(), "corsproxy healthcheck: ") {
 		t.Fatalf("healthcheck with nothing listening: err = %v", err)
 	}
 }
@@ -163,7 +164,7 @@ func TestAccessLogNeverHoldsAuthorizationOrTokens(t *testing.T) {
 	if res.StatusCode != 200 || !bytes.Contains(res.body, []byte("007eJx")) {
 		t.Fatalf("status %d body %s", res.StatusCode, res.body)
 	}
-	rec := p.logs.waitRecord(t, func(r map[string]any) bool { return r["msg"] == "request" })
+	rec := p.logs.WaitRecord(t, func(r map[string]any) bool { return r["msg"] == "request" })
 	if rec["path"] != "/rtm/alice/" || rec["status"] != float64(200) || rec["route"] != "upstream" || rec["request_id"] == "" {
 		t.Errorf("access record = %v", rec)
 	}
@@ -189,11 +190,11 @@ func TestClientThatLeavesIsLoggedAs499NotAs502(t *testing.T) {
 	if _, err := http.DefaultClient.Do(req); err == nil {
 		t.Fatal("the request succeeded; want it cancelled")
 	}
-	rec := p.logs.waitRecord(t, func(r map[string]any) bool { return r["msg"] == "request" })
+	rec := p.logs.WaitRecord(t, func(r map[string]any) bool { return r["msg"] == "request" })
 	if rec["status"] != float64(499) {
 		t.Errorf("access record status = %v, want 499", rec["status"])
 	}
-	for _, r := range p.logs.records(t) {
+	for _, r := range p.logs.Records(t, "") {
 		if r["msg"] == "upstream unreachable" || r["msg"] == "upstream timeout" {
 			t.Errorf("a client that left was logged as an upstream failure: %v", r)
 		}
@@ -236,7 +237,7 @@ func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
 	stopped := make(chan error, 1)
 	go func() { stopped <- p.stop() }()
 	// New connections are refused once shutdown has begun.
-	p.logs.waitRecord(t, func(r map[string]any) bool { return r["msg"] == "shutting down" })
+	p.logs.WaitRecord(t, func(r map[string]any) bool { return r["msg"] == "shutting down" })
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		c, err := net.Dial("tcp", p.addr)
@@ -258,14 +259,14 @@ func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
 		t.Fatalf("run returned %v", err)
 	}
 	// A clean stop ends with one final line, as tokenserver's and webdemo's do.
-	p.logs.waitRecord(t, func(r map[string]any) bool { return r["msg"] == "stopped" && r["service"] == "corsproxy" })
+	p.logs.WaitRecord(t, func(r map[string]any) bool { return r["msg"] == "stopped" && r["service"] == "corsproxy" })
 }
 
 func TestTLS(t *testing.T) {
 	up := newTestUpstream(t)
 	certFile, keyFile, pool := testcert.Write(t)
 	p := startProxy(t, "--upstream="+up.URL, "--tls.cert_file="+certFile, "--tls.key_file="+keyFile)
-	rec := p.logs.waitRecord(t, func(r map[string]any) bool { return r["msg"] == "listening" })
+	rec := p.logs.WaitRecord(t, func(r map[string]any) bool { return r["msg"] == "listening" })
 	if rec["tls"] != true {
 		t.Errorf("listening record = %v, want tls true", rec)
 	}

@@ -82,7 +82,7 @@ func TestAllowedPathsKeepTheUpstreamsPrivateRoutesPrivate(t *testing.T) {
 func TestEmptyAllowedPathsPassesEveryPathAndSaysSo(t *testing.T) {
 	up, hits := countingServer(t)
 	px := startProxy(t, "--upstream="+up.URL, "--allowed_paths=")
-	rec := px.logs.waitRecord(t, func(r map[string]any) bool {
+	rec := px.logs.WaitRecord(t, func(r map[string]any) bool {
 		msg, _ := r["msg"].(string)
 		return r["level"] == "WARN" && strings.Contains(msg, "allowed_paths is empty")
 	})

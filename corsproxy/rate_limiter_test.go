@@ -175,7 +175,7 @@ func TestProxyFollowsOnStoreErrorWhenRedisGoes(t *testing.T) {
 				}
 			}
 			n := 0
-			for _, rec := range p.logs.records(t) {
+			for _, rec := range p.logs.Records(t, "") {
 				if m, _ := rec["msg"].(string); strings.HasPrefix(m, "rate limit store failed") {
 					n++
 				}

@@ -7,11 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"net/url"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"signaling-auth/corsproxy/internal/admin"
@@ -19,11 +16,12 @@ import (
 	"signaling-auth/corsproxy/internal/connlimit"
 	"signaling-auth/corsproxy/internal/metrics"
 	"signaling-auth/corsproxy/internal/proxy"
+	"signaling-auth/lifecycle"
 )
 
 // serve runs the proxy and its admin listener until ctx is done, then shuts
 // both down, letting in-flight requests finish (up to timeouts.shutdown). When
-// ctx's cause is errTerminated it first drains: /readyz answers 503 for
+// ctx's cause is lifecycle.ErrTerminated it first drains: /readyz answers 503 for
 // timeouts.drain while both listeners keep serving.
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cfg, err := config.Load(args, getenv, stdout)
@@ -45,11 +43,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
-	ln, err := listen(ctx, cfg.Listen, "listen")
+	ln, err := lifecycle.Listen(ctx, "corsproxy", "listen", cfg.Listen)
 	if err != nil {
 		return err
 	}
-	adminLn, err := listen(ctx, cfg.AdminListen, "admin_listen")
+	adminLn, err := lifecycle.Listen(ctx, "corsproxy", "admin_listen", cfg.AdminListen)
 	if err != nil {
 		ln.Close()
 		return err
@@ -63,41 +61,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	var draining atomic.Bool
-	srv := &http.Server{
-		Handler:           closeWhileDraining(handler, &draining),
-		ReadHeaderTimeout: cfg.Timeouts.ReadHeader,
-		ReadTimeout:       cfg.Timeouts.Read,
-		WriteTimeout:      cfg.Timeouts.Write,
-		IdleTimeout:       cfg.Timeouts.Idle,
-		MaxHeaderBytes:    cfg.MaxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := lifecycle.NewServer(lifecycle.CloseWhileDraining(handler, &draining), cfg.Timeouts.Timeouts, cfg.MaxHeaderBytes, log)
 	if cfg.TLS != nil {
 		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*cfg.TLS}, MinVersion: tls.VersionTLS12}
 	}
-	adminSrv := &http.Server{
-		Handler: admin.New(admin.Options{
-			Version:      version,
-			Ready:        readiness(cfg, &draining),
-			ReadyTimeout: cfg.Timeouts.Readiness,
-			Metrics:      m.Handler(),
-		}),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       cfg.Timeouts.Idle,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-
-	errc := make(chan error, 2)
-	go func() {
-		if cfg.TLS != nil {
-			errc <- srv.ServeTLS(ln, "", "")
-		} else {
-			errc <- srv.Serve(ln)
-		}
-	}()
-	go func() { errc <- adminSrv.Serve(adminLn) }()
+	adminSrv := lifecycle.NewServer(admin.New(admin.Options{
+		Version:      version,
+		Ready:        readiness(cfg, &draining),
+		ReadyTimeout: cfg.Timeouts.Readiness,
+		Metrics:      m.Handler(),
+	}), lifecycle.Timeouts{ReadHeader: 5 * time.Second, Read: 10 * time.Second, Write: 30 * time.Second, Idle: cfg.Timeouts.Idle}, 0, log)
 
 	upstream := ""
 	if cfg.Upstream != nil {
@@ -112,52 +85,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			"service", "corsproxy")
 	}
 
-	var serveErr error
-	select {
-	case <-ctx.Done():
-	case serveErr = <-errc:
-		serveErr = fmt.Errorf("corsproxy: server stopped: %w", serveErr)
-	}
-	if serveErr == nil && errors.Is(context.Cause(ctx), errTerminated) && cfg.Timeouts.Drain > 0 {
-		draining.Store(true)
-		log.Info("draining: not ready, serving for "+cfg.Timeouts.Drain.String(), "service", "corsproxy")
-		select {
-		case <-time.After(cfg.Timeouts.Drain):
-		case serveErr = <-errc:
-			serveErr = fmt.Errorf("corsproxy: server stopped: %w", serveErr)
-		}
-	}
-	log.Info("shutting down", "service", "corsproxy", "grace", cfg.Timeouts.Shutdown)
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.Timeouts.Shutdown)
-	defer cancel()
-	err = errors.Join(srv.Shutdown(shutdownCtx), adminSrv.Shutdown(shutdownCtx))
-	if serveErr != nil {
-		return serveErr
-	}
-	if err != nil {
-		return fmt.Errorf("corsproxy: shutdown: %w", err)
-	}
-	log.Info("stopped", "service", "corsproxy") // the final line of a clean stop, as the other two print
-	return nil
-}
-
-// listen binds addr; the error is one line, with the likely cause when the
-// port is taken.
-func listen(ctx context.Context, addr, key string) (net.Listener, error) {
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", addr)
-	switch {
-	case err == nil:
-		return ln, nil
-	case errors.Is(err, syscall.EADDRINUSE):
-		return nil, fmt.Errorf("corsproxy: cannot listen on %s (%s): address already in use (is another corsproxy running?)", addr, key)
-	default:
-		var sysErr *net.OpError
-		if errors.As(err, &sysErr) && sysErr.Err != nil {
-			err = sysErr.Err
-		}
-		return nil, fmt.Errorf("corsproxy: cannot listen on %s (%s): %v", addr, key, err)
-	}
+	return lifecycle.Serve(ctx, lifecycle.Options{Service: "corsproxy", Log: log, Timeouts: cfg.Timeouts.Timeouts,
+		Draining: &draining},
+		lifecycle.Listener{Server: srv, Listener: ln}, lifecycle.Listener{Server: adminSrv, Listener: adminLn})
 }
 
 // readiness reports the upstream (or every allowed target) that does not
@@ -200,46 +130,10 @@ func healthcheck(ctx context.Context, args []string, getenv func(string) string,
 	if err != nil {
 		return err
 	}
-	host, port, _ := net.SplitHostPort(cfg.AdminListen)
-	switch host {
-	case "", "0.0.0.0":
-		host = "127.0.0.1"
-	case "::":
-		host = "::1"
-	}
-	if port == "0" {
-		return errors.New("healthcheck: admin_listen has port 0; give the port the proxy is listening on")
-	}
-	u := "http://" + net.JoinHostPort(host, port) + "/healthz"
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	body, err := lifecycle.Healthcheck(ctx, cfg.AdminListen)
 	if err != nil {
-		return fmt.Errorf("healthcheck: %v", err)
-	}
-	client := &http.Client{Transport: &http.Transport{Proxy: nil}}
-	res, err := client.Do(req)
-	if err != nil {
-		return fmt.Errorf("healthcheck: %v", err)
-	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(res.Body, 4096))
-	if res.StatusCode != http.StatusOK {
-		return fmt.Errorf("healthcheck: GET %s: %s", u, res.Status)
+		return fmt.Errorf("corsproxy healthcheck: %w", err)
 	}
 	_, _ = stdout.Write(body)
 	return nil
-}
-
-// closeWhileDraining asks every client to close its connection after the answer
-// once draining is set: a kept-alive client reconnects, through the load
-// balancer to another replica, during the drain, instead of sending on a
-// connection the shutdown closes as idle (a POST lost in that race is not retried).
-func closeWhileDraining(h http.Handler, draining *atomic.Bool) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if draining.Load() {
-			w.Header().Set("Connection", "close")
-		}
-		h.ServeHTTP(w, r)
-	})
 }

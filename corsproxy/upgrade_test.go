@@ -57,7 +57,7 @@ func TestUpgradePassesThroughTheWrappers(t *testing.T) {
 		t.Fatalf("echo over the upgraded connection = %q, %v", buf, err)
 	}
 	conn.Close()
-	rec := p.logs.waitRecord(t, func(r map[string]any) bool { return r["msg"] == "request" })
+	rec := p.logs.WaitRecord(t, func(r map[string]any) bool { return r["msg"] == "request" })
 	if rec["status"] != float64(101) {
 		t.Errorf("access record status = %v, want 101", rec["status"])
 	}

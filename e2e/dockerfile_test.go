@@ -171,8 +171,9 @@ func TestDockerfilesBuildSmallStampedNonRootImages(t *testing.T) {
 			needed := []string{prefix + "go.mod", prefix + "go.sum", prefix + "main.go", prefix + "internal/config/config.go"}
 			left := []string{prefix + "main_test.go", prefix + "internal/config/config_test.go"}
 			if opsBuildContext[prog] == "." {
-				needed = append(needed, "settings/go.mod", "settings/go.sum", "settings/settings.go")
-				left = append(left, "settings/values_test.go")
+				needed = append(needed, "settings/go.mod", "settings/go.sum", "settings/settings.go",
+					"lifecycle/go.mod", "lifecycle/lifecycle.go", "lifecycle/serve.go")
+				left = append(left, "settings/values_test.go", "lifecycle/lifecycle_test.go")
 				if prog != "webdemo" {
 					needed = append(needed, "ratelimit/go.mod", "ratelimit/go.sum", "ratelimit/limiter.go", "ratelimit/memory/memory.go",
 						"origin/go.mod", "origin/go.sum", "origin/origin.go")

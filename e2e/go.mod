@@ -8,6 +8,7 @@ require (
 	github.com/chromedp/chromedp v0.23.0
 	github.com/compose-spec/compose-go/v2 v2.16.2
 	go.yaml.in/yaml/v4 v4.0.0-rc.4
+	signaling-auth/lifecycle v0.0.0
 )
 
 require (
@@ -26,3 +27,5 @@ require (
 	golang.org/x/sys v0.13.0 // indirect
 	golang.org/x/text v0.14.0 // indirect
 )
+
+replace signaling-auth/lifecycle => ../lifecycle

@@ -23,13 +23,13 @@ import (
 	"testing"
 	"time"
 
-	"signaling-auth/e2e/internal/childproc"
+	"signaling-auth/lifecycle/testlog"
 )
 
 // opsMakeRun is one run of scripts/run.sh.
 type opsMakeRun struct {
 	cmd   *exec.Cmd
-	out   *childproc.Output
+	out   *testlog.Buffer
 	lines chan string // every output line, for waiting on one
 	done  chan struct{}
 	err   error
@@ -49,7 +49,7 @@ func opsStartMakeRun(t *testing.T, envFile string, extra ...string) *opsMakeRun 
 func opsStartRunCommand(t *testing.T, argv []string, envFile string, extra ...string) *opsMakeRun {
 	t.Helper()
 	root := opsRepoRoot(t)
-	r := &opsMakeRun{out: &childproc.Output{}, lines: make(chan string, 1000), done: make(chan struct{}), ports: map[string]int{}}
+	r := &opsMakeRun{out: &testlog.Buffer{}, lines: make(chan string, 1000), done: make(chan struct{}), ports: map[string]int{}}
 	env := opsEnvWithout()
 	for _, k := range []string{"PORT_TOKENSERVER", "PORT_CORSPROXY", "PORT_CORSPROXY_ADMIN", "PORT_WEBDEMO"} {
 		r.ports[k] = freePort(t)

@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"signaling-auth/e2e/internal/childproc"
+	"signaling-auth/lifecycle/testlog"
 )
 
 // The published test vector from DESIGN.md §4: real-looking credentials that are safe to
@@ -140,10 +141,16 @@ var opsHTTP = &http.Client{
 	},
 }
 
-// opsGet sends one request and returns the answer with its body read.
+// opsGet sends one request without a body and returns the answer with its body read.
 func opsGet(t testing.TB, method, url string, header http.Header) (*http.Response, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, nil)
+	return opsSend(t, method, url, header, "")
+}
+
+// opsSend sends one request with body and returns the answer with its body read.
+func opsSend(t testing.TB, method, url string, header http.Header, body string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,11 +162,11 @@ func opsGet(t testing.TB, method, url string, header http.Header) (*http.Respons
 		t.Fatalf("%s %s: %v", method, url, err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
 		t.Fatalf("%s %s: reading body: %v", method, url, err)
 	}
-	return resp, body
+	return resp, b
 }
 
 // opsEventually calls f until it returns nil or the timeout passes; then it returns f's
@@ -190,7 +197,7 @@ func opsLastLine(s string) string {
 type opsProc struct {
 	name string
 	cmd  *exec.Cmd
-	out  *childproc.Output
+	out  *testlog.Buffer
 	done chan struct{}
 	err  error // cmd.Wait's result, valid once done is closed
 }
@@ -200,7 +207,7 @@ type opsProc struct {
 // stopped with SIGTERM (SIGKILL after 15 s) when the test ends, if it still runs.
 func opsStart(t *testing.T, name string, argv, env []string, dir string) *opsProc {
 	t.Helper()
-	p := &opsProc{name: name, out: &childproc.Output{}, done: make(chan struct{})}
+	p := &opsProc{name: name, out: &testlog.Buffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(argv[0], argv[1:]...)
 	p.cmd.Env = slices.Concat(childproc.NoDrain, env)
 	p.cmd.Dir = dir

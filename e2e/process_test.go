@@ -9,13 +9,14 @@ import (
 	"time"
 
 	"signaling-auth/e2e/internal/childproc"
+	"signaling-auth/lifecycle/testlog"
 )
 
 // process is one of our programs running as a child process.
 type process struct {
 	name      string
 	cmd       *exec.Cmd
-	out       *childproc.Output
+	out       *testlog.Buffer
 	addr      string // from its "listening" log record
 	adminAddr string // corsproxy's "admin listening" record
 	done      chan struct{}
@@ -27,7 +28,7 @@ type process struct {
 func start(t *testing.T, name string, env []string, args ...string) *process {
 	t.Helper()
 	bin := binary(t, name)
-	p := &process{name: name, out: &childproc.Output{}, done: make(chan struct{})}
+	p := &process{name: name, out: &testlog.Buffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(bin, append(args, "--log.format", "json")...)
 	p.cmd.Dir = t.TempDir()
 	p.cmd.Env = slices.Concat(childproc.CleanEnv(), childproc.NoDrain, env)

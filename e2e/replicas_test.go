@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"signaling-auth/e2e/internal/childproc"
+	"signaling-auth/lifecycle/testlog"
 )
 
 // Replicas on one machine: one redis-server, two token servers and two proxies sharing
@@ -198,7 +198,7 @@ func startReplicaRedis(t *testing.T) *replicaRedis {
 	}
 	port := freePort(t)
 	r := &replicaRedis{addr: "127.0.0.1:" + strconv.Itoa(port), done: make(chan struct{})}
-	out := &childproc.Output{}
+	out := &testlog.Buffer{}
 	r.cmd = exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 		"--dir", t.TempDir(), "--daemonize", "no", "--protected-mode", "yes", "--loglevel", "warning")
 	r.cmd.Stdout, r.cmd.Stderr = out, out

@@ -25,6 +25,12 @@ require (
 	golang.org/x/text v0.28.0 // indirect
 )
 
-require signaling-auth/settings v0.0.0
+require (
+	signaling-auth/lifecycle v0.0.0
+	signaling-auth/settings v0.0.0
+)
 
-replace signaling-auth/settings => ../settings
+replace (
+	signaling-auth/lifecycle => ../lifecycle
+	signaling-auth/settings => ../settings
+)

@@ -1,53 +1,19 @@
 package ratelimit_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"signaling-auth/lifecycle/testlog"
 	"signaling-auth/ratelimit"
 	"signaling-auth/ratelimit/memory"
 	"signaling-auth/ratelimit/redis"
 	"signaling-auth/ratelimit/redistest"
 )
-
-type logBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-// records returns the JSON log records with the given message.
-func (l *logBuf) records(t *testing.T, msg string) []map[string]any {
-	t.Helper()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(l.b.String()), "\n") {
-		if line == "" {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(line), &m); err != nil {
-			t.Fatalf("log line is not JSON: %q", line)
-		}
-		if strings.HasPrefix(m["msg"].(string), msg) {
-			out = append(out, m)
-		}
-	}
-	return out
-}
 
 var lim = ratelimit.Limit{Rate: 1, Period: time.Hour, Burst: 2}
 
@@ -98,7 +64,7 @@ func TestOnStoreErrorPolicy(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var logs logBuf
+			var logs testlog.Buffer
 			l := ratelimit.New(ratelimit.Options{
 				Store: storeDown(t, tt.hang), OnStoreError: tt.policy, Timeout: 200 * time.Millisecond,
 				Name: "test", Logger: slog.New(slog.NewJSONHandler(&logs, nil)),
@@ -126,7 +92,7 @@ func TestOnStoreErrorPolicy(t *testing.T) {
 					t.Fatalf("decision %d in the back-off: %+v", i, d2)
 				}
 			}
-			recs := logs.records(t, "rate limit store failed")
+			recs := logs.Records(t, "rate limit store failed")
 			if len(recs) != 1 {
 				t.Fatalf("%d failure records for 21 requests, want exactly 1", len(recs))
 			}
@@ -144,7 +110,7 @@ func TestRecoveryAfterRedisComesBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	var logs logBuf
+	var logs testlog.Buffer
 	l := ratelimit.New(ratelimit.Options{Store: s, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	if d := l.Allow(context.Background(), "k", lim); d.StoreErr != nil {
 		t.Fatal(d.StoreErr)
@@ -165,7 +131,7 @@ func TestRecoveryAfterRedisComesBack(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if n := len(logs.records(t, "rate limit store recovered")); n != 1 {
+	if n := len(logs.Records(t, "rate limit store recovered")); n != 1 {
 		t.Errorf("%d recovery records, want 1", n)
 	}
 }

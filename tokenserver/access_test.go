@@ -21,7 +21,7 @@ const (
 func recordsWith(t *testing.T, s *server, msgPrefix string) []map[string]any {
 	t.Helper()
 	var out []map[string]any
-	for _, r := range s.stderr.records(t) {
+	for _, r := range s.stderr.Records(t, "") {
 		if m, _ := r["msg"].(string); strings.HasPrefix(m, msgPrefix) {
 			out = append(out, r)
 		}

@@ -13,6 +13,7 @@ require (
 	github.com/prometheus/client_golang v1.25.0
 	github.com/spf13/pflag v1.0.10
 	golang.org/x/time v0.15.0
+	signaling-auth/lifecycle v0.0.0
 	signaling-auth/origin v0.0.0
 	signaling-auth/ratelimit v0.0.0
 	signaling-auth/settings v0.0.0
@@ -72,6 +73,7 @@ require (
 )
 
 replace (
+	signaling-auth/lifecycle => ../lifecycle
 	signaling-auth/origin => ../origin
 	signaling-auth/ratelimit => ../ratelimit
 	signaling-auth/settings => ../settings

@@ -9,15 +9,12 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
-	"strings"
 	"sync/atomic"
-	"syscall"
-	"time"
 
 	"github.com/spf13/pflag"
 
+	"signaling-auth/lifecycle"
 	"signaling-auth/tokenserver/internal/accesstoken"
 	"signaling-auth/tokenserver/internal/api"
 	"signaling-auth/tokenserver/internal/auth"
@@ -43,15 +40,9 @@ Configuration flags:
 
 // run is the whole program: subcommand, flags, configuration, and for serve
 // the listener and graceful shutdown when ctx is done (after the drain when
-// its cause is errTerminated).
+// its cause is lifecycle.ErrTerminated).
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cmd, rest := "serve", []string{}
-	if len(args) > 1 {
-		rest = args[1:]
-		if !strings.HasPrefix(rest[0], "-") {
-			cmd, rest = rest[0], rest[1:]
-		}
-	}
+	cmd, rest := lifecycle.Subcommand(args)
 	switch cmd {
 	case "serve":
 		return serve(ctx, rest, getenv, stdout, stderr)
@@ -182,23 +173,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("%s: %v", prog, err)
 	}
 
-	ln, err := net.Listen("tcp", cfg.Listen)
+	ln, err := lifecycle.Listen(ctx, prog, "", cfg.Listen)
 	if err != nil {
-		if errors.Is(err, syscall.EADDRINUSE) {
-			return fmt.Errorf("%s: cannot listen on %s: address already in use (is another %s running?)", prog, cfg.Listen, prog)
-		}
-		return fmt.Errorf("%s: cannot listen on %s: %v", prog, cfg.Listen, unwrapOpErr(err))
+		return err
 	}
-	srv := &http.Server{
-		Handler:           closeWhileDraining(handler, &draining),
-		ReadHeaderTimeout: cfg.Timeouts.ReadHeader,
-		ReadTimeout:       cfg.Timeouts.Read,
-		WriteTimeout:      cfg.Timeouts.Write,
-		IdleTimeout:       cfg.Timeouts.Idle,
-		MaxHeaderBytes:    cfg.MaxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-	}
+	srv := lifecycle.NewServer(lifecycle.CloseWhileDraining(handler, &draining), cfg.Timeouts, cfg.MaxHeaderBytes, log)
+	srv.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
 	log.Info("listening", "service", prog, "addr", ln.Addr().String(), "version", version, "mode", api.Mode(cfg.Demo),
 		"appId", minter.AppID(), "config", cfg.File, "cors", len(cfg.AllowedOrigins) > 0,
 		"auth", cfg.Auth.Mode, "rate_limit", sec.summary)
@@ -206,43 +186,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		log.Warn(openWarning, "addr", ln.Addr().String())
 	}
 
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	select {
-	case err := <-served:
-		return fmt.Errorf("%s: %v", prog, err)
-	case <-ctx.Done():
-	}
-	if errors.Is(context.Cause(ctx), errTerminated) && cfg.Timeouts.Drain > 0 {
-		draining.Store(true)
-		log.Info("draining: not ready, serving for "+cfg.Timeouts.Drain.String(), "service", prog)
-		select {
-		case err := <-served:
-			return fmt.Errorf("%s: %v", prog, err)
-		case <-time.After(cfg.Timeouts.Drain):
-		}
-	}
-	log.Info("shutting down", "service", prog, "grace", cfg.Timeouts.Shutdown)
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.Timeouts.Shutdown)
-	defer cancel()
-	err = srv.Shutdown(sctx)
-	<-served
-	if err != nil {
-		_ = srv.Close()
-		return fmt.Errorf("%s: shutdown: in-flight requests did not finish within %s", prog, cfg.Timeouts.Shutdown)
-	}
-	log.Info("stopped", "service", prog)
-	return nil
-}
-
-// unwrapOpErr drops net.OpError's "listen tcp :8081:" prefix, which the
-// caller's message already says.
-func unwrapOpErr(err error) error {
-	var op *net.OpError
-	if errors.As(err, &op) && op.Err != nil {
-		return op.Err
-	}
-	return err
+	return lifecycle.Serve(ctx, lifecycle.Options{Service: prog, Log: log, Timeouts: cfg.Timeouts,
+		Draining: &draining}, lifecycle.Listener{Server: srv, Listener: ln})
 }
 
 // healthcheck GETs /healthz on the configured port of this machine.
@@ -254,42 +199,9 @@ func healthcheck(ctx context.Context, args []string, getenv func(string) string,
 	if err != nil {
 		return err
 	}
-	host, port, _ := net.SplitHostPort(cfg.Listen) // validated by config
-	if port == "0" {
-		return fmt.Errorf("%s healthcheck: listen %s has no fixed port to check", prog, cfg.Listen)
-	}
-	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
-		host = "127.0.0.1"
-	}
-	url := "http://" + net.JoinHostPort(host, port) + "/healthz"
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return fmt.Errorf("%s healthcheck: %v", prog, err)
-	}
-	resp, err := (&http.Client{Transport: &http.Transport{Proxy: nil}}).Do(req)
-	if err != nil {
-		return fmt.Errorf("%s healthcheck: %s: %v", prog, url, errors.Unwrap(err))
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s healthcheck: %s answered %s", prog, url, resp.Status)
+	if _, err := lifecycle.Healthcheck(ctx, cfg.Listen); err != nil {
+		return fmt.Errorf("%s healthcheck: %w", prog, err)
 	}
 	fmt.Fprintln(stdout, "ok")
 	return nil
-}
-
-// closeWhileDraining asks every client to close its connection after the answer
-// once draining is set: a kept-alive client reconnects, through the load
-// balancer to another replica, during the drain, instead of sending on a
-// connection the shutdown closes as idle (a POST lost in that race is not retried).
-func closeWhileDraining(h http.Handler, draining *atomic.Bool) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if draining.Load() {
-			w.Header().Set("Connection", "close")
-		}
-		h.ServeHTTP(w, r)
-	})
 }

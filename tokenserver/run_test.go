@@ -14,10 +14,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"signaling-auth/lifecycle"
+	"signaling-auth/lifecycle/testlog"
 	"signaling-auth/tokenserver/internal/accesstoken"
 )
 
@@ -26,78 +27,30 @@ const (
 	testCert  = "5CFd2fd1755d40ecb72977518be15d3b"
 )
 
-// logBuffer is the stderr run writes to: safe for the server's goroutines,
-// and it signals every new line so tests wait for events, not for time.
-type logBuffer struct {
-	mu    sync.Mutex
-	buf   bytes.Buffer
-	grown chan struct{}
-}
-
-func newLogBuffer() *logBuffer { return &logBuffer{grown: make(chan struct{}, 1)} }
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	n, err := b.buf.Write(p)
-	select {
-	case b.grown <- struct{}{}:
-	default:
-	}
-	return n, err
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// records returns the JSON log records written so far.
-func (b *logBuffer) records(t *testing.T) []map[string]any {
-	t.Helper()
-	var out []map[string]any
-	sc := bufio.NewScanner(strings.NewReader(b.String()))
-	for sc.Scan() {
-		var m map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			t.Fatalf("log line is not JSON: %q", sc.Text())
-		}
-		out = append(out, m)
-	}
-	return out
-}
-
-// waitFor blocks until a JSON record with msg appears, run ends, or 10 s pass.
-func (b *logBuffer) waitFor(t *testing.T, msg string, done <-chan struct{}) map[string]any {
-	t.Helper()
-	deadline := time.After(10 * time.Second)
-	for {
-		for _, r := range b.records(t) {
-			if r["msg"] == msg {
-				return r
-			}
-		}
-		select {
-		case <-b.grown:
-		case <-done:
-			t.Fatalf("run ended before %q:\n%s", msg, b.String())
-		case <-deadline:
-			t.Fatalf("no %q record after 10 s:\n%s", msg, b.String())
-		}
-	}
-}
-
 // server is run() serving in-process.
 type server struct {
 	url    string
-	stderr *logBuffer
-	stdout *logBuffer
+	stderr *testlog.Buffer
+	stdout *testlog.Buffer
 	cancel context.CancelFunc // as SIGINT would
-	// terminate cancels with cause errTerminated, as SIGTERM does.
+	// terminate cancels with cause lifecycle.ErrTerminated, as SIGTERM does.
 	terminate func()
 	done      chan struct{} // closed when run has returned
 	err       error         // what run returned; read after done
+}
+
+// waitFor waits for a JSON record with msg on stderr; it fails the test
+// when run ends first.
+func (s *server) waitFor(t *testing.T, msg string) map[string]any {
+	t.Helper()
+	return s.stderr.WaitRecord(t, func(r map[string]any) bool {
+		select {
+		case <-s.done:
+			t.Fatalf("run ended before %q: %v\n%s", msg, s.err, s.stderr)
+		default:
+		}
+		return r["msg"] == msg
+	})
 }
 
 // stop cancels run's context (as SIGTERM would) and returns run's result.
@@ -135,13 +88,13 @@ func startRunIn(t *testing.T, dir string, getenv func(string) string, args ...st
 	t.Helper()
 	t.Chdir(dir)
 	ctx, cancel := context.WithCancelCause(context.Background())
-	s := &server{stderr: newLogBuffer(), stdout: newLogBuffer(), done: make(chan struct{}),
-		cancel: func() { cancel(context.Canceled) }, terminate: func() { cancel(errTerminated) }}
+	s := &server{stderr: &testlog.Buffer{}, stdout: &testlog.Buffer{}, done: make(chan struct{}),
+		cancel: func() { cancel(context.Canceled) }, terminate: func() { cancel(lifecycle.ErrTerminated) }}
 	go func() {
 		defer close(s.done)
 		s.err = run(ctx, append([]string{"tokenserver"}, args...), getenv, s.stdout, s.stderr)
 	}()
-	rec := s.stderr.waitFor(t, "listening", s.done)
+	rec := s.waitFor(t, "listening")
 	if rec["service"] != "tokenserver" {
 		t.Fatalf("listening record without service=tokenserver: %v", rec)
 	}
@@ -185,7 +138,7 @@ func TestRunServesOnAFreePort(t *testing.T) {
 	}
 	// One access record per request, with the fields operators grep for.
 	var access []map[string]any
-	for _, r := range s.stderr.records(t) {
+	for _, r := range s.stderr.Records(t, "") {
 		if r["msg"] == "request" {
 			access = append(access, r)
 		}
@@ -207,12 +160,13 @@ func TestRunLogsInTextFormat(t *testing.T) {
 	t.Chdir(t.TempDir())
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	stderr := newLogBuffer()
+	stderr := &testlog.Buffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"tokenserver", "serve", "--listen", "127.0.0.1:0", "--log.format", "text"}, func(string) string { return "" }, io.Discard, stderr)
 	}()
 	re := regexp.MustCompile(`level=INFO msg=listening service=tokenserver addr=(127\.0\.0\.1:\d+)`)
+	deadline := time.After(10 * time.Second)
 	for {
 		if m := re.FindStringSubmatch(stderr.String()); m != nil {
 			if code, _ := get(t, "http://"+m[1]+"/readyz"); code != 200 {
@@ -221,11 +175,11 @@ func TestRunLogsInTextFormat(t *testing.T) {
 			break
 		}
 		select {
-		case <-stderr.grown:
 		case err := <-done:
 			t.Fatalf("run ended: %v\n%s", err, stderr)
-		case <-time.After(10 * time.Second):
+		case <-deadline:
 			t.Fatalf("no listening line:\n%s", stderr)
+		case <-time.After(5 * time.Millisecond):
 		}
 	}
 	cancel()
@@ -260,7 +214,7 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 
 	s.cancel()
-	s.stderr.waitFor(t, "shutting down", s.done)
+	s.waitFor(t, "shutting down")
 	// New connections are refused once shutdown has begun.
 	if c, err := net.Dial("tcp", strings.TrimPrefix(s.url, "http://")); err == nil {
 		c.Close()
@@ -287,7 +241,9 @@ func TestGracefulShutdown(t *testing.T) {
 	if err := s.stop(t); err != nil {
 		t.Fatalf("run returned %v", err)
 	}
-	s.stderr.waitFor(t, "stopped", nil)
+	if !strings.Contains(s.stderr.String(), `"msg":"stopped"`) {
+		t.Errorf("no stopped record:\n%s", s.stderr)
+	}
 }
 
 func TestPortAlreadyInUse(t *testing.T) {
@@ -326,7 +282,7 @@ func TestBadConfigStopsRunWithEveryProblem(t *testing.T) {
 func TestDemoMode(t *testing.T) {
 	s := startRun(t, env())
 	var warned bool
-	for _, r := range s.stderr.records(t) {
+	for _, r := range s.stderr.Records(t, "") {
 		if r["level"] == "WARN" && strings.HasPrefix(r["msg"].(string), "DEMO MODE") {
 			warned = true
 		}
@@ -490,7 +446,7 @@ func TestHealthcheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := run(context.Background(), []string{"tokenserver", "healthcheck", "--listen", "127.0.0.1:" + port}, env(), io.Discard, io.Discard)
-	if err == nil || !strings.Contains(err.Error(), "tokenserver healthcheck: http://127.0.0.1:"+port+"/healthz") {
+	if err == nil || !strings.HasPrefix(err.Error(), "tokenserver healthcheck: http://127.0.0.1:"+port+"/healthz: ") {
 		t.Fatalf("healthcheck against a stopped server: %v", err)
 	}
 }

@@ -6,6 +6,7 @@ require (
 	github.com/prometheus/client_golang v1.25.0
 	github.com/spf13/pflag v1.0.10
 	github.com/spf13/viper v1.21.0
+	signaling-auth/lifecycle v0.0.0
 	signaling-auth/settings v0.0.0
 )
 
@@ -30,4 +31,7 @@ require (
 	google.golang.org/protobuf v1.36.12 // indirect
 )
 
-replace signaling-auth/settings => ../settings
+replace (
+	signaling-auth/lifecycle => ../lifecycle
+	signaling-auth/settings => ../settings
+)

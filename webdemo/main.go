@@ -11,14 +11,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
-	"os"
-	"os/signal"
 	"sync/atomic"
-	"syscall"
 	"time"
 
+	"signaling-auth/lifecycle"
 	"signaling-auth/webdemo/internal/config"
 	"signaling-auth/webdemo/internal/site"
 )
@@ -28,37 +24,9 @@ var version = "dev"
 
 const name = "webdemo"
 
-func main() {
-	ctx, stop := signalContext()
-	defer stop()
-	if err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-}
-
-// errTerminated is the cause main cancels run's context with on SIGTERM, the signal an
-// orchestrator stops a server with: serve then drains (/readyz answers 503 for
-// timeouts.drain while requests are still served) before it shuts down. Any other
-// cause (SIGINT, a test's cancel) shuts down at once, still letting in-flight requests
-// finish.
-var errTerminated = errors.New("SIGTERM")
-
-// signalContext is cancelled by the first SIGINT or SIGTERM, with cause errTerminated
-// for SIGTERM. Later signals are ignored until stop.
-func signalContext() (ctx context.Context, stop func()) {
-	ctx, cancel := context.WithCancelCause(context.Background())
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	go func() {
-		if s, ok := <-sigs; ok && s == syscall.SIGTERM {
-			cancel(errTerminated)
-		} else {
-			cancel(context.Canceled)
-		}
-	}()
-	return ctx, func() { signal.Stop(sigs); cancel(context.Canceled) }
-}
+// main runs run with SIGTERM's drain and SIGINT's immediate stop, at Go's
+// default GOGC (see lifecycle.Main).
+func main() { lifecycle.Main(0, run) }
 
 const usage = `Usage:
   webdemo [flags]              serve the demo page
@@ -69,16 +37,10 @@ Flags (also in configs/webdemo.yaml and WEBDEMO_* variables; flags win):
 `
 
 // run is the whole program; main only wires it to the process. It returns when ctx is
-// done (after the drain when its cause is errTerminated) and in-flight requests have
+// done (after the drain when its cause is lifecycle.ErrTerminated) and in-flight requests have
 // finished.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) > 0 {
-		args = args[1:] // the program name
-	}
-	cmd := "serve"
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
-		cmd, args = args[0], args[1:]
-	}
+	cmd, args := lifecycle.Subcommand(args)
 	switch cmd {
 	case "version":
 		_, err := fmt.Fprintln(stdout, version)
@@ -97,7 +59,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	if cmd == "healthcheck" {
-		return healthcheck(ctx, cfg)
+		// For Docker's HEALTHCHECK, where there is no curl: is the server this
+		// config would start up?
+		if _, err := lifecycle.Healthcheck(ctx, cfg.Listen); err != nil {
+			return fmt.Errorf("%s healthcheck: %w", name, err)
+		}
+		return nil
 	}
 	return serve(ctx, cfg, stderr)
 }
@@ -113,85 +80,22 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	logger := newLogger(cfg, stderr)
 
-	ln, err := listen(ctx, cfg.Listen)
+	ln, err := lifecycle.Listen(ctx, name, "", cfg.Listen)
 	if err != nil {
 		return err
 	}
 	var draining atomic.Bool
-	srv := &http.Server{
-		Handler:           closeWhileDraining(site.New(cfg, version, logger, draining.Load), &draining),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	// The page's requests are small and quick; only the drain and the grace are settings.
+	timeouts := lifecycle.Timeouts{ReadHeader: 5 * time.Second, Read: 10 * time.Second, Write: 30 * time.Second,
+		Idle: 60 * time.Second, Shutdown: cfg.Timeouts.Shutdown, Drain: cfg.Timeouts.Drain}
+	srv := lifecycle.NewServer(lifecycle.CloseWhileDraining(site.New(cfg, version, logger, draining.Load), &draining),
+		timeouts, 64<<10, logger)
 	logger.Info("listening", "service", name, "addr", ln.Addr().String(), "version", version,
 		"config_file", cfg.File, "token_url", cfg.TokenURLPrefix()+"rtm/{uid}/", "sdk_url", cfg.SDKURL)
 	if cfg.AppID == "" {
 		logger.Info("agora.app_id is empty: the page uses the App ID inside each token")
 	}
 
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-
-	select {
-	case err := <-served:
-		return fmt.Errorf("%s: %w", name, err)
-	case <-ctx.Done():
-	}
-	if errors.Is(context.Cause(ctx), errTerminated) && cfg.Timeouts.Drain > 0 {
-		draining.Store(true)
-		logger.Info("draining: not ready, serving for "+cfg.Timeouts.Drain.String(), "service", name)
-		select {
-		case err := <-served:
-			return fmt.Errorf("%s: %w", name, err)
-		case <-time.After(cfg.Timeouts.Drain):
-		}
-	}
-	logger.Info("shutting down", "service", name, "grace", cfg.Timeouts.Shutdown)
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.Timeouts.Shutdown)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("%s: shutdown: %w", name, err)
-	}
-	<-served
-	logger.Info("stopped", "service", name)
-	return nil
-}
-
-// listen binds addr and turns the common failure into one line that says what to do.
-func listen(ctx context.Context, addr string) (net.Listener, error) {
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", addr)
-	if errors.Is(err, syscall.EADDRINUSE) {
-		return nil, fmt.Errorf("%s: cannot listen on %s: address already in use (is another %s running?)", name, addr, name)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%s: cannot listen on %s: %w", name, addr, unwrapOp(err))
-	}
-	return ln, nil
-}
-
-// unwrapOp drops net.OpError's "listen tcp :9000:" prefix, which would repeat the address.
-func unwrapOp(err error) error {
-	var op *net.OpError
-	if errors.As(err, &op) && op.Err != nil {
-		return op.Err
-	}
-	return err
-}
-
-// closeWhileDraining asks every client to close its connection after the answer
-// once draining is set: a kept-alive client reconnects, through the load
-// balancer to another replica, during the drain, instead of sending on a
-// connection the shutdown closes as idle (a POST lost in that race is not retried).
-func closeWhileDraining(h http.Handler, draining *atomic.Bool) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if draining.Load() {
-			w.Header().Set("Connection", "close")
-		}
-		h.ServeHTTP(w, r)
-	})
+	return lifecycle.Serve(ctx, lifecycle.Options{Service: name, Log: logger, Timeouts: timeouts,
+		Draining: &draining}, lifecycle.Listener{Server: srv, Listener: ln})
 }

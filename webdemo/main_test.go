@@ -13,7 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"signaling-auth/webdemo/internal/testlog"
+	"signaling-auth/lifecycle"
+	"signaling-auth/lifecycle/testlog"
 )
 
 func noEnv(string) string { return "" }
@@ -23,7 +24,7 @@ type started struct {
 	addr   string
 	stderr *testlog.Buffer
 	cancel context.CancelFunc // as SIGINT would
-	// terminate cancels run's context with cause errTerminated, as SIGTERM does.
+	// terminate cancels run's context with cause lifecycle.ErrTerminated, as SIGTERM does.
 	terminate func()
 	done      chan error
 
@@ -45,7 +46,7 @@ func startRun(t *testing.T, args ...string) *started {
 	t.Chdir(t.TempDir()) // keep a repository configs/ out of it
 	ctx, cancel := context.WithCancelCause(context.Background())
 	s := &started{stderr: &testlog.Buffer{}, done: make(chan error, 1),
-		cancel: func() { cancel(context.Canceled) }, terminate: func() { cancel(errTerminated) }}
+		cancel: func() { cancel(context.Canceled) }, terminate: func() { cancel(lifecycle.ErrTerminated) }}
 	argv := append([]string{"webdemo", "--listen", "127.0.0.1:0", "--log.format", "json"}, args...)
 	go func() { s.done <- run(ctx, argv, noEnv, io.Discard, s.stderr) }()
 	t.Cleanup(func() { _ = s.stop() })
@@ -138,7 +139,7 @@ func TestHealthcheck(t *testing.T) {
 		t.Error("healthcheck of a closed port succeeded")
 	}
 	err = run(context.Background(), []string{"webdemo", "healthcheck", "--listen", ":0"}, noEnv, io.Discard, io.Discard)
-	if err == nil || !strings.Contains(err.Error(), "port is 0") {
+	if err == nil || !strings.Contains(err.Error(), "has no fixed port to check") {
 		t.Errorf("healthcheck of port 0: %v", err)
 	}
 }

@@ -20,6 +20,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"signaling-auth/lifecycle/testlog"
 )
 
 // Binary is where the Debian package installs redis-server.
@@ -31,7 +33,7 @@ type Server struct {
 	Addr string
 	cmd  *exec.Cmd
 	done chan struct{}
-	out  *lockedBuf
+	out  *testlog.Buffer
 	once sync.Once
 }
 
@@ -101,7 +103,7 @@ func (s *Server) Restart(t testing.TB) *Server {
 }
 
 func start(bin, dir string, port int) (*Server, error) {
-	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), done: make(chan struct{}), out: &lockedBuf{}}
+	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), done: make(chan struct{}), out: &testlog.Buffer{}}
 	s.cmd = exec.Command(bin,
 		"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no",
@@ -167,26 +169,6 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-type lockedBuf struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.b.Len() > 1<<16 {
-		return len(p), nil
-	}
-	return l.b.Write(p)
-}
-
-func (l *lockedBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // Tarpit is a TCP server that accepts connections and never answers: a

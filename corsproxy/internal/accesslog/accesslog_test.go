@@ -1,7 +1,6 @@
 package accesslog
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -12,36 +11,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"signaling-auth/lifecycle/testlog"
 )
-
-// logBuffer is a concurrency-safe sink for a JSON slog handler.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) records(t *testing.T) []map[string]any {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var out []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(b.buf.String()), "\n") {
-		if line == "" {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(line), &m); err != nil {
-			t.Fatalf("log line %q: %v", line, err)
-		}
-		out = append(out, m)
-	}
-	return out
-}
 
 type statusCounter struct {
 	mu    sync.Mutex
@@ -55,7 +27,7 @@ func (s *statusCounter) Request(code int, _ time.Duration) {
 }
 
 func TestRecordHasTheRequestButNoSecrets(t *testing.T) {
-	var logs logBuffer
+	var logs testlog.Buffer
 	var seenID atomic.Value
 	h := Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		seenID.Store(r.Header.Get("X-Request-Id"))
@@ -74,7 +46,7 @@ func TestRecordHasTheRequestButNoSecrets(t *testing.T) {
 	}
 	res.Body.Close()
 
-	recs := logs.records(t)
+	recs := logs.Records(t, "")
 	if len(recs) != 1 {
 		t.Fatalf("got %d records, want exactly one per request", len(recs))
 	}
@@ -140,7 +112,7 @@ func TestRequestIDs(t *testing.T) {
 }
 
 func TestClientThatLeftIsRecordedAs499(t *testing.T) {
-	var logs logBuffer
+	var logs testlog.Buffer
 	obs := &statusCounter{}
 	entered := make(chan struct{})
 	done := make(chan struct{})
@@ -161,7 +133,7 @@ func TestClientThatLeftIsRecordedAs499(t *testing.T) {
 		t.Fatal("request succeeded, want it cancelled")
 	}
 	<-done
-	recs := logs.records(t)
+	recs := logs.Records(t, "")
 	if len(recs) != 1 || recs[0]["status"] != float64(499) {
 		t.Fatalf("records = %v, want one with status 499", recs)
 	}

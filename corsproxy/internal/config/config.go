@@ -17,6 +17,8 @@ import (
 	"strings"
 	"time"
 
+	"signaling-auth/lifecycle"
+
 	"github.com/spf13/pflag"
 
 	"signaling-auth/corsproxy/internal/cors"
@@ -79,17 +81,12 @@ type Secret = settings.Secret
 // Timeouts of the server (towards clients) and the transport (towards the
 // upstream). All are positive.
 type Timeouts struct {
-	Dial           time.Duration
-	TLSHandshake   time.Duration
-	ResponseHeader time.Duration
-	ReadHeader     time.Duration
-	Read           time.Duration
-	Write          time.Duration
-	Idle           time.Duration
-	UpstreamIdle   time.Duration
-	Shutdown       time.Duration
-	Readiness      time.Duration
-	Drain          time.Duration
+	lifecycle.Timeouts // the proxy listener's read_header, read, write, idle; shutdown, drain
+	Dial               time.Duration
+	TLSHandshake       time.Duration
+	ResponseHeader     time.Duration
+	UpstreamIdle       time.Duration
+	Readiness          time.Duration
 }
 
 // Transport tunes the connections to the upstream.
@@ -245,17 +242,19 @@ func build(vs *settings.Values) Config {
 
 	positive := func(k string) time.Duration { return vs.Duration(k, 1, settings.Forever) }
 	c.Timeouts = Timeouts{
+		Timeouts: lifecycle.Timeouts{
+			ReadHeader: positive("timeouts.read_header"),
+			Read:       positive("timeouts.read"),
+			Write:      positive("timeouts.write"),
+			Idle:       positive("timeouts.idle"),
+			Shutdown:   positive("timeouts.shutdown"),
+			Drain:      vs.Duration("timeouts.drain", 0, settings.Forever),
+		},
 		Dial:           positive("timeouts.dial"),
 		TLSHandshake:   positive("timeouts.tls_handshake"),
 		ResponseHeader: positive("timeouts.response_header"),
-		ReadHeader:     positive("timeouts.read_header"),
-		Read:           positive("timeouts.read"),
-		Write:          positive("timeouts.write"),
-		Idle:           positive("timeouts.idle"),
 		UpstreamIdle:   positive("timeouts.upstream_idle"),
-		Shutdown:       positive("timeouts.shutdown"),
 		Readiness:      positive("timeouts.readiness"),
-		Drain:          vs.Duration("timeouts.drain", 0, settings.Forever),
 	}
 	if t := c.Timeouts; t.Write > 0 && t.ResponseHeader > 0 && t.Write <= t.ResponseHeader {
 		// Otherwise the server gives up on the client before the 504 for a

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"signaling-auth/e2e/internal/childproc"
 	"signaling-auth/e2e/internal/load"
+	"signaling-auth/lifecycle/testlog"
 )
 
 const goTestOutput = `goos: linux
@@ -203,7 +203,7 @@ func TestUnknownCommandAndBadFlagsAreRefused(t *testing.T) {
 }
 
 func TestTheBareServerAnswersLikeTheTokenServerAndStopsCleanly(t *testing.T) {
-	logs := &childproc.Output{}
+	logs := &testlog.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
@@ -262,7 +262,7 @@ func TestTheBareReverseProxyForwardsToItsUpstream(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	start := func(args ...string) (string, chan error) {
-		logs := &childproc.Output{}
+		logs := &testlog.Buffer{}
 		done := make(chan error, 1)
 		go func() { done <- run(ctx, append([]string{"benchreport"}, args...), nil, io.Discard, logs) }()
 		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {

@@ -7,12 +7,10 @@ package childproc
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"io"
 	"os"
 	"strings"
-	"sync"
 )
 
 // CleanEnv is this process's environment without anything our programs would
@@ -37,27 +35,6 @@ func CleanEnv() []string {
 // measurement stops its children often, and nothing routes to them but itself. Put
 // it before the child's own settings, so that one test can still set a drain.
 var NoDrain = []string{"TOKENSERVER_TIMEOUTS_DRAIN=0", "CORSPROXY_TIMEOUTS_DRAIN=0", "WEBDEMO_TIMEOUTS_DRAIN=0"}
-
-// Output collects a process's output; safe for concurrent use, so a test
-// can read what has been written so far while the process is still writing.
-// The zero value is ready to use.
-type Output struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (o *Output) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.b.Write(p)
-}
-
-// String is everything written so far.
-func (o *Output) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.b.String()
-}
 
 // ListeningAddrs reads the addresses from a program's JSON log records
 // msg="listening" and msg="admin listening"; empty where none was logged yet.

@@ -20,6 +20,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"signaling-auth/lifecycle/testlog"
 	"signaling-auth/ratelimit"
 	"signaling-auth/ratelimit/memory"
 	"signaling-auth/ratelimit/redis"
@@ -417,7 +418,7 @@ func TestPerIPLimitAndForwardedAddresses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var logs logBuffer
+			var logs testlog.Buffer
 			srv := newTestServer(t, newTestAPI(t, func(o *Options) {
 				o.Limiter, o.PerIP, o.TrustedProxies = limiter(), hourly(3), tt.trusted
 				o.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
@@ -492,7 +493,7 @@ func TestRateLimitMetrics(t *testing.T) {
 }
 
 // redisAPI is a tokenserver handler over a Redis-backed limiter: one replica.
-func redisAPI(t *testing.T, url string, policy ratelimit.Policy, logs *logBuffer) *httptest.Server {
+func redisAPI(t *testing.T, url string, policy ratelimit.Policy, logs *testlog.Buffer) *httptest.Server {
 	t.Helper()
 	store, err := redis.New(redis.Options{URL: url, Prefix: "tokenserver:", Timeout: 300 * time.Millisecond})
 	if err != nil {
@@ -553,7 +554,7 @@ func TestRedisGoingAwayFollowsOnStoreError(t *testing.T) {
 			} else {
 				url = r.URL()
 			}
-			var logs logBuffer
+			var logs testlog.Buffer
 			srv := redisAPI(t, url, tt.policy, &logs)
 			if !tt.hang {
 				if ans := do(t, srv, call{path: "/rtm/alice"}); ans.status != 200 {
@@ -575,7 +576,7 @@ func TestRedisGoingAwayFollowsOnStoreError(t *testing.T) {
 					t.Errorf("503 without Retry-After: 1")
 				}
 			}
-			if n := logs.count("rate limit store failed"); n != 1 {
+			if n := len(logs.Records(t, "rate limit store failed")); n != 1 {
 				t.Errorf("%d store-failure records for 5 requests, want 1", n)
 			}
 			body := string(do(t, srv, call{path: "/metrics"}).body)

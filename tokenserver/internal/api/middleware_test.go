@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"signaling-auth/lifecycle/testlog"
+
 	"github.com/gin-gonic/gin"
 )
 
@@ -22,7 +24,7 @@ func TestClientIPInAccessLog(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var logs logBuffer
+			var logs testlog.Buffer
 			srv := newTestServer(t, newTestAPI(t, func(o *Options) {
 				o.TrustedProxies = tt.trusted
 				o.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
@@ -42,7 +44,7 @@ func TestClientIPInAccessLog(t *testing.T) {
 
 func TestRecoveryAnswersAProblem(t *testing.T) {
 	gin.SetMode(gin.ReleaseMode)
-	var logs logBuffer
+	var logs testlog.Buffer
 	log := slog.New(slog.NewJSONHandler(&logs, nil))
 	r := gin.New()
 	r.Use(requestID(), recovery(log))

@@ -14,9 +14,10 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"signaling-auth/lifecycle/testlog"
 
 	"github.com/MicahParks/jwkset"
 	"github.com/golang-jwt/jwt/v5"
@@ -150,7 +151,7 @@ func TestASlowKeySetEndpointDoesNotStallRequests(t *testing.T) {
 func TestAFailingKeySetEndpointKeepsTheLoadedKeys(t *testing.T) {
 	rs := rsaSigner(t, "rsa-1")
 	srv := newJWKSServer(t, rs)
-	var logs syncWriter
+	var logs testlog.Buffer
 	a, err := New(Options{Mode: ModeJWT, Logger: slog.New(slog.NewTextHandler(&logs, nil)), JWT: JWTOptions{
 		JWKSURL: srv.URL, JWKSRefresh: time.Hour, JWKSMinRefresh: time.Millisecond}})
 	if err != nil {
@@ -416,22 +417,4 @@ func TestCheckJWKSURL(t *testing.T) {
 			}
 		})
 	}
-}
-
-// syncWriter collects log output written from several goroutines.
-type syncWriter struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncWriter) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -18,6 +18,8 @@ import (
 	"strconv"
 	"time"
 
+	"signaling-auth/lifecycle"
+
 	"github.com/joho/godotenv"
 	"github.com/spf13/pflag"
 
@@ -66,15 +68,10 @@ type Config struct {
 	File           string // config file that was read, "" if none
 }
 
-// Timeouts are the HTTP server's limits.
-type Timeouts struct {
-	ReadHeader time.Duration
-	Read       time.Duration
-	Write      time.Duration
-	Idle       time.Duration
-	Shutdown   time.Duration // how long in-flight requests get after SIGTERM
-	Drain      time.Duration // how long /readyz fails before the listener closes
-}
+// Timeouts are the HTTP server's limits and how it stops (Drain: how long
+// /readyz fails before the listener closes; Shutdown: how long in-flight
+// requests get after that).
+type Timeouts = lifecycle.Timeouts
 
 // Program is tokenserver's key table: flags, --help, environment names,
 // configs/tokenserver.yaml and docs/config-tokenserver.md all come from it.

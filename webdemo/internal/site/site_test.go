@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"signaling-auth/lifecycle/testlog"
 	"signaling-auth/webdemo/internal/config"
-	"signaling-auth/webdemo/internal/testlog"
 )
 
 func testConfig() config.Config {

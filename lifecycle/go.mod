@@ -1,0 +1,3 @@
+module signaling-auth/lifecycle
+
+go 1.26.0
