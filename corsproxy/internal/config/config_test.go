@@ -307,4 +307,3 @@ func TestTLSIsLoadedAtStart(t *testing.T) {
 		t.Fatalf("swapped files: err = %v", err)
 	}
 }
-
