@@ -10,9 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptrace"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -145,51 +143,14 @@ func TestDrainUnderLoad(t *testing.T) {
 // drainBody is the token request of the drain tests.
 const drainBody = `{"type":"signaling","uid":"drain"}`
 
-// drainOutcome is one request of drainLoad.
-type drainOutcome struct {
-	faultOutcome
-	reused bool // sent on a kept-alive connection
-}
-
-// drainLoad is faultLoad with POST /v1/tokens: clients goroutines, each with its own
-// keep-alive connection, until stop is closed.
-func drainLoad(base string, clients int, timeout time.Duration, stop <-chan struct{}) func() []drainOutcome {
-	var mu sync.Mutex
-	var all []drainOutcome
-	var wg sync.WaitGroup
-	for range clients {
-		wg.Go(func() {
-			client := &http.Client{Timeout: timeout, Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 1}}
-			defer client.CloseIdleConnections()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				o := drainOutcome{faultOutcome: faultOutcome{start: time.Now()}}
-				trace := &httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) { o.reused = i.Reused }}
-				req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace),
-					"POST", base+"/v1/tokens", strings.NewReader(drainBody))
-				req.Header.Set("Origin", faultOrigin)
-				req.Header.Set("Content-Type", "application/json")
-				res, err := client.Do(req)
-				if err == nil {
-					o.status, o.header = res.StatusCode, res.Header
-					o.body, err = io.ReadAll(res.Body)
-					res.Body.Close()
-				}
-				o.err, o.end = err, time.Now()
-				mu.Lock()
-				all = append(all, o)
-				mu.Unlock()
-			}
-		})
-	}
-	return func() []drainOutcome {
-		wg.Wait()
-		return all
-	}
+// drainLoad is faultLoad with POST /v1/tokens.
+func drainLoad(base string, clients int, timeout time.Duration, stop <-chan struct{}) func() []faultOutcome {
+	return load(clients, timeout, stop, func(ctx context.Context, _, _ int) *http.Request {
+		req, _ := http.NewRequestWithContext(ctx, "POST", base+"/v1/tokens", strings.NewReader(drainBody))
+		req.Header.Set("Origin", faultOrigin)
+		req.Header.Set("Content-Type", "application/json")
+		return req
+	})
 }
 
 // drainHoldPost sends a token POST to addr with half its body; the returned func sends
@@ -229,7 +190,7 @@ func drainHoldPost(t *testing.T, addr string) func() error {
 // finishes reading after Shutdown began (its handler never runs). Shutdown waits for
 // every request a handler has started, and with answers saying Connection: close
 // during the drain, no connection is kept alive into the close.
-func drainNotAccepted(o drainOutcome) bool {
+func drainNotAccepted(o faultOutcome) bool {
 	return errors.Is(o.err, syscall.ECONNREFUSED) ||
 		!o.reused && (errors.Is(o.err, syscall.ECONNRESET) || errors.Is(o.err, io.EOF))
 }

@@ -2,10 +2,12 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,12 +23,24 @@ type faultOutcome struct {
 	header     http.Header
 	body       []byte
 	err        error
+	reused     bool // sent on a kept-alive connection
 }
 
 // faultLoad sends GET /rtm/{uid}/ with the page's Origin from clients goroutines, each
 // with its own keep-alive connection, until stop is closed, and returns every outcome.
 // timeout bounds each request: a request that hangs past it is an outcome with an error.
 func faultLoad(base string, clients int, timeout time.Duration, stop <-chan struct{}) func() []faultOutcome {
+	return load(clients, timeout, stop, func(ctx context.Context, c, i int) *http.Request {
+		req, _ := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("%s/rtm/u%d-%d/?expiry=600", base, c, i), nil)
+		req.Header.Set("Origin", faultOrigin)
+		return req
+	})
+}
+
+// load sends the requests newRequest builds (client c's i-th, with ctx) from clients
+// goroutines, each with its own keep-alive connection, until stop is closed, and returns
+// every outcome.
+func load(clients int, timeout time.Duration, stop <-chan struct{}, newRequest func(ctx context.Context, c, i int) *http.Request) func() []faultOutcome {
 	var mu sync.Mutex
 	var all []faultOutcome
 	var wg sync.WaitGroup
@@ -41,9 +55,8 @@ func faultLoad(base string, clients int, timeout time.Duration, stop <-chan stru
 				default:
 				}
 				o := faultOutcome{start: time.Now()}
-				req, _ := http.NewRequest("GET", fmt.Sprintf("%s/rtm/u%d-%d/?expiry=600", base, c, i), nil)
-				req.Header.Set("Origin", faultOrigin)
-				res, err := client.Do(req)
+				trace := &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) { o.reused = info.Reused }}
+				res, err := client.Do(newRequest(httptrace.WithClientTrace(context.Background(), trace), c, i))
 				if err == nil {
 					o.status, o.header = res.StatusCode, res.Header
 					o.body, err = io.ReadAll(res.Body)
