@@ -110,23 +110,30 @@ func TestMinterMethodsReportEveryBadParameter(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := tt.call()
-			var ipe *InvalidParamsError
-			if !errors.As(err, &ipe) {
-				t.Fatalf("error %v is not an *InvalidParamsError", err)
-			}
-			if got.Token != "" {
-				t.Error("a token was returned with the error")
-			}
-			if !slices.Equal(ipe.Params, tt.want) {
-				t.Errorf("params\n got %q\nwant %q", ipe.Params, tt.want)
-			}
-			for _, p := range tt.want {
-				if !strings.Contains(err.Error(), p.Name+": "+p.Reason) {
-					t.Errorf("Error() %q lacks %q", err, p.Name+": "+p.Reason)
-				}
-			}
+			checkRefused(t, tt.call, tt.want)
 		})
+	}
+}
+
+// checkRefused calls mint and wants exactly the invalid parameters want, no token,
+// and an Error() that names each of them.
+func checkRefused(t *testing.T, mint func() (Minted, error), want []InvalidParam) {
+	t.Helper()
+	got, err := mint()
+	var ipe *InvalidParamsError
+	if !errors.As(err, &ipe) {
+		t.Fatalf("error %v is not an *InvalidParamsError", err)
+	}
+	if got.Token != "" {
+		t.Error("a token was returned with the error")
+	}
+	if !slices.Equal(ipe.Params, want) {
+		t.Errorf("params\n got %q\nwant %q", ipe.Params, want)
+	}
+	for _, p := range want {
+		if !strings.Contains(err.Error(), p.Name+": "+p.Reason) {
+			t.Errorf("Error() %q lacks %q", err, p.Name+": "+p.Reason)
+		}
 	}
 }
 
