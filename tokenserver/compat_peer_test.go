@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"signaling-auth/tokenserver/internal/accesstoken"
+	"signaling-auth/tokenserver/internal/accesstoken/tokentest"
 )
 
 // The request shapes and status codes of agora-token-service's own endpoint
@@ -20,26 +21,21 @@ import (
 // agora-token-service").
 
 // peerService is what one service of an answered token must be.
-type peerService struct {
-	typ     accesstoken.ServiceType
-	channel string
-	user    string
-	privs   []accesstoken.Privilege
-}
+type peerService = tokentest.Service
 
 var (
-	peerPublisher  = []accesstoken.Privilege{accesstoken.PrivJoinChannel, accesstoken.PrivPublishAudio, accesstoken.PrivPublishVideo, accesstoken.PrivPublishData}
-	peerSubscriber = []accesstoken.Privilege{accesstoken.PrivJoinChannel}
-	peerStream     = []accesstoken.Privilege{accesstoken.PrivJoinChannel, accesstoken.PrivPublishData}
+	peerPublisher  = tokentest.Publisher
+	peerSubscriber = tokentest.Subscriber
+	peerStream     = tokentest.Stream
 	peerLogin      = []accesstoken.Privilege{accesstoken.PrivLogin}
 )
 
 func peerRTC(ch, user string, privs []accesstoken.Privilege) peerService {
-	return peerService{accesstoken.ServiceRTC, ch, user, privs}
+	return peerService{Type: accesstoken.ServiceRTC, Channel: ch, User: user, Privs: privs}
 }
 
 func peerRTM(user string) peerService {
-	return peerService{accesstoken.ServiceRTM, "", user, peerLogin}
+	return peerService{Type: accesstoken.ServiceRTM, User: user, Privs: peerLogin}
 }
 
 // peerRTMIn is the peer's RTM token for a channel: RTC join and publish-data
@@ -54,9 +50,9 @@ func TestAgoraTokenServiceCompat(t *testing.T) {
 	s := startRun(t, env("APP_ID", testAppID, "APP_CERTIFICATE", testCert, "TOKENSERVER_TOKEN_DEFAULT_EXPIRY", "1h",
 		"TOKENSERVER_RATE_LIMIT_PER_IP", "off", "TOKENSERVER_RATE_LIMIT_PER_UID", "off"))
 	const hour = 3600
-	chatApp := []peerService{{accesstoken.ServiceChat, "", "", []accesstoken.Privilege{accesstoken.PrivChatApp}}}
+	chatApp := []peerService{{Type: accesstoken.ServiceChat, Privs: []accesstoken.Privilege{accesstoken.PrivChatApp}}}
 	chatUser := func(u string) []peerService {
-		return []peerService{{accesstoken.ServiceChat, "", u, []accesstoken.Privilege{accesstoken.PrivChatUser}}}
+		return []peerService{{Type: accesstoken.ServiceChat, User: u, Privs: []accesstoken.Privilege{accesstoken.PrivChatUser}}}
 	}
 	tests := []struct {
 		name        string
@@ -252,24 +248,5 @@ func checkPeerToken(t *testing.T, field, s string, expire uint32, want []peerSer
 	if err != nil || !tok.Verify(testCert) {
 		t.Fatalf("%s: not a token signed with the certificate: %v", field, err)
 	}
-	if tok.Expire != expire {
-		t.Errorf("%s: expire %d, want %d", field, tok.Expire, expire)
-	}
-	if len(tok.Services) != len(want) {
-		t.Fatalf("%s: %d services, want %d", field, len(tok.Services), len(want))
-	}
-	for i, w := range want {
-		g := tok.Services[i]
-		var privs []accesstoken.Privilege
-		for _, p := range g.Privileges {
-			privs = append(privs, p.Privilege)
-			if p.Expire != expire {
-				t.Errorf("%s: service %s privilege %s lasts %d s, want %d", field, g.Type, g.Type.PrivilegeName(p.Privilege), p.Expire, expire)
-			}
-		}
-		if g.Type != w.typ || g.Channel != w.channel || g.UserID != w.user || !slices.Equal(privs, w.privs) {
-			t.Errorf("%s: service %d = %s channel %q user %q privileges %v; want %s channel %q user %q privileges %v",
-				field, i, g.Type, g.Channel, g.UserID, privs, w.typ, w.channel, w.user, w.privs)
-		}
-	}
+	tokentest.Check(t, field, tok, expire, want)
 }

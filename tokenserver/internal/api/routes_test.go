@@ -8,61 +8,35 @@ import (
 	"time"
 
 	"signaling-auth/tokenserver/internal/accesstoken"
+	"signaling-auth/tokenserver/internal/accesstoken/tokentest"
 )
 
-// service is what a test expects in a token: its type, channel, user and
-// privileges, each with the token's expire.
-type service struct {
-	typ     accesstoken.ServiceType
-	channel string
-	user    string
-	privs   []accesstoken.Privilege
-}
+// service is what a test expects of one service in a token.
+type service = tokentest.Service
 
 var (
-	publisherPrivs  = []accesstoken.Privilege{accesstoken.PrivJoinChannel, accesstoken.PrivPublishAudio, accesstoken.PrivPublishVideo, accesstoken.PrivPublishData}
-	subscriberPrivs = []accesstoken.Privilege{accesstoken.PrivJoinChannel}
-	// streamPrivs are the RTC privileges of agora-token-service's RTM token for a channel.
-	streamPrivs = []accesstoken.Privilege{accesstoken.PrivJoinChannel, accesstoken.PrivPublishData}
+	publisherPrivs  = tokentest.Publisher
+	subscriberPrivs = tokentest.Subscriber
+	streamPrivs     = tokentest.Stream
 )
 
 func checkToken(t *testing.T, field, s string, expire uint32, want []service) {
 	t.Helper()
-	tok := mustToken(t, s)
-	if tok.Expire != expire {
-		t.Errorf("%s: expire %d, want %d", field, tok.Expire, expire)
-	}
-	if len(tok.Services) != len(want) {
-		t.Fatalf("%s: %d services, want %d", field, len(tok.Services), len(want))
-	}
-	for i, w := range want {
-		g := tok.Services[i]
-		var privs []accesstoken.Privilege
-		for _, p := range g.Privileges {
-			privs = append(privs, p.Privilege)
-			if p.Expire != expire {
-				t.Errorf("%s: privilege %d expire %d, want %d", field, p.Privilege, p.Expire, expire)
-			}
-		}
-		if g.Type != w.typ || g.Channel != w.channel || g.UserID != w.user || !slices.Equal(privs, w.privs) {
-			t.Errorf("%s: service %d = type %d channel %q user %q privileges %v; want type %d channel %q user %q privileges %v",
-				field, i, g.Type, g.Channel, g.UserID, privs, w.typ, w.channel, w.user, w.privs)
-		}
-	}
+	tokentest.Check(t, field, mustToken(t, s), expire, want)
 }
 
 func TestRoutesMintTokens(t *testing.T) {
 	srv := newTestServer(t, newTestAPI(t, nil))
 	rtm := func(user string) service {
-		return service{typ: accesstoken.ServiceRTM, user: user, privs: []accesstoken.Privilege{accesstoken.PrivLogin}}
+		return service{Type: accesstoken.ServiceRTM, User: user, Privs: []accesstoken.Privilege{accesstoken.PrivLogin}}
 	}
 	rtc := func(ch, user string, privs []accesstoken.Privilege) service {
-		return service{typ: accesstoken.ServiceRTC, channel: ch, user: user, privs: privs}
+		return service{Type: accesstoken.ServiceRTC, Channel: ch, User: user, Privs: privs}
 	}
 	chatUser := func(user string) service {
-		return service{typ: accesstoken.ServiceChat, user: user, privs: []accesstoken.Privilege{accesstoken.PrivChatUser}}
+		return service{Type: accesstoken.ServiceChat, User: user, Privs: []accesstoken.Privilege{accesstoken.PrivChatUser}}
 	}
-	chatApp := service{typ: accesstoken.ServiceChat, privs: []accesstoken.Privilege{accesstoken.PrivChatApp}}
+	chatApp := service{Type: accesstoken.ServiceChat, Privs: []accesstoken.Privilege{accesstoken.PrivChatApp}}
 	const day = 86400
 
 	tests := []struct {
@@ -140,7 +114,7 @@ func TestRoutesMintTokens(t *testing.T) {
 			expire: 60, tokens: map[string][]service{"token": {rtc("room1", "alice", streamPrivs), rtm("alice")}}, extra: map[string]any{"channel": "room1"}},
 		{name: "POST /v1/tokens signaling with permissions is an RTM2 token",
 			call:   call{method: "POST", path: "/v1/tokens", contentType: "application/json", body: `{"type":"signaling","uid":"alice","expiresIn":60,"permissions":{"streamChannels":{"read":["room-*"],"write":["room-1"]},"messageChannels":{"read":["news"]}}}`},
-			expire: 60, tokens: map[string][]service{"token": {{typ: accesstoken.ServiceRTM2, user: "alice", privs: []accesstoken.Privilege{accesstoken.PrivLogin}}}}},
+			expire: 60, tokens: map[string][]service{"token": {{Type: accesstoken.ServiceRTM2, User: "alice", Privs: []accesstoken.Privilege{accesstoken.PrivLogin}}}}},
 		{name: "a chat app token",
 			call:   call{path: "/chat/app/?expiry=120"},
 			expire: 120, tokens: map[string][]service{"chatToken": {chatApp}}},
