@@ -16,7 +16,12 @@
 // Origin header carrying a default port or a slash is not what browsers send
 // and matches nothing.
 //
-// It does not set or read CORS headers; each program's middleware does.
+// It does not set or read CORS headers; each program's middleware does
+// (rs/cors in corsproxy, gin-contrib/cors in tokenserver), through their
+// AllowOriginFunc hook. The matching is ours rather than theirs because their
+// wildcard is a plain prefix and suffix compare: rs/cors let
+// "https://*.example.net" match "https://.example.net" and
+// "https://evil.org:1.example.net", which TestAllows refuses.
 package origin
 
 import (

@@ -8,7 +8,10 @@
 // that hides CloseWrite, so an http.Server can no longer half-close after an
 // early error answer (431 for headers over the limit, 400 for a malformed
 // request) and closes outright instead; a client still sending then gets a
-// TCP reset and loses the answer.
+// TCP reset and loses the answer. TestCORSAndOpenProxyCases (the 431 rows)
+// fails with netutil.LimitListener in its place; TestMaxConnsCapsOpenClientConnections
+// and this package's tests hold the cap itself. It holds no request data: only
+// a count of open connections.
 package connlimit
 
 import (
