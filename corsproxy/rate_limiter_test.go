@@ -82,19 +82,29 @@ func TestATooManyRequestsAnswerCarriesCORSAndNeverReachesTheUpstream(t *testing.
 	}
 }
 
+// TestProxyClientAddresses: the limiter keys on the client the one rule of
+// package clientip finds, and the upstream receives that same address as
+// X-Forwarded-For, whatever forwarding headers arrive.
 func TestProxyClientAddresses(t *testing.T) {
+	xff := func(f string) func(int) map[string]string {
+		return func(i int) map[string]string { return map[string]string{"X-Forwarded-For": fmt.Sprintf(f, i)} }
+	}
 	tests := []struct {
-		name    string
-		args    []string
-		xff     func(int) string
-		allowed int
+		name     string
+		args     []string
+		header   func(int) map[string]string
+		allowed  int
+		upstream func(int) string // X-Forwarded-For the upstream receives for request i
 	}{
 		{name: "a spoofed X-Forwarded-For from an untrusted client is ignored",
-			xff: func(i int) string { return fmt.Sprintf("203.0.113.%d", i) }, allowed: 2},
+			header: xff("203.0.113.%d"), allowed: 2, upstream: func(int) string { return "127.0.0.1" }},
 		{name: "a trusted load balancer's X-Forwarded-For separates clients", args: []string{"--trusted_proxies=127.0.0.1"},
-			xff: func(i int) string { return fmt.Sprintf("203.0.113.%d", i) }, allowed: 6},
+			header: xff("203.0.113.%d"), allowed: 6, upstream: func(i int) string { return fmt.Sprintf("203.0.113.%d", i) }},
 		{name: "behind a trusted load balancer one client stays one client", args: []string{"--trusted_proxies=127.0.0.0/8"},
-			xff: func(i int) string { return fmt.Sprintf("6.6.6.%d, 203.0.113.9", i) }, allowed: 2},
+			header: xff("6.6.6.%d, 203.0.113.9"), allowed: 2, upstream: func(int) string { return "203.0.113.9" }},
+		{name: "a trusted load balancer's Forwarded is not read, as it is not forwarded either", args: []string{"--trusted_proxies=127.0.0.1"},
+			header:  func(i int) map[string]string { return map[string]string{"Forwarded": fmt.Sprintf("for=203.0.113.%d", i)} },
+			allowed: 2, upstream: func(int) string { return "127.0.0.1" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -102,10 +112,19 @@ func TestProxyClientAddresses(t *testing.T) {
 			p := startProxy(t, append([]string{"--upstream=" + up.URL, "--rate_limit.per_ip=1/h", "--rate_limit.burst=2"}, tt.args...)...)
 			allowed := 0
 			for i := 0; i < 6; i++ {
-				res, _ := getWith(t, p.url()+"/rtm/a/", map[string]string{"X-Forwarded-For": tt.xff(i)})
-				if res.StatusCode == 200 {
+				res, body := getWith(t, p.url()+"/echo", tt.header(i))
+				switch res.StatusCode {
+				case 200:
 					allowed++
-				} else if res.StatusCode != 429 {
+					var e echo
+					if err := json.Unmarshal(body, &e); err != nil {
+						t.Fatal(err)
+					}
+					if got := strings.Join(e.Header.Values("X-Forwarded-For"), ", "); got != tt.upstream(i) || e.Header.Get("Forwarded") != "" {
+						t.Errorf("request %d: upstream got X-Forwarded-For %q, Forwarded %q; want %q alone", i, got, e.Header.Get("Forwarded"), tt.upstream(i))
+					}
+				case 429:
+				default:
 					t.Fatalf("status %d", res.StatusCode)
 				}
 			}

@@ -1,17 +1,20 @@
 // Package clientip finds the address of the client behind a request: the TCP
 // peer, or — only when the peer is a trusted proxy — the address that proxy
-// reports in X-Forwarded-For (or Forwarded). Anything a client writes into
-// those headers itself is ignored unless a trusted proxy vouches for the hop.
+// reports in X-Forwarded-For. Anything a client writes into that header
+// itself is ignored unless a trusted proxy vouches for the hop.
 //
 // The rule is "rightmost untrusted": walk the chain of addresses from the
 // peer towards the client and stop at the first one that is not a trusted
 // proxy. Each trusted proxy appends the address it saw, so everything left of
 // that point was written by the client and is not believed.
 //
-// X-Forwarded-For is used when the request has one (corsproxy, nginx, most
-// load balancers write it); Forwarded (RFC 7239) only when it has none. A
-// trusted proxy must therefore append to X-Forwarded-For, or, if it writes
-// Forwarded, remove X-Forwarded-For coming from clients.
+// One rule for every tier: X-Forwarded-For (Header) is the only header read.
+// Forwarded (RFC 7239) is never believed, because a proxy in front of us
+// would forward only X-Forwarded-For, and a limiter that read Forwarded would
+// key on an address the next tier never sees. A trusted proxy must append to
+// X-Forwarded-For (corsproxy, nginx, HAProxy, Envoy and cloud load balancers
+// do). A proxy tier passes on what it believed with Forward, so the tier
+// behind it, trusting that proxy, keys on the same address.
 package clientip
 
 import (
@@ -22,6 +25,10 @@ import (
 	"net/netip"
 	"strings"
 )
+
+// Header is the one header a trusted proxy's report of the client is read
+// from, and the one Forward writes.
+const Header = "X-Forwarded-For"
 
 // Resolver finds client addresses. The zero Resolver trusts nobody: it
 // always answers the TCP peer.
@@ -96,12 +103,7 @@ func (r *Resolver) ClientIP(req *http.Request) netip.Addr {
 	if !peer.IsValid() || !r.Trusted(peer) {
 		return peer
 	}
-	var chain []string
-	if xff := req.Header.Values("X-Forwarded-For"); len(xff) > 0 {
-		chain = splitList(xff)
-	} else if fwd := req.Header.Values("Forwarded"); len(fwd) > 0 {
-		chain = forwardedFor(fwd)
-	}
+	chain := splitList(req.Header.Values(Header))
 	client := peer
 	for i := len(chain) - 1; i >= 0; i-- {
 		a, ok := parseNode(chain[i])
@@ -117,6 +119,22 @@ func (r *Resolver) ClientIP(req *http.Request) netip.Addr {
 	}
 	// Every hop is a trusted proxy: the farthest one is the client.
 	return client
+}
+
+// Forward writes into out, the headers of the request a proxy sends on for
+// in, the client address this Resolver believes for in as the only
+// X-Forwarded-For entry, and removes any Forwarded. The tier behind, trusting
+// the proxy, then reads the address the proxy's own limits used, without
+// having to trust the proxies in front of it too. With no address (a unix
+// socket peer) the header is removed.
+func (r *Resolver) Forward(in *http.Request, out http.Header) {
+	out.Del("Forwarded")
+	a := r.ClientIP(in)
+	if !a.IsValid() {
+		out.Del(Header)
+		return
+	}
+	out.Set(Header, a.String())
 }
 
 // Peer is the TCP peer's address, IPv4-mapped IPv6 unmapped.
@@ -170,28 +188,11 @@ func splitList(lines []string) []string {
 	return out
 }
 
-// forwardedFor returns the for= node of each element of Forwarded header
-// lines; an element without one yields "" (which parseNode refuses).
-func forwardedFor(lines []string) []string {
-	var out []string
-	for _, elem := range splitList(lines) {
-		node := ""
-		for _, pair := range strings.Split(elem, ";") {
-			k, v, ok := strings.Cut(strings.TrimSpace(pair), "=")
-			if ok && strings.EqualFold(strings.TrimSpace(k), "for") {
-				node = strings.Trim(strings.TrimSpace(v), `"`)
-			}
-		}
-		out = append(out, node)
-	}
-	return out
-}
-
 var errNode = errors.New("not an address")
 
 // parseNode reads one hop: "203.0.113.9", "203.0.113.9:4711", "2001:db8::1",
-// "[2001:db8::1]:4711". Obfuscated (RFC 7239 "_hidden", "unknown") and
-// malformed nodes are refused.
+// "[2001:db8::1]:4711". Obfuscated ("_hidden", "unknown") and malformed
+// nodes are refused.
 func parseNode(s string) (netip.Addr, bool) {
 	a, err := parseAddr(s)
 	if err != nil {

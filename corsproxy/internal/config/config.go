@@ -150,7 +150,7 @@ the target counts.`},
 		{Name: "max_header_bytes", Kind: settings.Int, Default: "65536", Doc: "Largest request header block accepted, in bytes or e.g. 64KiB (431 beyond)."},
 		{Name: "tls.cert_file", Doc: "PEM certificate (chain) to serve HTTPS; empty: plain HTTP."},
 		{Name: "tls.key_file", Doc: "PEM private key for tls.cert_file."},
-		{Name: "trusted_proxies", Kind: settings.List, Doc: "Proxy IPs/CIDRs whose X-Forwarded-For gives the client IP for rate limits and goes on\nto the upstream (empty: the TCP peer)."},
+		{Name: "trusted_proxies", Kind: settings.List, Doc: "Proxy IPs/CIDRs whose X-Forwarded-For gives the client IP for rate limits; that client\n(else the TCP peer) goes on to the upstream as the only X-Forwarded-For entry."},
 		{Name: "rate_limit", Kind: settings.Section, Doc: "Token-bucket limit per client IP; 429 with Retry-After beyond it (CORS headers included)."},
 		{Name: "rate_limit.per_ip", Default: "10/s", Doc: "Requests per client IP, preflights not counted: N/s, N/min, N/h or off."},
 	}, limitsettings.Keys, []settings.Key{

@@ -25,7 +25,6 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/http/httputil"
-	"net/netip"
 	"net/textproto"
 	"net/url"
 	"strconv"
@@ -62,8 +61,8 @@ type Options struct {
 	Logger       *slog.Logger
 	Observer     Observer // may be nil
 	// TrustedProxies are the peers (trusted_proxies) whose X-Forwarded-For is
-	// passed on, with the peer appended; from anyone else it is replaced by
-	// the peer alone. Nil trusts nobody.
+	// believed: the client it names goes on as the only X-Forwarded-For
+	// entry; from anyone else the peer alone does. Nil trusts nobody.
 	TrustedProxies *clientip.Resolver
 }
 
@@ -144,13 +143,12 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	}
 	pr.SetURL(dest.Base)
 	// ReverseProxy has removed any X-Forwarded-* and Forwarded the client
-	// sent; these are the ones we vouch for. A trusted proxy's (a load
-	// balancer's) X-Forwarded-For goes on with its address appended, so that
-	// the upstream, trusting us, finds the client behind it too.
-	if peer, err := netip.ParseAddrPort(pr.In.RemoteAddr); err == nil && p.trusted.Trusted(peer.Addr()) {
-		pr.Out.Header["X-Forwarded-For"] = pr.In.Header["X-Forwarded-For"]
-	}
+	// sent; these are the ones we vouch for. X-Forwarded-For carries the one
+	// address our rate limit keyed on (the peer, or the client a trusted
+	// load balancer reported), so the upstream, trusting us, keys on the
+	// same client by the same rule (clientip) without trusting the balancer.
 	pr.SetXForwarded()
+	p.trusted.Forward(pr.In, pr.Out.Header)
 }
 
 func (p *Proxy) modifyResponse(res *http.Response) error {

@@ -142,10 +142,11 @@ func TestRewriteSetsForwardedHeadersAndTargetHost(t *testing.T) {
 	}
 }
 
-// TestTrustedProxyChainIsPassedOn: from a trusted peer (a load balancer) the
-// X-Forwarded-For chain reaches the upstream with the peer appended, so the
-// upstream finds the client behind it; from anyone else only the peer goes on.
-func TestTrustedProxyChainIsPassedOn(t *testing.T) {
+// TestUpstreamGetsTheClientTheProxyBelieves: from a trusted peer (a load
+// balancer) the client its X-Forwarded-For names reaches the upstream as the
+// only entry, so the upstream need trust only the proxy; from anyone else only
+// the peer goes on.
+func TestUpstreamGetsTheClientTheProxyBelieves(t *testing.T) {
 	var seen atomic.Pointer[http.Request]
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		seen.Store(r.Clone(context.Background()))
@@ -155,7 +156,8 @@ func TestTrustedProxyChainIsPassedOn(t *testing.T) {
 		trusted []string
 		want    string
 	}{
-		{[]string{"127.0.0.1"}, "203.0.113.7, 10.0.0.9, 127.0.0.1"},
+		{[]string{"127.0.0.1"}, "10.0.0.9"},
+		{[]string{"127.0.0.1", "10.0.0.0/8"}, "203.0.113.7"},
 		{[]string{"127.0.0.2", "10.0.0.0/8"}, "127.0.0.1"}, // the peer is not trusted
 		{nil, "127.0.0.1"},
 	} {
