@@ -13,6 +13,7 @@ import (
 	"helm.sh/helm/v4/pkg/chart/v2/lint"
 	"helm.sh/helm/v4/pkg/chart/v2/lint/support"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 )
 
 // Known secret values: rendered into the chart's Secret, and searched for everywhere else.
@@ -57,6 +58,7 @@ type valueSet struct {
 	hpa        []string          // components with a HorizontalPodAutoscaler
 	pdb        []string          // components with a PodDisruptionBudget
 	monitors   []string          // components with a ServiceMonitor
+	policies   []string          // components with a NetworkPolicy
 	secret     string            // name of the Secret the pods read ("" : none referenced)
 	makeSecret bool              // the chart makes that Secret
 	secretEnv  map[string]string // every secret variable of every pod -> its key in the Secret
@@ -72,6 +74,7 @@ var valueSets = []valueSet{
 		values:     nil,
 		components: []string{"tokenserver", "corsproxy", "webdemo"},
 		pdb:        []string{"tokenserver", "corsproxy"},
+		policies:   []string{"tokenserver", "corsproxy"},
 		upstream:   "http://" + name("tokenserver") + ":8081",
 	},
 	{
@@ -83,6 +86,7 @@ var valueSets = []valueSet{
 		},
 		components: []string{"corsproxy"},
 		pdb:        []string{"corsproxy"},
+		policies:   []string{"corsproxy"},
 		upstream:   "https://tokens.example.com",
 	},
 	{
@@ -94,12 +98,17 @@ var valueSets = []valueSet{
 			"redis":          map[string]any{"enabled": true},
 			"serviceMonitor": map[string]any{"enabled": true},
 			"ingress": map[string]any{"enabled": true, "className": "nginx", "corsproxyHost": "tokens.example.com",
-				"webdemoHost": "demo.example.com", "tls": []any{map[string]any{"secretName": "tls", "hosts": []any{"tokens.example.com"}}}},
+				"webdemoHost": "demo.example.com", "tls": []any{map[string]any{"secretName": "tls", "hosts": []any{"tokens.example.com"}}},
+				"controllerAddresses": []any{"10.244.0.0/16"}},
+			"networkPolicy": map[string]any{"podCIDRs": []any{"10.244.0.0/16"},
+				"monitoringNamespace": map[string]any{"kubernetes.io/metadata.name": "monitoring"},
+				"ingressNamespace":    map[string]any{"kubernetes.io/metadata.name": "ingress-nginx"}},
 		}),
 		components: []string{"tokenserver", "corsproxy", "webdemo", "redis"},
 		hpa:        []string{"corsproxy"},
 		pdb:        []string{"tokenserver", "corsproxy"},
 		monitors:   []string{"tokenserver", "corsproxy"},
+		policies:   []string{"tokenserver", "corsproxy", "redis"},
 		secret:     name("secrets"),
 		makeSecret: true,
 		secretEnv:  liveSecretEnv,
@@ -121,6 +130,7 @@ var valueSets = []valueSet{
 		components: []string{"tokenserver", "corsproxy", "webdemo"},
 		hpa:        []string{"tokenserver"},
 		pdb:        []string{"tokenserver"},
+		policies:   []string{"tokenserver", "corsproxy"},
 		secret:     "prod-signaling-auth",
 		secretEnv: map[string]string{
 			"TOKENSERVER_AGORA_APP_CERTIFICATE": "app-certificate",
@@ -139,7 +149,8 @@ var valueSets = []valueSet{
 			"tokenserver": map[string]any{"replicaCount": 2, "rateLimit": map[string]any{"store": "redis"},
 				"agora": map[string]any{"appId": testAppID}, "auth": map[string]any{"mode": "jwt"},
 				"pdb": map[string]any{"enabled": false}},
-			"corsproxy": map[string]any{"replicaCount": 2, "rateLimit": map[string]any{"store": "redis"}},
+			"corsproxy":     map[string]any{"replicaCount": 2, "rateLimit": map[string]any{"store": "redis"}},
+			"networkPolicy": map[string]any{"enabled": false},
 		},
 		components: []string{"tokenserver", "corsproxy", "webdemo"},
 		pdb:        []string{"corsproxy"},
@@ -195,8 +206,8 @@ func checkComponents(t *testing.T, r *rendered, vs valueSet) {
 		if _, ok := r.configMaps[name(c)]; ok != (want && c != "redis") {
 			t.Errorf("ConfigMap %s present: %t, want %t", c, ok, want && c != "redis")
 		}
-		if _, ok := r.networkPolicies[name(c)]; ok != (want && c == "redis") {
-			t.Errorf("NetworkPolicy %s present: %t", c, ok)
+		if _, ok := r.networkPolicies[name(c)]; ok != slices.Contains(vs.policies, c) {
+			t.Errorf("NetworkPolicy %s present: %t, want %t", c, ok, !ok)
 		}
 		hpa, hasHPA := r.hpas[name(c)]
 		if hasHPA != slices.Contains(vs.hpa, c) {
@@ -402,6 +413,12 @@ func checkSecretReferences(t *testing.T, r *rendered, vs valueSet) {
 	if made != vs.makeSecret || len(r.secrets) > 1 || (!made && len(r.secrets) > 0) {
 		t.Fatalf("Secrets %v; want the chart to make %q: %t", sortedKeys(r.secrets), vs.secret, vs.makeSecret)
 	}
+	if made && len(secret.StringData["rollout-salt"]) < 43 {
+		t.Errorf("Secret %s has no rollout-salt of 43+ characters for the checksum/secret annotations", secret.Name)
+	}
+	if made {
+		delete(secret.StringData, "rollout-salt")
+	}
 	if made && !reflect.DeepEqual(secret.StringData, vs.secretData) {
 		t.Errorf("Secret %s holds keys %v, want %v", secret.Name, sortedKeys(secret.StringData), sortedKeys(vs.secretData))
 	}
@@ -450,8 +467,7 @@ func checkGracePeriods(t *testing.T, r *rendered) {
 }
 
 // checkConfigKeys: every key the chart writes into a program's config file is one the
-// program knows (configs/<program>.yaml lists them all; unknown keys stop the programs),
-// and the client IP is taken from X-Forwarded-For of the pod network.
+// program knows (configs/<program>.yaml lists them all; unknown keys stop the programs).
 func checkConfigKeys(t *testing.T, r *rendered) {
 	t.Helper()
 	for _, c := range []string{"tokenserver", "corsproxy", "webdemo"} {
@@ -465,12 +481,6 @@ func checkConfigKeys(t *testing.T, r *rendered) {
 		for _, k := range sortedKeys(rendered) {
 			if !known[k] && k != pendingDrainKey {
 				t.Errorf("%s config key %s is not in configs/%s.yaml", c, k, c)
-			}
-		}
-		if c != "webdemo" {
-			tp, _ := lookup(cfg, "trusted_proxies").([]any)
-			if len(tp) == 0 {
-				t.Errorf("%s trusted_proxies is empty: behind the ingress every client would share one IP", c)
 			}
 		}
 	}
@@ -557,9 +567,12 @@ func TestChartRefusesBadValues(t *testing.T) {
 	}
 }
 
+// TestConfigChangeRollsOnlyItsPods renders each change as an upgrade of an installed
+// release, whose Secret holds the salt of the checksum/secret annotations.
 func TestConfigChangeRollsOnlyItsPods(t *testing.T) {
+	cluster := []runtime.Object{installed(render(t, withSecrets()).secrets[name("secrets")])}
 	checksums := func(vals map[string]any) map[string]string {
-		r := render(t, vals)
+		r := renderIn(t, cluster, vals)
 		out := map[string]string{}
 		for _, d := range r.deployments {
 			for _, k := range []string{"checksum/config", "checksum/secret"} {
@@ -585,8 +598,10 @@ func TestConfigChangeRollsOnlyItsPods(t *testing.T) {
 			[]string{"tokenserver checksum/config"}},
 		{"corsproxy's allowed origins", map[string]any{"corsproxy": map[string]any{"cors": map[string]any{"allowedOrigins": []any{"https://app.example.com"}}}},
 			[]string{"corsproxy checksum/config"}},
-		{"the trusted proxies", map[string]any{"trustedProxies": []any{"10.244.0.0/16"}},
-			[]string{"tokenserver checksum/config", "corsproxy checksum/config"}},
+		{"the pod CIDRs tokenserver trusts", map[string]any{"networkPolicy": map[string]any{"podCIDRs": []any{"10.244.0.0/16"}}},
+			[]string{"tokenserver checksum/config"}},
+		{"the proxies corsproxy trusts", map[string]any{"corsproxy": map[string]any{"trustedProxies": []any{"192.0.2.10"}}},
+			[]string{"corsproxy checksum/config"}},
 		{"the API keys", map[string]any{"secrets": map[string]any{"apiKeys": []any{"another-backend-key-0042"}}},
 			[]string{"tokenserver checksum/secret"}},
 		{"the external Redis URL", map[string]any{"redis": map[string]any{"url": testRedisURL}, "tokenserver": map[string]any{"rateLimit": map[string]any{"store": "redis"}}, "corsproxy": map[string]any{"rateLimit": map[string]any{"store": "redis"}}},

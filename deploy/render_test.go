@@ -3,6 +3,7 @@ package deploy
 import (
 	"bufio"
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -23,7 +24,12 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	k8syaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/dynamic"
+	dynamicfake "k8s.io/client-go/dynamic/fake"
 	"sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 )
@@ -81,6 +87,12 @@ type rendered struct {
 // uses the chart packages rather than action.Install, which would compile Helm's cluster
 // client, registry and storage drivers for nothing (half of the module's build time).
 func renderChart(vals map[string]any) (string, error) {
+	return renderChartIn(nil, vals)
+}
+
+// renderChartIn renders like renderChart, as an upgrade in a cluster holding the given
+// objects: the chart's lookup calls find them (nil: no cluster, as `helm template`).
+func renderChartIn(cluster []runtime.Object, vals map[string]any) (string, error) {
 	chrt, err := loader.Load(chartDir)
 	if err != nil {
 		return "", fmt.Errorf("load %s: %w", chartDir, err)
@@ -92,7 +104,12 @@ func renderChart(vals map[string]any) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	files, err := engine.Render(chrt, top)
+	var files map[string]string
+	if cluster == nil {
+		files, err = engine.Render(chrt, top)
+	} else {
+		files, err = engine.RenderWithClientProvider(chrt, top, clusterObjects(cluster))
+	}
 	if err != nil {
 		return "", err
 	}
@@ -106,10 +123,44 @@ func renderChart(vals map[string]any) (string, error) {
 	return manifest.String(), nil
 }
 
+// clusterObjects answers the chart's lookup calls from a fixed set of objects (client-go's
+// fake dynamic client, which serves them as the API server would).
+type clusterObjects []runtime.Object
+
+func (c clusterObjects) GetClientFor(apiVersion, kind string) (dynamic.NamespaceableResourceInterface, bool, error) {
+	gv, err := schema.ParseGroupVersion(apiVersion)
+	if err != nil {
+		return nil, false, err
+	}
+	resource := strings.ToLower(kind) + "s"
+	client := dynamicfake.NewSimpleDynamicClient(runtime.NewScheme(), c...)
+	return client.Resource(gv.WithResource(resource)), kind != "Namespace", nil
+}
+
+// installed is a rendered Secret as the API server keeps it after an install: stringData
+// moved to base64 data, which is what lookup returns.
+func installed(s *corev1.Secret) runtime.Object {
+	data := map[string]any{}
+	for k, v := range s.StringData {
+		data[k] = base64.StdEncoding.EncodeToString([]byte(v))
+	}
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+		"metadata": map[string]any{"name": s.Name, "namespace": namespace},
+		"data":     data,
+	}}
+}
+
 // render renders vals and decodes every object strictly; any error fails the test.
 func render(t *testing.T, vals map[string]any) *rendered {
 	t.Helper()
-	manifest, err := renderChart(vals)
+	return renderIn(t, nil, vals)
+}
+
+// renderIn is render as an upgrade in a cluster holding the given objects.
+func renderIn(t *testing.T, cluster []runtime.Object, vals map[string]any) *rendered {
+	t.Helper()
+	manifest, err := renderChartIn(cluster, vals)
 	if err != nil {
 		t.Fatalf("render: %v", err)
 	}
@@ -205,11 +256,12 @@ func decodeInto[T any, PT interface {
 	return obj, nil
 }
 
-// stripComments drops the lines that are only a YAML comment (Helm's "# Source:" lines).
+// stripComments drops the lines that are only a YAML comment (Helm's "# Source:" lines)
+// and the document separator the reader leaves on the first document.
 func stripComments(doc []byte) []byte {
 	var out [][]byte
 	for _, line := range bytes.Split(doc, []byte("\n")) {
-		if !bytes.HasPrefix(bytes.TrimSpace(line), []byte("#")) {
+		if trimmed := bytes.TrimSpace(line); !bytes.HasPrefix(trimmed, []byte("#")) && !bytes.Equal(trimmed, []byte("---")) {
 			out = append(out, line)
 		}
 	}

@@ -116,3 +116,53 @@ seccompProfile:
     matchLabels:
       {{- include "sa.selectorLabels" . | nindent 6 }}
 {{- end -}}
+
+
+{{/* trusted_proxies of corsproxy: corsproxy.trustedProxies, and the ingress controller only while an Ingress is on. */}}
+{{- define "sa.corsproxyTrusted" -}}
+{{- $list := .Values.corsproxy.trustedProxies -}}
+{{- if .Values.ingress.enabled }}{{ $list = concat $list .Values.ingress.controllerAddresses }}{{ end -}}
+{{- $list | uniq | toJson -}}
+{{- end -}}
+
+{{/* trusted_proxies of tokenserver: tokenserver.trustedProxies, and the pod CIDRs only behind its NetworkPolicy. */}}
+{{- define "sa.tokenserverTrusted" -}}
+{{- $list := .Values.tokenserver.trustedProxies -}}
+{{- if .Values.networkPolicy.enabled }}{{ $list = concat $list .Values.networkPolicy.podCIDRs }}{{ end -}}
+{{- $list | uniq | toJson -}}
+{{- end -}}
+
+{{/* Paths corsproxy passes on (its allowed_paths default): what an Ingress sharing one host with the page routes to it. */}}
+{{- define "sa.proxyPaths" -}}
+/rtm/,/rtc/,/rte/,/chat/,/getToken,/v1/tokens
+{{- end -}}
+
+{{/*
+Salt of the checksum/secret annotations: random (crypto/rand), kept in the chart's Secret as
+rollout-salt and read back with lookup on upgrade, so a pod rolls when a secret it reads
+changes, while the annotation is no hash anyone who can read pods could test password guesses
+against. Drawn once per rendering (remembered in .Values, a copy Helm makes for rendering).
+Without a cluster (helm template) every rendering draws a new one.
+*/}}
+{{- define "sa.rolloutSalt" -}}
+{{- if not (hasKey .Values "_rolloutSalt") -}}
+{{- $salt := "" -}}
+{{- $live := lookup "v1" "Secret" .Release.Namespace (include "sa.secretName" .) -}}
+{{- if and $live $live.data (hasKey $live.data "rollout-salt") }}{{ $salt = index $live.data "rollout-salt" | b64dec }}{{ end -}}
+{{- if not $salt }}{{ $salt = randAlphaNum 43 }}{{ end -}}
+{{- $_ := set .Values "_rolloutSalt" $salt -}}
+{{- end -}}
+{{- get .Values "_rolloutSalt" -}}
+{{- end -}}
+
+{{/*
+checksum/secret of a pod that reads the listed keys of the chart's Secret; call with
+(dict "root" $ "keys" (list "redis-url")). Salted (sa.rolloutSalt), never a plain hash.
+*/}}
+{{- define "sa.secretChecksum" -}}
+{{- $v := .root.Values -}}
+{{- $values := dict "app-certificate" $v.secrets.appCertificate "api-keys" (join "," $v.secrets.apiKeys) "jwt-secret" $v.secrets.jwtSecret "redis-url" $v.redis.url -}}
+{{- $text := include "sa.rolloutSalt" .root -}}
+{{- range .keys }}{{ $text = printf "%s\n%s=%s" $text . (get $values .) }}{{ end -}}
+{{- sha256sum $text -}}
+{{- end -}}
