@@ -43,6 +43,23 @@ up: ## the same three in containers: docker compose up --build
 down: ## stop and remove the compose containers
 	docker compose down
 
+# Images for Kubernetes: nothing is published, so the chart's default signaling-auth/* names
+# pull nothing until these are pushed. Each Dockerfile's context is the repository root.
+IMAGES := tokenserver corsproxy webdemo
+REGISTRY ?= signaling-auth
+CONTAINER ?= docker
+.PHONY: images push
+
+images: $(IMAGES:%=image-%) ## build the three images from the repository root as $(REGISTRY)/<program>:$(VERSION) (CONTAINER=podman or buildah work too)
+
+image-%:
+	$(CONTAINER) build -f $*/Dockerfile --build-arg VERSION=$(VERSION) -t $(REGISTRY)/$*:$(VERSION) .
+
+push: images $(IMAGES:%=push-%) ## build and push them: REGISTRY=registry.example.com/signaling-auth make push
+
+push-%:
+	$(CONTAINER) push $(REGISTRY)/$*:$(VERSION)
+
 test: ## go vet + go test -race in every module (deploy: without -race)
 	@mkdir -p $(ARTIFACTS)
 	@set -e; for m in $(MODULES); do \

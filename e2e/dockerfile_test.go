@@ -273,73 +273,79 @@ func TestDockerBuildStageBuildsFromItsContextAlone(t *testing.T) {
 	for _, prog := range opsPrograms {
 		t.Run(prog+": the build stage compiles from what it copies", func(t *testing.T) {
 			opsRequirePrograms(t, prog)
-			ctxDir := filepath.Join(root, opsBuildContext[prog])
-			patterns := opsIgnorePatterns(t, opsDockerignore(root, prog))
-			df := opsParseDockerfile(t, filepath.Join(root, prog, "Dockerfile"))
-			image := t.TempDir() // the build stage's filesystem
-			workdir := "/"
-			var copied []string
-			for _, in := range df.stages()[0] {
-				switch in.cmd {
-				case "WORKDIR":
-					workdir = path.Join(workdir, in.args)
-				case "COPY":
-					if strings.HasPrefix(in.args, "--") {
-						t.Fatalf("%s:%d: COPY flags are not replayed: %s", df.path, in.line, in.args)
-					}
-					w := strings.Fields(in.args)
-					dest := w[len(w)-1]
-					if !path.IsAbs(dest) {
-						dest = path.Join(workdir, dest)
-					}
-					for _, src := range w[:len(w)-1] {
-						src = path.Clean(src)
-						n := 0
-						err := filepath.WalkDir(filepath.Join(ctxDir, src), func(p string, d os.DirEntry, err error) error {
-							if err != nil {
-								return err
-							}
-							rel, _ := filepath.Rel(ctxDir, p)
-							rel = filepath.ToSlash(rel)
-							if d.IsDir() || opsIgnored(patterns, rel) {
-								return nil
-							}
-							// A directory source copies its contents; a file source goes into dest/.
-							inner, _ := filepath.Rel(filepath.Join(ctxDir, src), p)
-							target := filepath.Join(image, dest, filepath.ToSlash(inner))
-							if inner == "." {
-								target = filepath.Join(image, dest, path.Base(rel))
-							}
-							b, err := os.ReadFile(p)
-							if err != nil {
-								return err
-							}
-							if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-								return err
-							}
-							copied = append(copied, rel)
-							n++
-							return os.WriteFile(target, b, 0o644)
-						})
-						if err != nil || n == 0 {
-							t.Fatalf("%s:%d: COPY %s: nothing in the build context (%v)", df.path, in.line, src, err)
-						}
-					}
-				}
-			}
-			for _, f := range copied {
-				if strings.HasSuffix(f, "_test.go") || f == ".env" || strings.HasPrefix(f, "secrets/") {
-					t.Errorf("the image's build stage receives %s", f)
-				}
-			}
-			b := df.goBuild(t)
-			out := filepath.Join(t.TempDir(), prog)
-			cmd := exec.Command("go", opsBuildArgs(t, b.args, map[string]string{"VERSION": "test"}, out)...)
-			cmd.Dir = filepath.Join(image, workdir)
-			cmd.Env = append(os.Environ(), append(b.env, "GOFLAGS=-mod=readonly")...)
-			if msg, err := cmd.CombinedOutput(); err != nil {
-				t.Fatalf("go build in the replayed build stage (%s): %v\n%s", cmd.Dir, err, msg)
-			}
+			opsReplayBuildStage(t, root, prog, filepath.Join(t.TempDir(), prog))
 		})
+	}
+}
+
+// opsReplayBuildStage replays prog's build stage (see TestDockerBuildStageBuildsFromItsContextAlone)
+// with VERSION=test and writes the binary its go build line makes to out.
+func opsReplayBuildStage(t *testing.T, root, prog, out string) {
+	t.Helper()
+	ctxDir := filepath.Join(root, opsBuildContext[prog])
+	patterns := opsIgnorePatterns(t, opsDockerignore(root, prog))
+	df := opsParseDockerfile(t, filepath.Join(root, prog, "Dockerfile"))
+	image := t.TempDir() // the build stage's filesystem
+	workdir := "/"
+	var copied []string
+	for _, in := range df.stages()[0] {
+		switch in.cmd {
+		case "WORKDIR":
+			workdir = path.Join(workdir, in.args)
+		case "COPY":
+			if strings.HasPrefix(in.args, "--") {
+				t.Fatalf("%s:%d: COPY flags are not replayed: %s", df.path, in.line, in.args)
+			}
+			w := strings.Fields(in.args)
+			dest := w[len(w)-1]
+			if !path.IsAbs(dest) {
+				dest = path.Join(workdir, dest)
+			}
+			for _, src := range w[:len(w)-1] {
+				src = path.Clean(src)
+				n := 0
+				err := filepath.WalkDir(filepath.Join(ctxDir, src), func(p string, d os.DirEntry, err error) error {
+					if err != nil {
+						return err
+					}
+					rel, _ := filepath.Rel(ctxDir, p)
+					rel = filepath.ToSlash(rel)
+					if d.IsDir() || opsIgnored(patterns, rel) {
+						return nil
+					}
+					// A directory source copies its contents; a file source goes into dest/.
+					inner, _ := filepath.Rel(filepath.Join(ctxDir, src), p)
+					target := filepath.Join(image, dest, filepath.ToSlash(inner))
+					if inner == "." {
+						target = filepath.Join(image, dest, path.Base(rel))
+					}
+					b, err := os.ReadFile(p)
+					if err != nil {
+						return err
+					}
+					if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+						return err
+					}
+					copied = append(copied, rel)
+					n++
+					return os.WriteFile(target, b, 0o644)
+				})
+				if err != nil || n == 0 {
+					t.Fatalf("%s:%d: COPY %s: nothing in the build context (%v)", df.path, in.line, src, err)
+				}
+			}
+		}
+	}
+	for _, f := range copied {
+		if strings.HasSuffix(f, "_test.go") || f == ".env" || strings.HasPrefix(f, "secrets/") {
+			t.Errorf("the image's build stage receives %s", f)
+		}
+	}
+	b := df.goBuild(t)
+	cmd := exec.Command("go", opsBuildArgs(t, b.args, map[string]string{"VERSION": "test"}, out)...)
+	cmd.Dir = filepath.Join(image, workdir)
+	cmd.Env = append(os.Environ(), append(b.env, "GOFLAGS=-mod=readonly")...)
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build in the replayed build stage (%s): %v\n%s", cmd.Dir, err, msg)
 	}
 }
