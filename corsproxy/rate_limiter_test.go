@@ -103,7 +103,9 @@ func TestProxyClientAddresses(t *testing.T) {
 		{name: "behind a trusted load balancer one client stays one client", args: []string{"--trusted_proxies=127.0.0.0/8"},
 			header: xff("6.6.6.%d, 203.0.113.9"), allowed: 2, upstream: func(int) string { return "203.0.113.9" }},
 		{name: "a trusted load balancer's Forwarded is not read, as it is not forwarded either", args: []string{"--trusted_proxies=127.0.0.1"},
-			header:  func(i int) map[string]string { return map[string]string{"Forwarded": fmt.Sprintf("for=203.0.113.%d", i)} },
+			header: func(i int) map[string]string {
+				return map[string]string{"Forwarded": fmt.Sprintf("for=203.0.113.%d", i)}
+			},
 			allowed: 2, upstream: func(int) string { return "127.0.0.1" }},
 	}
 	for _, tt := range tests {
