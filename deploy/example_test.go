@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"helm.sh/helm/v4/pkg/chart/v2/lint"
+	"helm.sh/helm/v4/pkg/chart/v2/lint/support"
 	networkingv1 "k8s.io/api/networking/v1"
 	"sigs.k8s.io/yaml"
 )
@@ -58,6 +60,12 @@ func TestOneHostExampleLetsABrowserElsewhereLogIn(t *testing.T) {
 	var vals map[string]any
 	if err := yaml.UnmarshalStrict(b, &vals); err != nil {
 		t.Fatalf("%s: %v", oneHostExample, err)
+	}
+	linter := lint.RunAll(chartDir, vals, namespace, lint.WithKubeVersion(kubeVersion()))
+	for _, m := range linter.Messages {
+		if m.Severity >= support.WarningSev {
+			t.Errorf("lint: %s", m.Error())
+		}
 	}
 	r := render(t, vals)
 	ing, ok := r.ingresses[releaseName+"-signaling-auth"]
