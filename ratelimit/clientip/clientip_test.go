@@ -202,6 +202,8 @@ func FuzzClientIP(f *testing.F) {
 	f.Add("10.0.0.2:1", "", `for="[2001:db8::1]:80";by=x`)
 	f.Add("[::ffff:10.0.0.2]:1", "[::1", "for=")
 	f.Add("garbage", "1.1.1.1", "")
+	f.Add("10.0.0.2:1", "", "for=198.51.100.1")
+	f.Add("10.0.0.2:1", "6.6.6.6, unknown", "for=198.51.100.1")
 	r, err := New([]string{"10.0.0.0/8", "2001:db8::/32"})
 	if err != nil {
 		f.Fatal(err)
