@@ -12,6 +12,10 @@ import (
 	"strings"
 	"testing"
 
+	"helm.sh/helm/v4/pkg/chart/common"
+	chartutil "helm.sh/helm/v4/pkg/chart/common/util"
+	"helm.sh/helm/v4/pkg/chart/loader"
+	"helm.sh/helm/v4/pkg/engine"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -398,5 +402,34 @@ func TestSecretChangeRollsThePodsThatReadIt(t *testing.T) {
 	}
 	if again := render(t, vals); annotation(again, "corsproxy") == annotation(first, "corsproxy") {
 		t.Error("two installs of the same secret render the same checksum/secret: it is a function of the secret alone")
+	}
+}
+
+// TestNotesSayWhenTheTokenServerBelievesNoProxy: after an install where the token server
+// trusts nobody behind corsproxy, NOTES.txt says what that does to its per-IP limit.
+func TestNotesSayWhenTheTokenServerBelievesNoProxy(t *testing.T) {
+	chrt, err := loader.Load(chartDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes := func(vals map[string]any) string {
+		caps := common.DefaultCapabilities.Copy()
+		caps.KubeVersion = *kubeVersion()
+		top, err := chartutil.ToRenderValuesWithSchemaValidation(chrt, vals, common.ReleaseOptions{Name: releaseName, Namespace: namespace, Revision: 1, IsInstall: true}, caps, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files, err := engine.Render(chrt, top)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return files["signaling-auth/templates/NOTES.txt"]
+	}
+	const warning = "the token server believes no proxy"
+	if got := notes(nil); !strings.Contains(got, warning) {
+		t.Errorf("NOTES.txt with the defaults does not warn %q:\n%s", warning, got)
+	}
+	if got := notes(map[string]any{"networkPolicy": map[string]any{"podCIDRs": []any{podCIDR}}}); strings.Contains(got, warning) {
+		t.Errorf("NOTES.txt warns %q although networkPolicy.podCIDRs is set:\n%s", warning, got)
 	}
 }
