@@ -81,7 +81,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Draining: &draining},
 		// The admin listener has no connection limits, so probes and
 		// scrapes still answer while clients fill the proxy's.
-		lifecycle.Listener{Server: srv, Listener: ln, Conns: cfg.Conns}, lifecycle.Listener{Server: adminSrv, Listener: adminLn})
+		lifecycle.Listener{Server: srv, Listener: ln, Conns: cfg.Conns.ConnLimits()}, lifecycle.Listener{Server: adminSrv, Listener: adminLn})
 }
 
 // readiness reports the upstream (or every allowed target) that does not

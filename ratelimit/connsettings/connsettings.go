@@ -24,17 +24,30 @@ var Keys = []settings.Key{
 	{Name: "max_conns_per_ip", Kind: settings.Int, Default: "32", Doc: "Most connections one client address holds open (an IPv6 address counts as its /64); more are\nclosed at once. trusted_proxies are bounded by max_conns only (0: no cap)."},
 }
 
-// Load reads Keys. Connections from trusted (trusted_proxies, already
-// checked by the program: an entry that does not parse trusts nobody) are not
-// capped per address.
-func Load(vs *settings.Values, trusted []string) lifecycle.ConnLimits {
-	l := lifecycle.ConnLimits{
-		Max:   vs.Int("max_conns", 0, 1_000_000),
-		PerIP: vs.Int("max_conns_per_ip", 0, 1_000_000),
-		Key:   clientip.Key,
+// Limits are the loaded keys, a plain value a Config can hold (compared,
+// printed); ConnLimits makes the listener's limits of it.
+type Limits struct {
+	Max, PerIP int
+	Trusted    []string // trusted_proxies: not capped per address
+}
+
+// Load reads Keys; trusted is trusted_proxies, already checked by the
+// program.
+func Load(vs *settings.Values, trusted []string) Limits {
+	return Limits{
+		Max:     vs.Int("max_conns", 0, 1_000_000),
+		PerIP:   vs.Int("max_conns_per_ip", 0, 1_000_000),
+		Trusted: trusted,
 	}
-	if r, err := clientip.New(trusted); err == nil && len(trusted) > 0 {
-		l.Exempt = r.Trusted
+}
+
+// ConnLimits is l for lifecycle: clients told apart by clientip.Key (an IPv6
+// address by its /64), trusted proxies exempt from PerIP (an entry that does
+// not parse trusts nobody).
+func (l Limits) ConnLimits() lifecycle.ConnLimits {
+	c := lifecycle.ConnLimits{Max: l.Max, PerIP: l.PerIP, Key: clientip.Key}
+	if r, err := clientip.New(l.Trusted); err == nil && len(l.Trusted) > 0 {
+		c.Exempt = r.Trusted
 	}
-	return l
+	return c
 }

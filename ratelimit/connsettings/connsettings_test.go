@@ -16,7 +16,7 @@ func load(t *testing.T, env map[string]string, trusted ...string) (lifecycle.Con
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Load(vs, trusted), vs.Err()
+	return Load(vs, trusted).ConnLimits(), vs.Err()
 }
 
 func TestDefaults(t *testing.T) {

@@ -59,7 +59,7 @@ type Config struct {
 	MaxHeaderBytes int
 	// Conns bounds the client connections open on Listen, in all and per
 	// client address.
-	Conns lifecycle.ConnLimits
+	Conns connsettings.Limits
 	// TLS is nil when the proxy serves plain HTTP.
 	TLS *tls.Certificate
 	// TrustedProxies are the IPs/CIDRs whose X-Forwarded-For is believed
@@ -126,6 +126,7 @@ the upstream's /metrics, /readyz, /openapi.json and /v1/tokens/inspect stay priv
 "/api/" allows every path below /api/, "/ping" only /ping itself. Paths are compared as sent and decoded
 (/rtm%2Fx is not below /rtm/); . and .. segments are refused (403). In the cors-anywhere form the path after
 the target counts.`},
+	}, connsettings.Keys, []settings.Key{
 		{Name: "cors.allowed_origins", Kind: settings.List, Default: "http://localhost:9000", Doc: `Origins allowed to read answers: exact origins, https://*.example.com patterns, or "*" alone.`},
 		{Name: "cors.allow_credentials", Kind: settings.Bool, Default: "false", Doc: "Let pages send cookies/HTTP auth (Access-Control-Allow-Credentials; only with exact https or loopback origins)."},
 		{Name: "cors.allowed_methods", Kind: settings.List, Default: "GET,HEAD,POST", Doc: "Methods a cross-origin page may use."},
@@ -153,7 +154,7 @@ the target counts.`},
 		{Name: "trusted_proxies", Kind: settings.List, Doc: "Proxy IPs/CIDRs whose X-Forwarded-For gives the client IP for rate limits and goes on\nto the upstream (empty: the TCP peer)."},
 		{Name: "rate_limit", Kind: settings.Section, Doc: "Token-bucket limit per client IP; 429 with Retry-After beyond it (CORS headers included)."},
 		{Name: "rate_limit.per_ip", Default: "10/s", Doc: "Requests per client IP, preflights not counted: N/s, N/min, N/h or off."},
-	}, connsettings.Keys, limitsettings.Keys, []settings.Key{
+	}, limitsettings.Keys, []settings.Key{
 		{Name: "log.level", Default: "info", Doc: "debug, info, warn or error."},
 		{Name: "log.format", Default: "text", Doc: "text or json."},
 	}),
