@@ -37,7 +37,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer closeLimits()
-	handler, err := newHandler(cfg, log, m, limits...)
+	handler, err := newHandler(cfg, log, m, limits)
 	if err != nil {
 		return err
 	}

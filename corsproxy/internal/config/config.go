@@ -153,7 +153,7 @@ the target counts.`},
 		{Name: "tls.key_file", Doc: "PEM private key for tls.cert_file."},
 		{Name: "trusted_proxies", Kind: settings.List, Doc: "Proxy IPs/CIDRs whose X-Forwarded-For gives the client IP for rate limits and goes on\nto the upstream (empty: the TCP peer)."},
 		{Name: "rate_limit", Kind: settings.Section, Doc: "Token-bucket limit per client IP; 429 with Retry-After beyond it (CORS headers included)."},
-		{Name: "rate_limit.per_ip", Default: "10/s", Doc: "Requests per client IP, preflights not counted: N/s, N/min, N/h or off."},
+		{Name: "rate_limit.per_ip", Default: "10/s", Doc: "Requests per client IP: N/s, N/min, N/h or off. CORS preflights have a bucket of their own at\nthe same rate (a page sends at most one per request)."},
 	}, limitsettings.Keys, []settings.Key{
 		{Name: "log.level", Default: "info", Doc: "debug, info, warn or error."},
 		{Name: "log.format", Default: "text", Doc: "text or json."},
