@@ -3,12 +3,14 @@ package lifecycle
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"sync/atomic"
 	"testing"
@@ -28,6 +30,12 @@ type limitedServer struct {
 
 func startLimited(t *testing.T, l ConnLimits) *limitedServer {
 	t.Helper()
+	return startLimitedTLS(t, l, nil)
+}
+
+// startLimitedTLS is startLimited serving TLS with tlsConfig when it is not nil.
+func startLimitedTLS(t *testing.T, l ConnLimits, tlsConfig *tls.Config) *limitedServer {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -42,6 +50,7 @@ func startLimited(t *testing.T, l ConnLimits) *limitedServer {
 	log := slog.New(slog.DiscardHandler)
 	timeouts := Timeouts{ReadHeader: 10 * time.Second, Read: 10 * time.Second, Write: 10 * time.Second, Idle: time.Minute, Shutdown: 5 * time.Second}
 	srv := NewServer(mux, timeouts, 0, log)
+	srv.TLSConfig = tlsConfig
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	var draining atomic.Bool
@@ -214,6 +223,28 @@ func TestGlobalCapClosesIdleConnectionsFirst(t *testing.T) {
 	close(s.release)
 	if got := busy.read(t, 10*time.Second); got != answered {
 		t.Errorf("the connection serving a request: %v, want answered", got)
+	}
+}
+
+// Over TLS the server reports the *tls.Conn's state; the idle one is still
+// found and closed for a new client.
+func TestGlobalCapClosesIdleTLSConnectionsFirst(t *testing.T) {
+	certs := httptest.NewTLSServer(http.NotFoundHandler())
+	cfg := certs.TLS.Clone()
+	certs.Close()
+	s := startLimitedTLS(t, ConnLimits{Max: 1}, cfg)
+	dialTLS := func(from string) *client {
+		k := dialFrom(t, from, s.addr)
+		tc := tls.Client(k.c, &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"http/1.1"}}) // the test's own certificate
+		k.c, k.br = tc, bufio.NewReader(tc)
+		return k
+	}
+	idle := dialTLS("127.0.0.2")
+	idle.get(t, "/")
+	dialTLS("127.0.0.3").get(t, "/")
+	idle.send(t, "/")
+	if got := idle.read(t, 10*time.Second); got != closed {
+		t.Errorf("the idle TLS connection: %v, want closed to make room", got)
 	}
 }
 
