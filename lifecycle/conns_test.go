@@ -236,6 +236,13 @@ func TestGlobalCapClosesIdleTLSConnectionsFirst(t *testing.T) {
 	dialTLS := func(from string) *client {
 		k := dialFrom(t, from, s.addr)
 		tc := tls.Client(k.c, &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"http/1.1"}}) // the test's own certificate
+		// Well within Timeouts.Idle (a minute), after which the idle
+		// connection would go anyway.
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		defer cancel()
+		if err := tc.HandshakeContext(ctx); err != nil {
+			t.Fatalf("TLS handshake from %s: %v", from, err)
+		}
 		k.c, k.br = tc, bufio.NewReader(tc)
 		return k
 	}
