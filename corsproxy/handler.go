@@ -17,12 +17,13 @@ import (
 // newHandler builds the proxy's whole request path from cfg. Outside in:
 //
 //	access log (one record per request, 499 for clients that left)
+//	→ preflight rate limit (429; a preflight answered otherwise than 2xx
+//	  fails in the browser with or without CORS headers)
 //	→ CORS (preflights answered here; CORS headers set; disallowed origins 403)
-//	→ extra middleware, in order (the slot for rate limiting: after CORS so a
-//	  429 carries CORS headers and the page can read it, before anything
-//	  reaches the upstream)
+//	→ request rate limit (after CORS so a 429 carries CORS headers and the
+//	  page can read it, before anything reaches the upstream)
 //	→ proxy (target allowlist 403, body cap 413, forwarding, 502/504)
-func newHandler(cfg config.Config, log *slog.Logger, m *metrics.Metrics, extra ...func(http.Handler) http.Handler) (http.Handler, error) {
+func newHandler(cfg config.Config, log *slog.Logger, m *metrics.Metrics, lim limits) (http.Handler, error) {
 	corsMW, err := cors.New(cfg.CORS, m)
 	if err != nil {
 		return nil, err
@@ -46,9 +47,12 @@ func newHandler(cfg config.Config, log *slog.Logger, m *metrics.Metrics, extra .
 		Observer:       m,
 		TrustedProxies: trusted,
 	})
-	for i := len(extra) - 1; i >= 0; i-- {
-		h = extra[i](h)
+	if lim.requests != nil {
+		h = lim.requests(h)
 	}
 	h = corsMW.Handler(h)
+	if lim.preflights != nil {
+		h = lim.preflights(h)
+	}
 	return accesslog.Handler(h, log, m), nil
 }

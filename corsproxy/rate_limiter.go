@@ -14,27 +14,33 @@ import (
 	"signaling-auth/ratelimit/redis"
 )
 
-// rateLimits builds the per-IP limit for newHandler's extra slot (none when
-// rate_limit.per_ip is off) and what to close at shutdown.
-func rateLimits(cfg config.Config, log *slog.Logger, m *metrics.Metrics) ([]func(http.Handler) http.Handler, func(), error) {
+// limits are newHandler's rate limits; a nil one is off.
+type limits struct {
+	preflights func(http.Handler) http.Handler // before CORS, which answers preflights
+	requests   func(http.Handler) http.Handler // after CORS, so a 429 carries its headers
+}
+
+// rateLimits builds the per-IP limits (none when rate_limit.per_ip is off)
+// and what to close at shutdown.
+func rateLimits(cfg config.Config, log *slog.Logger, m *metrics.Metrics) (limits, func(), error) {
 	rl := cfg.RateLimit
 	if rl.PerIP.IsZero() {
-		return nil, func() {}, nil
+		return limits{}, func() {}, nil
 	}
 	clients, err := clientip.New(cfg.TrustedProxies)
 	if err != nil {
-		return nil, nil, fmt.Errorf("corsproxy: trusted_proxies: %v", err) // validated at load; kept for safety
+		return limits{}, nil, fmt.Errorf("corsproxy: trusted_proxies: %v", err) // validated at load; kept for safety
 	}
 	var store ratelimit.Store = memory.New(memory.Options{MaxKeys: rl.MaxKeys})
 	closeStore := func() {}
 	if rl.Store == "redis" {
 		rs, err := redis.New(redis.Options{URL: rl.RedisURL.Reveal(), Timeout: rl.RedisTimeout, Prefix: "corsproxy:"})
 		if err != nil {
-			return nil, nil, fmt.Errorf("corsproxy: rate_limit.redis_url: %v", err)
+			return limits{}, nil, fmt.Errorf("corsproxy: rate_limit.redis_url: %v", err)
 		}
 		store, closeStore = rs, func() { _ = rs.Close() }
 	}
 	lim := ratelimit.New(ratelimit.Options{Store: store, OnStoreError: rl.OnStoreError, Timeout: rl.RedisTimeout, Name: "corsproxy", Logger: log})
-	mw := limit.Middleware(limit.Options{Limiter: lim, PerIP: rl.PerIP, Clients: clients, Observer: m})
-	return []func(http.Handler) http.Handler{mw}, closeStore, nil
+	o := limit.Options{Limiter: lim, PerIP: rl.PerIP, Clients: clients, Observer: m}
+	return limits{preflights: limit.Preflights(o), requests: limit.Middleware(o)}, closeStore, nil
 }

@@ -36,23 +36,32 @@ func getWith(t *testing.T, url string, header map[string]string) (*http.Response
 func TestATooManyRequestsAnswerCarriesCORSAndNeverReachesTheUpstream(t *testing.T) {
 	up := newTestUpstream(t)
 	p := startProxy(t, "--upstream="+up.URL, "--rate_limit.per_ip=1/h", "--rate_limit.burst=3")
-	// Preflights are answered before the limit and do not use it up.
-	for i := 0; i < 10; i++ {
-		res := rawDo(t, p.addr, "OPTIONS", "/rtm/a/", [][2]string{{"Origin", pageOrigin}, {"Access-Control-Request-Method", "GET"}, {"Access-Control-Request-Headers", "authorization"}}, "")
-		if res.StatusCode != http.StatusNoContent {
-			t.Fatalf("preflight %d: %d", i, res.StatusCode)
+	// Preflights have a bucket of their own, as big as the requests' one:
+	// they are limited, and do not use up the requests' bucket.
+	preflight := [][2]string{{"Origin", pageOrigin}, {"Access-Control-Request-Method", "GET"}, {"Access-Control-Request-Headers", "authorization"}}
+	for i := range 4 {
+		want := http.StatusNoContent
+		if i == 3 {
+			want = http.StatusTooManyRequests
+		}
+		if res := rawDo(t, p.addr, "OPTIONS", "/rtm/a/", preflight, ""); res.StatusCode != want {
+			t.Fatalf("preflight %d with a burst of 3: %d, want %d", i+1, res.StatusCode, want)
 		}
 	}
-	for i := 0; i < 3; i++ {
+	// An OPTIONS that is not a preflight is an ordinary request.
+	if res := rawDo(t, p.addr, "OPTIONS", "/rtm/a/", [][2]string{{"Origin", pageOrigin}}, ""); res.StatusCode == http.StatusTooManyRequests {
+		t.Fatal("an OPTIONS without Access-Control-Request-Method was counted as a preflight")
+	}
+	for i := 0; i < 2; i++ {
 		res, _ := getWith(t, p.url()+"/rtm/a/", map[string]string{"Origin": pageOrigin})
-		if res.StatusCode != 200 || res.Header.Get("RateLimit-Remaining") != strconv.Itoa(2-i) || res.Header.Get("RateLimit-Limit") != "3" {
+		if res.StatusCode != 200 || res.Header.Get("RateLimit-Remaining") != strconv.Itoa(1-i) || res.Header.Get("RateLimit-Limit") != "3" {
 			t.Fatalf("request %d: %d, RateLimit-Remaining %q", i+1, res.StatusCode, res.Header.Get("RateLimit-Remaining"))
 		}
 	}
 	hits := up.hits.Load()
 	res, body := getWith(t, p.url()+"/rtm/a/", map[string]string{"Origin": pageOrigin})
 	if res.StatusCode != http.StatusTooManyRequests || res.Header.Get("Content-Type") != "application/problem+json" {
-		t.Fatalf("fourth request: %d %s", res.StatusCode, body)
+		t.Fatalf("fourth request (the OPTIONS was the first): %d %s", res.StatusCode, body)
 	}
 	var prob struct {
 		Status int    `json:"status"`
@@ -77,7 +86,7 @@ func TestATooManyRequestsAnswerCarriesCORSAndNeverReachesTheUpstream(t *testing.
 		t.Error("a refused request reached the upstream")
 	}
 	_, metrics := getWith(t, "http://"+p.admin+"/metrics", nil)
-	if !strings.Contains(string(metrics), "corsproxy_rate_limited_total 1") {
+	if !strings.Contains(string(metrics), "corsproxy_rate_limited_total 2") {
 		t.Error("the refusal is not counted in corsproxy_rate_limited_total")
 	}
 }

@@ -13,7 +13,6 @@ import (
 
 	"signaling-auth/corsproxy/internal/admin"
 	"signaling-auth/corsproxy/internal/config"
-	"signaling-auth/corsproxy/internal/connlimit"
 	"signaling-auth/corsproxy/internal/metrics"
 	"signaling-auth/corsproxy/internal/proxy"
 	"signaling-auth/lifecycle"
@@ -38,7 +37,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer closeLimits()
-	handler, err := newHandler(cfg, log, m, limits...)
+	handler, err := newHandler(cfg, log, m, limits)
 	if err != nil {
 		return err
 	}
@@ -51,13 +50,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		ln.Close()
 		return err
-	}
-	if cfg.MaxConns > 0 {
-		// Past the cap a connection waits in the kernel's accept queue
-		// until one of ours closes: idle keep-alive sockets cannot grow
-		// memory without bound. The admin listener has no cap, so health
-		// checks still answer.
-		ln = connlimit.Listen(ln, cfg.MaxConns)
 	}
 
 	var draining atomic.Bool
@@ -78,7 +70,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	log.Info("listening", "service", "corsproxy", "addr", ln.Addr().String(), "tls", cfg.TLS != nil,
 		"upstream", upstream, "allowed_targets", len(cfg.AllowedTargets), "config", cfg.File, "version", version,
-		"rate_limit", cfg.RateLimit.PerIP.String()+" per IP, store "+cfg.RateLimit.Store, "max_conns", cfg.MaxConns)
+		"rate_limit", cfg.RateLimit.PerIP.String()+" per IP, store "+cfg.RateLimit.Store, "max_conns", cfg.Conns.Max, "max_conns_per_ip", cfg.Conns.PerIP)
 	log.Info("admin listening", "service", "corsproxy", "addr", adminLn.Addr().String())
 	if cfg.AllowedPaths == nil {
 		log.Warn("allowed_paths is empty: every path is passed on to the upstream, its private routes (metrics, readiness, token inspection) included",
@@ -87,7 +79,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	return lifecycle.Serve(ctx, lifecycle.Options{Service: "corsproxy", Log: log, Timeouts: cfg.Timeouts.Timeouts,
 		Draining: &draining},
-		lifecycle.Listener{Server: srv, Listener: ln}, lifecycle.Listener{Server: adminSrv, Listener: adminLn})
+		// The admin listener has no connection limits, so probes and
+		// scrapes still answer while clients fill the proxy's.
+		lifecycle.Listener{Server: srv, Listener: ln, Conns: cfg.Conns.ConnLimits()}, lifecycle.Listener{Server: adminSrv, Listener: adminLn})
 }
 
 // readiness reports the upstream (or every allowed target) that does not

@@ -172,10 +172,11 @@ func TestDockerfilesBuildSmallStampedNonRootImages(t *testing.T) {
 			left := []string{prefix + "main_test.go", prefix + "internal/config/config_test.go"}
 			if opsBuildContext[prog] == "." {
 				needed = append(needed, "settings/go.mod", "settings/go.sum", "settings/settings.go",
-					"lifecycle/go.mod", "lifecycle/lifecycle.go", "lifecycle/serve.go")
-				left = append(left, "settings/values_test.go", "lifecycle/lifecycle_test.go")
+					"lifecycle/go.mod", "lifecycle/lifecycle.go", "lifecycle/serve.go", "lifecycle/conns.go",
+					"ratelimit/go.mod", "ratelimit/go.sum", "ratelimit/connsettings/connsettings.go", "ratelimit/clientip/clientip.go")
+				left = append(left, "settings/values_test.go", "lifecycle/lifecycle_test.go", "ratelimit/connsettings/connsettings_test.go")
 				if prog != "webdemo" {
-					needed = append(needed, "ratelimit/go.mod", "ratelimit/go.sum", "ratelimit/limiter.go", "ratelimit/memory/memory.go",
+					needed = append(needed, "ratelimit/limiter.go", "ratelimit/memory/memory.go",
 						"origin/go.mod", "origin/go.sum", "origin/origin.go")
 					left = append(left, "ratelimit/memory/memory_test.go", "origin/origin_test.go")
 				}

@@ -118,10 +118,12 @@ func isConnReset(err error) bool {
 // serving, and are released once the clients close them.
 func TestFaultTenThousandIdleKeepAliveConnections(t *testing.T) {
 	n := faultRaiseFDLimit(t, 10000)
-	token := faultStartToken(t)
-	// max_conns (4096 by default) would hold the rest back: this measures what
-	// each idle connection costs, so the cap is raised above n.
-	proxy := faultStartProxy(t, token.url(), "--max_conns", strconv.Itoa(n+64))
+	// max_conns (4096 by default) and max_conns_per_ip (32) would close or hold
+	// the rest back: this measures what each idle connection costs, so the caps
+	// are raised above n and off.
+	caps := []string{"--max_conns", strconv.Itoa(n + 64), "--max_conns_per_ip", "0"}
+	token := faultStartToken(t, caps...)
+	proxy := faultStartProxy(t, token.url(), caps...)
 	for _, tc := range []struct {
 		p       *process
 		request string // a request the program answers itself, cheaply

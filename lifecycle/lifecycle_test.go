@@ -98,7 +98,7 @@ func start(t *testing.T, drain, shutdown time.Duration) *server {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	s.cancel = cancel
 	o := Options{Service: "test", Log: log, Timeouts: timeouts, Draining: &draining}
-	go func() { s.done <- Serve(ctx, o, Listener{srv, ln}) }()
+	go func() { s.done <- Serve(ctx, o, Listener{Server: srv, Listener: ln}) }()
 	t.Cleanup(func() {
 		cancel(context.Canceled)
 		select {
@@ -267,7 +267,7 @@ func TestServeReturnsAServerFailure(t *testing.T) {
 	var draining atomic.Bool
 	logs := &testlog.Buffer{}
 	o := Options{Service: "test", Log: slog.New(slog.NewJSONHandler(logs, nil)), Timeouts: Timeouts{Drain: time.Hour, Shutdown: time.Second}, Draining: &draining}
-	err = Serve(t.Context(), o, Listener{&http.Server{}, ln})
+	err = Serve(t.Context(), o, Listener{Server: &http.Server{}, Listener: ln})
 	if err == nil || !strings.HasPrefix(err.Error(), "test: server stopped: ") || !errors.Is(err, net.ErrClosed) {
 		t.Fatalf("Serve on a closed listener returned %v", err)
 	}

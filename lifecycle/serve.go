@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -37,10 +38,12 @@ func Listen(ctx context.Context, service, key, addr string) (net.Listener, error
 }
 
 // Listener is one server and the listener it serves; with TLSConfig set on
-// the server it serves TLS with TLSConfig's certificates.
+// the server it serves TLS with TLSConfig's certificates. Conns bounds the
+// connections it holds open (the zero value: no bound).
 type Listener struct {
 	Server   *http.Server
 	Listener net.Listener
+	Conns    ConnLimits
 }
 
 // Timeouts are a server's HTTP limits (NewServer) and how it stops (Serve).
@@ -82,6 +85,20 @@ type Options struct {
 // down, letting in-flight requests finish within Timeouts.Shutdown (past that it closes
 // them and returns an error), and logs "stopped" on a clean stop.
 func Serve(ctx context.Context, o Options, ls ...Listener) error {
+	ls = slices.Clone(ls)
+	for i, l := range ls {
+		if l.Conns.IsZero() {
+			continue
+		}
+		ln, err := limitConns(l.Server, l.Listener, l.Conns)
+		if err != nil {
+			for _, l := range ls {
+				l.Listener.Close()
+			}
+			return fmt.Errorf("%s: %w", o.Service, err)
+		}
+		ls[i].Listener = ln
+	}
 	errc := make(chan error, len(ls))
 	for _, l := range ls {
 		go func() {

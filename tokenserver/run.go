@@ -181,13 +181,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	srv.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
 	log.Info("listening", "service", prog, "addr", ln.Addr().String(), "version", version, "mode", api.Mode(cfg.Demo),
 		"appId", minter.AppID(), "config", cfg.File, "cors", len(cfg.AllowedOrigins) > 0,
-		"auth", cfg.Auth.Mode, "rate_limit", sec.summary)
+		"auth", cfg.Auth.Mode, "rate_limit", sec.summary,
+		"max_conns", cfg.Conns.Max, "max_conns_per_ip", cfg.Conns.PerIP)
 	if cfg.Auth.Mode == auth.ModeNone && !loopbackOnly(ln.Addr()) {
 		log.Warn(openWarning, "addr", ln.Addr().String())
 	}
 
 	return lifecycle.Serve(ctx, lifecycle.Options{Service: prog, Log: log, Timeouts: cfg.Timeouts,
-		Draining: &draining}, lifecycle.Listener{Server: srv, Listener: ln})
+		Draining: &draining}, lifecycle.Listener{Server: srv, Listener: ln, Conns: cfg.Conns.ConnLimits()})
 }
 
 // healthcheck GETs /healthz on the configured port of this machine.

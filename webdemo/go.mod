@@ -7,6 +7,7 @@ require (
 	github.com/spf13/pflag v1.0.10
 	github.com/spf13/viper v1.21.0
 	signaling-auth/lifecycle v0.0.0
+	signaling-auth/ratelimit v0.0.0
 	signaling-auth/settings v0.0.0
 )
 
@@ -33,5 +34,6 @@ require (
 
 replace (
 	signaling-auth/lifecycle => ../lifecycle
+	signaling-auth/ratelimit => ../ratelimit
 	signaling-auth/settings => ../settings
 )

@@ -97,5 +97,5 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	}
 
 	return lifecycle.Serve(ctx, lifecycle.Options{Service: name, Log: logger, Timeouts: timeouts,
-		Draining: &draining}, lifecycle.Listener{Server: srv, Listener: ln})
+		Draining: &draining}, lifecycle.Listener{Server: srv, Listener: ln, Conns: cfg.Conns.ConnLimits()})
 }

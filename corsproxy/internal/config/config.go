@@ -25,6 +25,7 @@ import (
 	"signaling-auth/corsproxy/internal/target"
 	"signaling-auth/ratelimit"
 	"signaling-auth/ratelimit/clientip"
+	"signaling-auth/ratelimit/connsettings"
 	"signaling-auth/ratelimit/limitsettings"
 	"signaling-auth/settings"
 )
@@ -56,9 +57,9 @@ type Config struct {
 	Transport      Transport
 	MaxBodyBytes   int64
 	MaxHeaderBytes int
-	// MaxConns caps the client connections open at once on Listen; 0
-	// means no cap.
-	MaxConns int
+	// Conns bounds the client connections open on Listen, in all and per
+	// client address.
+	Conns connsettings.Limits
 	// TLS is nil when the proxy serves plain HTTP.
 	TLS *tls.Certificate
 	// TrustedProxies are the IPs/CIDRs whose X-Forwarded-For is believed
@@ -125,7 +126,7 @@ the upstream's /metrics, /readyz, /openapi.json and /v1/tokens/inspect stay priv
 "/api/" allows every path below /api/, "/ping" only /ping itself. Paths are compared as sent and decoded
 (/rtm%2Fx is not below /rtm/); . and .. segments are refused (403). In the cors-anywhere form the path after
 the target counts.`},
-		{Name: "max_conns", Kind: settings.Int, Default: "4096", Doc: "Most client connections open at once on listen; more wait to be accepted (0: no cap)."},
+	}, connsettings.Keys, []settings.Key{
 		{Name: "cors.allowed_origins", Kind: settings.List, Default: "http://localhost:9000", Doc: `Origins allowed to read answers: exact origins, https://*.example.com patterns, or "*" alone.`},
 		{Name: "cors.allow_credentials", Kind: settings.Bool, Default: "false", Doc: "Let pages send cookies/HTTP auth (Access-Control-Allow-Credentials; only with exact https or loopback origins)."},
 		{Name: "cors.allowed_methods", Kind: settings.List, Default: "GET,HEAD,POST", Doc: "Methods a cross-origin page may use."},
@@ -152,7 +153,7 @@ the target counts.`},
 		{Name: "tls.key_file", Doc: "PEM private key for tls.cert_file."},
 		{Name: "trusted_proxies", Kind: settings.List, Doc: "Proxy IPs/CIDRs whose X-Forwarded-For gives the client IP for rate limits; that client\n(else the TCP peer) goes on to the upstream as the only X-Forwarded-For entry."},
 		{Name: "rate_limit", Kind: settings.Section, Doc: "Token-bucket limit per client IP; 429 with Retry-After beyond it (CORS headers included)."},
-		{Name: "rate_limit.per_ip", Default: "10/s", Doc: "Requests per client IP, preflights not counted: N/s, N/min, N/h or off."},
+		{Name: "rate_limit.per_ip", Default: "10/s", Doc: "Requests per client IP: N/s, N/min, N/h or off. CORS preflights have a bucket of their own at\nthe same rate (a page sends at most one per request)."},
 	}, limitsettings.Keys, []settings.Key{
 		{Name: "log.level", Default: "info", Doc: "debug, info, warn or error."},
 		{Name: "log.format", Default: "text", Doc: "text or json."},
@@ -188,7 +189,6 @@ func build(vs *settings.Values) Config {
 		File:        vs.File,
 		Listen:      vs.HostPort("listen"),
 		AdminListen: vs.HostPort("admin_listen"),
-		MaxConns:    vs.Int("max_conns", 0, 1_000_000),
 	}
 	if c.Listen != "" && c.AdminListen != "" && sameAddress(c.Listen, c.AdminListen) {
 		vs.Fail("admin_listen", "must differ from listen (both are %q)", c.AdminListen)
@@ -284,6 +284,7 @@ func build(vs *settings.Values) Config {
 	if _, err := clientip.ParsePrefixes(c.TrustedProxies); err != nil {
 		vs.Fail("trusted_proxies", "%v", err)
 	}
+	c.Conns = connsettings.Load(vs, c.TrustedProxies)
 	var burst int
 	c.RateLimit.StoreConfig, burst = limitsettings.Load(vs)
 	c.RateLimit.PerIP = limitsettings.Rate(vs, "rate_limit.per_ip", burst)

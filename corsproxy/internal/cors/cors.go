@@ -138,7 +138,7 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 			problem.Error(w, http.StatusBadRequest, "more than one Origin header")
 			return
 		}
-		if isPreflight(r) {
+		if IsPreflight(r) {
 			foldRequestHeaders(r.Header)
 		}
 		inner.ServeHTTP(w, r)
@@ -149,7 +149,7 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 func (m *Middleware) gate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		origin := r.Header.Get("Origin")
-		if isPreflight(r) {
+		if IsPreflight(r) {
 			// rs/cors's verdict is whether it set Allow-Origin.
 			allowed := w.Header().Get("Access-Control-Allow-Origin") != ""
 			m.obs.Preflight(allowed)
@@ -203,8 +203,9 @@ func (m *Middleware) refusal(r *http.Request, originAllowed bool) string {
 	return "headers"
 }
 
-// isPreflight is rs/cors's own test, so that gate and rs/cors agree.
-func isPreflight(r *http.Request) bool {
+// IsPreflight is rs/cors's own test, so that gate, rs/cors and the
+// preflight rate limit (package limit) agree.
+func IsPreflight(r *http.Request) bool {
 	return r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
 }
 

@@ -1,7 +1,14 @@
-// Package limit is the proxy's per-client-IP rate limit: a middleware that
-// sits after CORS (so a 429 carries the CORS headers and the page can read
-// it) and before anything reaches the upstream. Preflights never get here:
-// the CORS layer answers them itself, at no cost to the upstream.
+// Package limit is the proxy's per-client-IP rate limit, in two middlewares.
+// Middleware sits after CORS (so a 429 carries the CORS headers and the page
+// can read it) and before anything reaches the upstream. Preflights never
+// get there, as the CORS layer answers them itself; Preflights sits before
+// it and gives them a bucket of their own at the same rate: a page sends at
+// most one preflight per request (fewer while Access-Control-Max-Age holds),
+// so its own bucket never refuses a browser before the request bucket would,
+// where a shared bucket would halve the token rate of a page whose every
+// request is preflighted (a JSON POST, an Authorization header). Without a
+// limit, preflights cost a client nothing and could be repeated for ever to
+// keep connections busy.
 //
 // The bucket logic, the stores and the client address rule come from the
 // shared module signaling-auth/ratelimit; this package only turns a refusal
@@ -13,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 
+	"signaling-auth/corsproxy/internal/cors"
 	"signaling-auth/corsproxy/internal/problem"
 	"signaling-auth/ratelimit"
 	"signaling-auth/ratelimit/clientip"
@@ -41,28 +49,52 @@ type Options struct {
 func Middleware(o Options) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			d := o.Limiter.Allow(r.Context(), "ip:"+clientip.Key(o.Clients.ClientIP(r)), o.PerIP)
-			if d.StoreErr != nil && o.Observer != nil {
-				o.Observer.RateLimitStoreError()
-			}
-			switch {
-			case d.Allowed:
-				ratelimit.SetHeaders(w.Header(), d.Result)
+			if o.allow(w, r, "ip:") {
 				next.ServeHTTP(&oneLimitWriter{ResponseWriter: w}, r)
-			case d.StoreErr != nil:
-				w.Header().Set("Retry-After", "1")
-				problem.Error(w, http.StatusServiceUnavailable,
-					"rate limits cannot be checked right now (rate_limit.on_store_error is deny); retry shortly")
-			default:
-				if o.Observer != nil {
-					o.Observer.RateLimited()
-				}
-				ratelimit.SetHeaders(w.Header(), d.Result)
-				problem.Error(w, http.StatusTooManyRequests,
-					"too many requests from your address; retry after "+strconv.FormatInt(ratelimit.RetryAfterSeconds(d.Result), 10)+" s")
 			}
 		})
 	}
+}
+
+// Preflights returns the preflight limit: CORS preflights (cors.IsPreflight)
+// take a token from the client's preflight bucket, at the rate of PerIP, and
+// are refused like other requests beyond it (a browser fails a preflight
+// that is not 2xx either way, so the refusal needs no CORS headers). Other
+// requests pass untouched.
+func Preflights(o Options) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !cors.IsPreflight(r) || o.allow(w, r, "preflight:") {
+				next.ServeHTTP(w, r)
+			}
+		})
+	}
+}
+
+// allow takes a token from the client's bucket named by prefix and, when
+// that is refused, answers the request.
+func (o Options) allow(w http.ResponseWriter, r *http.Request, prefix string) bool {
+	d := o.Limiter.Allow(r.Context(), prefix+clientip.Key(o.Clients.ClientIP(r)), o.PerIP)
+	if d.StoreErr != nil && o.Observer != nil {
+		o.Observer.RateLimitStoreError()
+	}
+	switch {
+	case d.Allowed:
+		ratelimit.SetHeaders(w.Header(), d.Result)
+		return true
+	case d.StoreErr != nil:
+		w.Header().Set("Retry-After", "1")
+		problem.Error(w, http.StatusServiceUnavailable,
+			"rate limits cannot be checked right now (rate_limit.on_store_error is deny); retry shortly")
+	default:
+		if o.Observer != nil {
+			o.Observer.RateLimited()
+		}
+		ratelimit.SetHeaders(w.Header(), d.Result)
+		problem.Error(w, http.StatusTooManyRequests,
+			"too many requests from your address; retry after "+strconv.FormatInt(ratelimit.RetryAfterSeconds(d.Result), 10)+" s")
+	}
+	return false
 }
 
 // rateLimitFields are the fields SetHeaders writes on an allowed answer.

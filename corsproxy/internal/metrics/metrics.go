@@ -122,8 +122,9 @@ func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 
 // Request implements accesslog.Observer.
 func (m *Metrics) Request(status int, _ time.Duration) {
-	if status < 0 || status >= len(m.byStatus) {
-		m.requests.WithLabelValues(strconv.Itoa(status)).Inc()
+	if status < 100 || status >= len(m.byStatus) {
+		// An upstream may send any three digits; labels stay a closed set.
+		m.requests.WithLabelValues("other").Inc()
 		return
 	}
 	bound(&m.byStatus[status], func() prometheus.Counter {

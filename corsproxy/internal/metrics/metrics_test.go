@@ -14,6 +14,10 @@ func TestExposition(t *testing.T) {
 	m := New()
 	m.Request(200, time.Millisecond)
 	m.Request(499, time.Millisecond)
+	for code := 600; code < 1000; code++ { // an upstream may send any three digits
+		m.Request(code, time.Millisecond)
+	}
+	m.Request(42, time.Millisecond)
 	m.Upstream(3*time.Millisecond, nil)
 	m.Upstream(time.Second, errors.New("refused"))
 	m.Preflight(true)
@@ -33,6 +37,7 @@ func TestExposition(t *testing.T) {
 	for _, want := range []string{
 		`corsproxy_requests_total{code="200"} 1`,
 		`corsproxy_requests_total{code="499"} 1`,
+		`corsproxy_requests_total{code="other"} 401`,
 		`corsproxy_upstream_duration_seconds_count{outcome="response"} 1`,
 		`corsproxy_upstream_duration_seconds_count{outcome="error"} 1`,
 		`corsproxy_preflights_total{result="allowed"} 1`,
@@ -45,6 +50,9 @@ func TestExposition(t *testing.T) {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("exposition lacks %q", want)
 		}
+	}
+	if n := strings.Count(string(body), "corsproxy_requests_total{"); n != 3 {
+		t.Errorf("%d corsproxy_requests_total series, want 3 (200, 499, other)", n)
 	}
 }
 

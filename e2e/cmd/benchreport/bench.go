@@ -55,12 +55,13 @@ type namedBytes struct {
 	bytes int64
 }
 
-// tokenEnv configures a real app and turns the rate limits off: the load comes from one
-// loopback address and measures the minting path, which the default limits would cap at 10/s.
+// tokenEnv configures a real app and turns the rate limits and the per-address connection cap
+// off: the load comes from one loopback address (its 64 clients over max_conns_per_ip) and
+// measures the minting path, which the default limits would cap at 10/s.
 // The limiter itself costs ~165 ns per request (ratelimit/memory benchmarks).
 func tokenEnv() []string {
 	return []string{"TOKENSERVER_AGORA_APP_ID=" + vectorAppID, "TOKENSERVER_AGORA_APP_CERTIFICATE=" + vectorCertificate,
-		"TOKENSERVER_RATE_LIMIT_PER_IP=off", "TOKENSERVER_RATE_LIMIT_PER_UID=off"}
+		"TOKENSERVER_RATE_LIMIT_PER_IP=off", "TOKENSERVER_RATE_LIMIT_PER_UID=off", "TOKENSERVER_MAX_CONNS_PER_IP=0"}
 }
 
 // launcher starts the programs the way every scenario needs them.
@@ -122,7 +123,7 @@ func (l launcher) proxy(upstream *server) (*server, error) {
 	}
 	return startServer(l.work, "corsproxy", l.bins["corsproxy"], known, nil,
 		append([]string{"serve", "--upstream", "http://" + upstream.addr, "--cors.allowed_origins", allowedOrigin,
-			"--rate_limit.per_ip", "off", "--log.format", "json", "--log.level", l.logLevel}, listen...)...)
+			"--rate_limit.per_ip", "off", "--max_conns_per_ip", "0", "--log.format", "json", "--log.level", l.logLevel}, listen...)...)
 }
 
 // proxied starts a token server and a proxy in front of it.

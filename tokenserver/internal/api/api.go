@@ -124,10 +124,12 @@ func New(o Options) (*API, error) {
 	if len(o.AllowedOrigins) > 0 {
 		r.Use(newCORS(o.AllowedOrigins))
 	}
-	r.NoRoute(func(c *gin.Context) {
+	// Requests no route takes cost their sender the per-IP limit too, so
+	// they cannot be sent for free at any rate.
+	r.NoRoute(a.limitIP, func(c *gin.Context) {
 		writeProblem(c, http.StatusNotFound, "no route for "+c.Request.Method+" "+quote(c.Request.URL.Path))
 	})
-	r.NoMethod(func(c *gin.Context) {
+	r.NoMethod(a.limitIP, func(c *gin.Context) {
 		writeProblem(c, http.StatusMethodNotAllowed,
 			c.Request.Method+" is not allowed here; allowed: "+c.Writer.Header().Get("Allow"))
 	})

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"net/http"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -23,7 +25,7 @@ func newMetrics(version, mode string) *metrics {
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tokenserver_http_requests_total",
-			Help: "HTTP requests by route pattern, method and status code.",
+			Help: "HTTP requests by route pattern (unmatched: none), method (other: not one of RFC 9110's) and status code.",
 		}, []string{"route", "method", "status"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "tokenserver_http_request_duration_seconds",
@@ -65,6 +67,18 @@ func newMetrics(version, mode string) *metrics {
 	m.rateLimited.WithLabelValues("ip")
 	m.rateLimited.WithLabelValues("uid")
 	return m
+}
+
+// methodLabel is the request method as a label from a closed set: a client
+// may send any token as the method, and each distinct label value is a
+// series kept for the life of the process.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
+		return m
+	}
+	return "other"
 }
 
 // tokenTypes are the native API's type names, also the minted metric's labels.

@@ -45,8 +45,10 @@ func validRequestID(id string) bool {
 	return true
 }
 
-// routeLabel is the route pattern (never the raw path: that holds user IDs,
-// and a client could put a token there), one label for both slash forms.
+// routeLabel is the route pattern from the route table (never the raw path:
+// that holds user IDs, a client could put a token there, and every distinct
+// path would be a series of its own), one label for both slash forms, and
+// "unmatched" for every request no route took.
 func routeLabel(c *gin.Context) string {
 	r := c.FullPath()
 	if r == "" {
@@ -66,7 +68,7 @@ func observe(log *slog.Logger, m *metrics, clientIP func(*gin.Context) string) g
 		c.Next()
 		elapsed := time.Since(start)
 		route, status := routeLabel(c), c.Writer.Status()
-		m.requests.WithLabelValues(route, c.Request.Method, strconv.Itoa(status)).Inc()
+		m.requests.WithLabelValues(route, methodLabel(c.Request.Method), strconv.Itoa(status)).Inc()
 		m.latency.WithLabelValues(route).Observe(elapsed.Seconds())
 		level := slog.LevelInfo
 		if status >= 500 {

@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"regexp"
 	"slices"
@@ -153,3 +154,69 @@ func TestOpenAPIReferencesResolve(t *testing.T) {
 }
 
 var ginParamInDoc = regexp.MustCompile(`\{([A-Za-z0-9_]+)\}`)
+
+// Every label value comes from a closed set: a thousand made-up methods,
+// half on a path no route has and half on one whose route has other
+// methods, add two series (method "other", 404 and 405), not a thousand.
+func TestMadeUpMethodsDoNotGrowTheMetrics(t *testing.T) {
+	srv := newTestServer(t, newTestAPI(t, nil))
+	// The latency series of the unmatched route and of /metrics itself
+	// appear once, with the first request of each.
+	do(t, srv, call{path: "/no/such/route"})
+	do(t, srv, call{path: "/metrics"})
+	before := len(do(t, srv, call{path: "/metrics"}).body)
+	for i := range 1000 {
+		path := "/no/such/route"
+		if i%2 == 1 {
+			path = "/v1/tokens"
+		}
+		method := fmt.Sprintf("M%04d%s", i, strings.Repeat("X", 200))
+		if a := do(t, srv, call{method: method, path: path}); a.status != http.StatusNotFound && a.status != http.StatusMethodNotAllowed {
+			t.Fatalf("%s %s: %d", method[:5], path, a.status)
+		}
+	}
+	body := do(t, srv, call{path: "/metrics"}).body
+	grown := len(body) - before
+	t.Logf("/metrics: %d bytes before, %d after 1000 distinct methods (+%d)", before, len(body), grown)
+	if grown >= 1024 {
+		t.Errorf("/metrics grew by %d bytes (from %d) after 1000 distinct methods; want under 1 KB", grown, before)
+	}
+	for _, want := range []string{
+		`tokenserver_http_requests_total{method="other",route="unmatched",status="404"} 500`,
+		`tokenserver_http_requests_total{method="other",route="unmatched",status="405"} 500`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
+
+// Requests no route takes (404) or whose method the route lacks (405) use
+// up the per-IP limit like the token routes, so they cannot be sent for free.
+func TestNotFoundAndMethodNotAllowedFloodsGetTooManyRequests(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		req    call
+		status int
+	}{
+		{"a path no route has", call{path: "/wp-login.php"}, http.StatusNotFound},
+		{"a method the route lacks", call{method: "DELETE", path: "/v1/tokens"}, http.StatusMethodNotAllowed},
+		{"a made-up method", call{method: "BREW", path: "/rtm/alice"}, http.StatusMethodNotAllowed},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newTestServer(t, newTestAPI(t, func(o *Options) { o.Limiter, o.PerIP = limiter(), hourly(3) }))
+			for i := range 3 {
+				if a := do(t, srv, tt.req); a.status != tt.status {
+					t.Fatalf("request %d: %d, want %d", i+1, a.status, tt.status)
+				}
+			}
+			a := do(t, srv, tt.req)
+			if a.status != http.StatusTooManyRequests || a.header.Get("Retry-After") == "" {
+				t.Fatalf("request 4 over a burst of 3: %d, Retry-After %q; want 429 with Retry-After", a.status, a.header.Get("Retry-After"))
+			}
+			if a := do(t, srv, call{path: "/healthz"}); a.status != http.StatusOK {
+				t.Errorf("/healthz after the flood: %d; probes are never limited", a.status)
+			}
+		})
+	}
+}

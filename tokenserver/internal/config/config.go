@@ -25,6 +25,7 @@ import (
 
 	"signaling-auth/origin"
 	"signaling-auth/ratelimit/clientip"
+	"signaling-auth/ratelimit/connsettings"
 	"signaling-auth/ratelimit/limitsettings"
 	"signaling-auth/settings"
 	"signaling-auth/tokenserver/internal/accesstoken"
@@ -61,6 +62,7 @@ type Config struct {
 	Auth           Auth
 	RateLimit      RateLimit
 	Timeouts       Timeouts
+	Conns          connsettings.Limits // client connections, in all and per address
 	MaxHeaderBytes int
 	MaxBodyBytes   int64
 	LogLevel       slog.Level
@@ -108,7 +110,7 @@ Durations take Go syntax (90s, 24h) or plain seconds (90). Unknown keys are an e
 		{Name: "rate_limit", Kind: settings.Section, Doc: "Token-bucket rate limits on the token routes and /v1/tokens/inspect; 429 with Retry-After\nbeyond them. Rates are N/s, N/min or N/h, or off."},
 		{Name: "rate_limit.per_ip", Default: "10/s", Doc: "Requests per client IP (the peer, or X-Forwarded-For from trusted_proxies)."},
 		{Name: "rate_limit.per_uid", Default: "2/s", Doc: "Tokens per requested user ID, whoever asks."},
-	}, limitsettings.Keys),
+	}, limitsettings.Keys, connsettings.Keys),
 	// The names existing Agora token servers read; they rank below ours.
 	Aliases: []settings.Alias{
 		{Env: "APP_ID", Key: "agora.app_id"},
@@ -194,6 +196,7 @@ func Load(src Source) (Config, error) {
 		ReadHeader: positive("timeouts.read_header"), Read: positive("timeouts.read"), Write: positive("timeouts.write"),
 		Idle: positive("timeouts.idle"), Shutdown: positive("timeouts.shutdown"), Drain: vs.Duration("timeouts.drain", 0, settings.Forever),
 	}
+	c.Conns = connsettings.Load(vs, c.TrustedProxies)
 	c.MaxHeaderBytes = int(vs.Size("max_header_bytes", 1024, math.MaxInt64))
 	c.MaxBodyBytes = vs.Size("max_body_bytes", 1024, 1<<20)
 	c.LogLevel, c.LogFormat = vs.Level("log.level"), vs.OneOf("log.format", "text", "json")

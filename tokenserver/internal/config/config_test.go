@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"signaling-auth/ratelimit"
+	"signaling-auth/ratelimit/connsettings"
 	"signaling-auth/ratelimit/limitsettings"
 	"signaling-auth/settings/settingstest"
 )
@@ -82,6 +83,7 @@ func TestDefaultsWithNothingConfigured(t *testing.T) {
 			},
 		},
 		Timeouts:       Timeouts{ReadHeader: 5 * time.Second, Read: 10 * time.Second, Write: 10 * time.Second, Idle: 60 * time.Second, Shutdown: 10 * time.Second, Drain: 5 * time.Second},
+		Conns:          connsettings.Limits{Max: 4096, PerIP: 32, Trusted: []string{}},
 		MaxHeaderBytes: 16384,
 		MaxBodyBytes:   16384,
 		LogLevel:       slog.LevelInfo,

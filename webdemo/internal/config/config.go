@@ -13,11 +13,13 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
+	"signaling-auth/ratelimit/connsettings"
 	"signaling-auth/settings"
 )
 
@@ -72,6 +74,8 @@ type Config struct {
 	LogFormat string
 	// Timeouts bound the shutdown.
 	Timeouts Timeouts
+	// Conns bounds the page's client connections, in all and per address.
+	Conns connsettings.Limits
 	// File is the config file that was read, "" if none.
 	File string
 }
@@ -99,7 +103,7 @@ var Program = settings.Program{
 Generated from webdemo/internal/config by go generate; edit the key table there.
 Precedence: these defaults < this file (or --config FILE) < WEBDEMO_* environment
 variables (WEBDEMO_ + key upper-cased, dots as underscores) < flags (--key).`,
-	Keys: []settings.Key{
+	Keys: slices.Concat([]settings.Key{
 		{Name: "listen", Default: ":9000", Doc: "host:port to serve the page on; open http://localhost:9000/authentication_guide/."},
 		{Name: "proxy_url", Default: "http://localhost:8080/", Doc: "CORS proxy the page fetches tokens through (corsproxy, default :8080). Empty: the page\ncalls server_url directly, and that token server must allow this page's origin itself."},
 		{Name: "server_url", Doc: "Token server behind the proxy, cors-anywhere style (proxy_url + server_url + /rtm/...);\nempty: the proxy forwards to its own upstream. Must be on corsproxy's allowed_targets."},
@@ -112,7 +116,7 @@ variables (WEBDEMO_ + key upper-cased, dots as underscores) < flags (--key).`,
 		{Name: "log.format", Default: "text", Doc: "text or json (one JSON object per line)."},
 		{Name: "timeouts.shutdown", Kind: settings.Duration, Default: "10s", Doc: "Time in-flight requests get to finish on SIGINT/SIGTERM."},
 		{Name: "timeouts.drain", Kind: settings.Duration, Default: "5s", Doc: "On SIGTERM, time /readyz answers 503 while the page is still served, so a load balancer\ntakes it out before the listener closes (0: none). SIGINT skips it."},
-	},
+	}, connsettings.Keys),
 }
 
 // ErrHelp is returned by Load when -h or --help was given; Usage has the text to print.
@@ -149,6 +153,9 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 		Shutdown: vs.Duration("timeouts.shutdown", 1, settings.Forever),
 		Drain:    vs.Duration("timeouts.drain", 0, settings.Forever),
 	}
+	// No trusted_proxies here: behind a reverse proxy every connection is the
+	// proxy's, so there max_conns_per_ip must be 0 or above the proxy's pool.
+	c.Conns = connsettings.Load(vs, nil)
 	if err := vs.Err(); err != nil {
 		return Config{}, err
 	}

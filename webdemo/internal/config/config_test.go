@@ -4,9 +4,12 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
+
+	"signaling-auth/ratelimit/connsettings"
 	"time"
 
 	"github.com/spf13/viper"
@@ -41,8 +44,9 @@ func TestDefaults(t *testing.T) {
 		SDKDir:      ".sdk",
 		LogFormat:   "text",
 		Timeouts:    Timeouts{Shutdown: 10 * time.Second, Drain: 5 * time.Second},
+		Conns:       connsettings.Limits{Max: 4096, PerIP: connsettings.DefaultPerIP},
 	}
-	if c != want {
+	if !reflect.DeepEqual(c, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", c, want)
 	}
 }
@@ -316,7 +320,7 @@ func TestRepositoryConfigFileMatchesTheDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	fromFile.File = ""
-	if fromFile != defaults {
+	if !reflect.DeepEqual(fromFile, defaults) {
 		t.Errorf("configs/webdemo.yaml differs from the defaults:\nfile     %+v\ndefaults %+v", fromFile, defaults)
 	}
 

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -358,6 +359,24 @@ func TestMetricsCountRequestsByRoute(t *testing.T) {
 	_, body := do(t, "GET", srv.URL+"/metrics", nil)
 	if !strings.Contains(body, `webdemo_http_requests_total{code="200",route="/config.json"} 2`) {
 		t.Errorf("metrics do not count the two requests:\n%s", body)
+	}
+}
+
+// Labels come from a closed set: a thousand made-up methods and paths add no series
+// beyond the route table's patterns and "unmatched".
+func TestMadeUpMethodsAndPathsDoNotGrowTheMetrics(t *testing.T) {
+	srv, _ := start(t, testConfig())
+	for i := range 1000 {
+		method := "M" + strconv.Itoa(i) + strings.Repeat("X", 100)
+		path := "/no/such/page-" + strconv.Itoa(i)
+		if i%2 == 1 {
+			path = "/config.json"
+		}
+		do(t, method, srv.URL+path, nil)
+	}
+	_, body := do(t, "GET", srv.URL+"/metrics", nil)
+	if n := strings.Count(body, "webdemo_http_requests_total{"); n > 3 {
+		t.Errorf("%d request series after 1000 made-up methods and paths, want at most 3:\n%s", n, body)
 	}
 }
 
