@@ -171,3 +171,124 @@ func TestAnUpstreamThatAnswersTwiceNeverReachesAnotherClient(t *testing.T) {
 		})
 	}
 }
+
+// connTracker is an upstream that records, per request, the upstream
+// connection it came on and its protocol, and counts open connections.
+type connTracker struct {
+	url    string
+	mu     sync.Mutex
+	remote map[string]string // request path → proxy's address on that connection
+	proto  map[string]string // request path → protocol
+	open   atomic.Int64
+}
+
+func newConnTracker(t *testing.T, protocols *http.Protocols) *connTracker {
+	t.Helper()
+	ct := &connTracker{remote: map[string]string{}, proto: map[string]string{}}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{
+		Protocols: protocols,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ct.mu.Lock()
+			ct.remote[r.URL.Path], ct.proto[r.URL.Path] = r.RemoteAddr, r.Proto
+			ct.mu.Unlock()
+			_, _ = fmt.Fprintf(w, `{"path":%q}`, r.URL.Path)
+		}),
+		ConnState: func(_ net.Conn, s http.ConnState) {
+			switch s {
+			case http.StateNew:
+				ct.open.Add(1)
+			case http.StateClosed, http.StateHijacked:
+				ct.open.Add(-1)
+			}
+		},
+	}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	ct.url = "http://" + ln.Addr().String()
+	return ct
+}
+
+func (ct *connTracker) seen(path string) (remote, proto string) {
+	ct.mu.Lock()
+	defer ct.mu.Unlock()
+	return ct.remote[path], ct.proto[path]
+}
+
+// fetchOn GETs each path through client, which holds one connection.
+func fetchOn(t *testing.T, client *http.Client, base string, paths ...string) {
+	t.Helper()
+	for _, p := range paths {
+		res, err := client.Get(base + p)
+		if err != nil {
+			t.Fatalf("GET %s: %v", p, err)
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %d", p, res.StatusCode)
+		}
+	}
+}
+
+func TestEachClientConnectionHasUpstreamConnectionsOfItsOwn(t *testing.T) {
+	up := newConnTracker(t, nil)
+	px := startProxy(t, "--upstream="+up.url, "--rate_limit.per_ip=off")
+	alice := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 1}}
+	bob := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 1}}
+	defer bob.CloseIdleConnections()
+
+	fetchOn(t, alice, px.url(), "/rtm/alice-1/", "/rtm/alice-2/")
+	fetchOn(t, bob, px.url(), "/rtm/bob-1/")
+	fetchOn(t, alice, px.url(), "/rtm/alice-3/")
+	a1, p := up.seen("/rtm/alice-1/")
+	a2, _ := up.seen("/rtm/alice-2/")
+	a3, _ := up.seen("/rtm/alice-3/")
+	b1, _ := up.seen("/rtm/bob-1/")
+	if p != "HTTP/1.1" {
+		t.Errorf("upstream saw %s, want HTTP/1.1 by default", p)
+	}
+	if a1 != a2 || a2 != a3 {
+		t.Errorf("alice's requests came on upstream connections %s, %s, %s: want one, reused while her connection lasts", a1, a2, a3)
+	}
+	if b1 == a1 {
+		t.Errorf("bob's request came on alice's upstream connection %s (alice's idle connection was there to take)", b1)
+	}
+
+	// When alice's connection closes, so does the upstream connection
+	// that served it; bob's stays.
+	alice.CloseIdleConnections()
+	deadline := time.Now().Add(time.Second)
+	for up.open.Load() != 1 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := up.open.Load(); n != 1 {
+		t.Errorf("%d upstream connections open 1 s after alice left, want 1 (bob's)", n)
+	}
+}
+
+func TestH2CModeSpeaksHTTP2WithPriorKnowledge(t *testing.T) {
+	var h2c http.Protocols
+	h2c.SetUnencryptedHTTP2(true)
+	up := newConnTracker(t, &h2c)
+	px := startProxy(t, "--upstream="+up.url, "--rate_limit.per_ip=off", "--transport.protocol=h2c")
+	alice := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 1}}
+	defer alice.CloseIdleConnections()
+	bob := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 1}}
+	defer bob.CloseIdleConnections()
+
+	fetchOn(t, alice, px.url(), "/rtm/alice-1/")
+	fetchOn(t, bob, px.url(), "/rtm/bob-1/")
+	a1, p := up.seen("/rtm/alice-1/")
+	b1, _ := up.seen("/rtm/bob-1/")
+	if p != "HTTP/2.0" {
+		t.Errorf("upstream saw %s, want HTTP/2.0", p)
+	}
+	// Streams keep answers apart, so the one connection is shared.
+	if a1 != b1 {
+		t.Errorf("alice's and bob's requests came on %s and %s: want one multiplexed connection", a1, b1)
+	}
+}
