@@ -97,6 +97,11 @@ func (r *report) targets() []target {
 	if len(r.http) <= iProxy {
 		return nil
 	}
+	for _, m := range r.http[:iProxy+1] {
+		if !m.ran {
+			return nil // -scenarios left out what they compare
+		}
+	}
 	var ts []target
 	tb := roundRatios(r.http[iToken], r.http[iBare])
 	ts = append(ts, target{"tokenserver ≥ 0.5 × bare", tb.String(), tb.median >= targetTokenVsBare})
@@ -195,12 +200,19 @@ func (r *report) markdown() string {
 		b.WriteString("| # | scenario | fetches/s | × bare | p50 | p99 | p99.9 | errors | server CPU/fetch | peak RSS |\n")
 		b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n")
 		for i, m := range r.http {
+			if !m.ran {
+				fmt.Fprintf(&b, "| %d | %s | not run | | | | | | | |\n", i+1, m.title)
+				continue
+			}
 			rate := m.res.Rate()
-			x := fmt.Sprintf("%.2f", roundRatios(m, r.http[0]).median)
-			if i >= iReverseProxy {
+			x := "—"
+			if r.http[0].ran {
+				x = fmt.Sprintf("%.2f", roundRatios(m, r.http[0]).median)
+			}
+			if i >= iReverseProxy && r.http[iToken].ran {
 				x += fmt.Sprintf(" (%.2f × direct)", roundRatios(m, r.http[iToken]).median)
 			}
-			if i >= iProxy {
+			if i >= iProxy && r.http[iReverseProxy].ran {
 				x += fmt.Sprintf(" (%.2f × ReverseProxy)", roundRatios(m, r.http[iReverseProxy]).median)
 			}
 			var rss []string
