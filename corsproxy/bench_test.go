@@ -30,14 +30,18 @@ import (
 
 const benchToken = `{"rtmToken":"007eJxTYBBbPvPpQmmb1cfW_mVmYFjSo9Lwv8Kz5bOTk_2_n3N_7_KgKA1gqS-sLi7OzM9TMjI0tjAwNTEyMDYyNDE2MzI0NDA1BgDtuRv0"}`
 
-// serveLoopback serves h on a fresh loopback port until the benchmark ends.
-func serveLoopback(b *testing.B, h http.Handler) string {
+// serveLoopback serves h on a fresh loopback port until the benchmark ends,
+// with the server hooks of install, if any.
+func serveLoopback(b *testing.B, h http.Handler, install ...func(*http.Server)) string {
 	b.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
 	}
 	srv := &http.Server{Handler: h}
+	for _, f := range install {
+		f(srv)
+	}
 	go func() { _ = srv.Serve(ln) }()
 	b.Cleanup(func() { _ = srv.Close() })
 	return "http://" + ln.Addr().String()
@@ -59,11 +63,11 @@ func benchProxy(b *testing.B, upstream string) string {
 	}
 	// A real handler formatting every record, so logging is in the cost.
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	h, err := newHandler(cfg, log, metrics.New(), limits{})
+	h, install, err := newHandler(cfg, log, metrics.New(), limits{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	return serveLoopback(b, h)
+	return serveLoopback(b, h, install)
 }
 
 func benchClient() *http.Client {

@@ -23,25 +23,30 @@ import (
 //	→ request rate limit (after CORS so a 429 carries CORS headers and the
 //	  page can read it, before anything reaches the upstream)
 //	→ proxy (target allowlist 403, body cap 413, forwarding, 502/504)
-func newHandler(cfg config.Config, log *slog.Logger, m *metrics.Metrics, lim limits) (http.Handler, error) {
+//
+// install puts the hooks the upstream transport needs (one per client
+// connection, see proxy.PerConnection) on the http.Server that serves h.
+func newHandler(cfg config.Config, log *slog.Logger, m *metrics.Metrics, lim limits) (h http.Handler, install func(*http.Server), err error) {
 	corsMW, err := cors.New(cfg.CORS, m)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	trusted, err := clientip.New(cfg.TrustedProxies)
 	if err != nil {
-		return nil, fmt.Errorf("corsproxy: trusted_proxies: %v", err) // validated at load
+		return nil, nil, fmt.Errorf("corsproxy: trusted_proxies: %v", err) // validated at load
 	}
-	var h http.Handler = proxy.New(proxy.Options{
-		Resolver: target.New(cfg.Upstream, cfg.AllowedTargets, cfg.AllowedPaths),
-		Transport: proxy.NewTransport(proxy.TransportConfig{
-			DialTimeout:           cfg.Timeouts.Dial,
-			TLSHandshakeTimeout:   cfg.Timeouts.TLSHandshake,
-			ResponseHeaderTimeout: cfg.Timeouts.ResponseHeader,
-			IdleConnTimeout:       cfg.Timeouts.UpstreamIdle,
-			MaxIdleConnsPerHost:   cfg.Transport.MaxIdleConnsPerHost,
-			Proxy:                 cfg.Transport.Proxy,
-		}),
+	upstream, install := proxy.NewUpstream(proxy.TransportConfig{
+		DialTimeout:           cfg.Timeouts.Dial,
+		TLSHandshakeTimeout:   cfg.Timeouts.TLSHandshake,
+		ResponseHeaderTimeout: cfg.Timeouts.ResponseHeader,
+		IdleConnTimeout:       cfg.Timeouts.UpstreamIdle,
+		MaxIdleConnsPerHost:   cfg.Transport.MaxIdleConnsPerHost,
+		Protocol:              cfg.Transport.Protocol,
+		Proxy:                 cfg.Transport.Proxy,
+	})
+	h = proxy.New(proxy.Options{
+		Resolver:       target.New(cfg.Upstream, cfg.AllowedTargets, cfg.AllowedPaths),
+		Transport:      upstream,
 		MaxBodyBytes:   cfg.MaxBodyBytes,
 		Logger:         log,
 		Observer:       m,
@@ -54,5 +59,5 @@ func newHandler(cfg config.Config, log *slog.Logger, m *metrics.Metrics, lim lim
 	if lim.preflights != nil {
 		h = lim.preflights(h)
 	}
-	return accesslog.Handler(h, log, m), nil
+	return accesslog.Handler(h, log, m), install, nil
 }

@@ -37,7 +37,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer closeLimits()
-	handler, err := newHandler(cfg, log, m, limits)
+	handler, installUpstream, err := newHandler(cfg, log, m, limits)
 	if err != nil {
 		return err
 	}
@@ -54,6 +54,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	var draining atomic.Bool
 	srv := lifecycle.NewServer(lifecycle.CloseWhileDraining(handler, &draining), cfg.Timeouts.Timeouts, cfg.MaxHeaderBytes, log)
+	installUpstream(srv)
 	if cfg.TLS != nil {
 		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*cfg.TLS}, MinVersion: tls.VersionTLS12}
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"sync/atomic"
 
@@ -179,6 +180,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	srv := lifecycle.NewServer(lifecycle.CloseWhileDraining(handler, &draining), cfg.Timeouts, cfg.MaxHeaderBytes, log)
 	srv.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
+	// HTTP/2 without TLS (prior knowledge) besides HTTP/1.1, for a proxy in
+	// front that speaks it (corsproxy's transport.protocol=h2c): every
+	// answer then travels on its own request's stream, where a stray frame
+	// cannot become another client's answer.
+	srv.Protocols = new(http.Protocols)
+	srv.Protocols.SetHTTP1(true)
+	srv.Protocols.SetHTTP2(true)
+	srv.Protocols.SetUnencryptedHTTP2(true)
 	log.Info("listening", "service", prog, "addr", ln.Addr().String(), "version", version, "mode", api.Mode(cfg.Demo),
 		"appId", minter.AppID(), "config", cfg.File, "cors", len(cfg.AllowedOrigins) > 0,
 		"auth", cfg.Auth.Mode, "rate_limit", sec.summary,

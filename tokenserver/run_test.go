@@ -485,3 +485,33 @@ func TestServerLimitsAreApplied(t *testing.T) {
 		t.Errorf("a normal request after that got %d", code)
 	}
 }
+
+func TestRunAnswersHTTP2WithPriorKnowledgeAndHTTP1(t *testing.T) {
+	s := startRun(t, env("APP_ID", testAppID, "APP_CERTIFICATE", testCert))
+	var h2c http.Protocols
+	h2c.SetUnencryptedHTTP2(true)
+	var h1 http.Protocols
+	h1.SetHTTP1(true)
+	for _, tc := range []struct {
+		name      string
+		protocols *http.Protocols
+		want      string
+	}{
+		{name: "a client speaking only h2c gets HTTP/2", protocols: &h2c, want: "HTTP/2.0"},
+		{name: "a client speaking only HTTP/1.1 gets HTTP/1.1", protocols: &h1, want: "HTTP/1.1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := &http.Transport{Protocols: tc.protocols}
+			defer tr.CloseIdleConnections()
+			res, err := (&http.Client{Transport: tr}).Get(s.url + "/rtm/alice/?expiry=60")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			body, _ := io.ReadAll(res.Body)
+			if res.StatusCode != 200 || res.Proto != tc.want || !strings.Contains(string(body), `"rtmToken":"007`) {
+				t.Errorf("got %s %d %s, want %s 200 with a token", res.Proto, res.StatusCode, body, tc.want)
+			}
+		})
+	}
+}

@@ -22,6 +22,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"signaling-auth/corsproxy/internal/cors"
+	"signaling-auth/corsproxy/internal/proxy"
 	"signaling-auth/corsproxy/internal/target"
 	"signaling-auth/ratelimit"
 	"signaling-auth/ratelimit/clientip"
@@ -93,6 +94,8 @@ type Timeouts struct {
 // Transport tunes the connections to the upstream.
 type Transport struct {
 	MaxIdleConnsPerHost int
+	// Protocol is proxy.HTTP1 or proxy.H2C.
+	Protocol proxy.Protocol
 	// Proxy is an outgoing HTTP proxy, nil for direct connections.
 	Proxy *url.URL
 }
@@ -146,6 +149,11 @@ the target counts.`},
 		{Name: "timeouts.readiness", Kind: settings.Duration, Default: "1s", Doc: "The /readyz dial to the upstream."},
 		{Name: "timeouts.drain", Kind: settings.Duration, Default: "5s", Doc: "On SIGTERM, time /readyz answers 503 while requests are still served, so a load balancer\ntakes this instance out before the listener closes (0: none). SIGINT skips it."},
 		{Name: "transport.max_idle_conns_per_host", Kind: settings.Int, Default: "256", Doc: "Idle upstream connections kept per host (size it to the concurrent load)."},
+		{Name: "transport.protocol", Default: "http1", Doc: `How the proxy talks to upstreams. http1: HTTP/1.1 (h2 where an https upstream offers it), each client
+connection with upstream connections of its own, never shared with another client's: an upstream that
+answers twice or late cannot hand one user's answer to another. h2c: HTTP/2 only (prior knowledge on
+http://, h2 on https://), one multiplexed connection shared by all clients, each answer on its request's
+stream; every upstream must speak HTTP/2 (tokenserver does). Not with transport.proxy.`},
 		{Name: "transport.proxy", Doc: "Outgoing HTTP proxy URL for upstream requests (HTTP_PROXY is ignored)."},
 		{Name: "max_body_bytes", Kind: settings.Int, Default: "1048576", Doc: "Largest request body accepted, in bytes or e.g. 1MiB (413 beyond)."},
 		{Name: "max_header_bytes", Kind: settings.Int, Default: "65536", Doc: "Largest request header block accepted, in bytes or e.g. 64KiB (431 beyond)."},
@@ -264,6 +272,12 @@ func build(vs *settings.Values) Config {
 
 	c.Transport.MaxIdleConnsPerHost = vs.Int("transport.max_idle_conns_per_host", 1, 100000)
 	c.Transport.Proxy = vs.URL("transport.proxy", "http", "https", "socks5")
+	c.Transport.Protocol = proxy.Protocol(vs.OneOf("transport.protocol", string(proxy.HTTP1), string(proxy.H2C)))
+	if c.Transport.Protocol == proxy.H2C && c.Transport.Proxy != nil {
+		// An outgoing proxy would be asked to CONNECT or forward HTTP/1.1;
+		// prior-knowledge HTTP/2 cannot go through it.
+		vs.Fail("transport.protocol", "h2c cannot go through transport.proxy (%s); use http1 or leave transport.proxy empty", c.Transport.Proxy.Redacted())
+	}
 	c.MaxBodyBytes = vs.Size("max_body_bytes", 1, 1<<40)
 	c.MaxHeaderBytes = int(vs.Size("max_header_bytes", 4096, 16<<20))
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/viper"
 
+	"signaling-auth/corsproxy/internal/proxy"
 	"signaling-auth/corsproxy/internal/testcert"
 	"signaling-auth/settings"
 	"signaling-auth/settings/settingstest"
@@ -66,6 +67,7 @@ func TestDefaults(t *testing.T) {
 		{"timeouts.drain", c.Timeouts.Drain, 5 * time.Second},
 		{"transport.max_idle_conns_per_host", c.Transport.MaxIdleConnsPerHost, 256},
 		{"transport.proxy", c.Transport.Proxy == nil, true},
+		{"transport.protocol", c.Transport.Protocol, proxy.HTTP1},
 		{"max_body_bytes", c.MaxBodyBytes, int64(1 << 20)},
 		{"max_header_bytes", c.MaxHeaderBytes, 64 << 10},
 		{"max_conns", c.Conns.Max, 4096},
@@ -219,6 +221,9 @@ func TestHostileInput(t *testing.T) {
 		{name: "an empty origin list is refused", file: "cors:\n  allowed_origins: []\n", want: []string{"config: cors.allowed_origins: must list at least one origin"}},
 		{name: "a null origin is refused", args: []string{"--cors.allowed_origins=null"}, want: []string{`config: cors.allowed_origins: "null"`}},
 		{name: "a proxy password is not echoed", args: []string{"--transport.proxy=ftp://user:hunter2@proxy:3128"}, want: []string{"config: transport.proxy: must be a URL with scheme http, https or socks5"}, not: "hunter2"},
+		{name: "an unknown upstream protocol is refused", args: []string{"--transport.protocol=h2"}, want: []string{"config: transport.protocol: must be http1 or h2c"}},
+		{name: "h2c through an outgoing proxy is refused, without the proxy's password", args: []string{"--transport.protocol=h2c", "--transport.proxy=http://user:hunter2@proxy:3128"},
+			want: []string{"config: transport.protocol: h2c cannot go through transport.proxy"}, not: "hunter2"},
 		{name: "half a TLS configuration is refused", args: []string{"--tls.cert_file=/x.pem"}, want: []string{"config: tls: set both"}},
 		{name: "missing TLS files are refused", args: []string{"--tls.cert_file=" + dir + "/no.pem", "--tls.key_file=" + dir + "/no.key"}, want: []string{"config: tls: cannot load"}},
 		{name: "an unknown log level is refused", env: map[string]string{"CORSPROXY_LOG_LEVEL": "loud"}, want: []string{`config: log.level: must be debug, info, warn or error (got "loud")`}},

@@ -7,10 +7,12 @@
 //
 // Everything else — hop-by-hop headers, streaming, 1xx, trailers, protocol
 // upgrades — is ReverseProxy's, untouched, except that an upstream's 1xx
-// answer loses its Access-Control-* headers too. The requests go out through
-// net/http's own http.Transport, tuned by NewTransport; never a home-made
-// HTTP client, because pooled connections shared by many users' requests are
-// where one user's answer could reach another. CORS headers are not set here:
+// answer and its trailers lose their Access-Control-* headers too. The
+// requests go out through net/http's own http.Transport, tuned by
+// NewTransport; never a home-made HTTP client. Over HTTP/1.1 an upstream
+// connection is never shared between client connections (PerConnection):
+// a pooled connection shared by many users' requests is where a faulty
+// upstream's stray answer would reach another user. CORS headers are not set here:
 // the cors middleware in front has already put them on the ResponseWriter,
 // so the errors written here carry them too.
 package proxy
@@ -156,12 +158,15 @@ func (p *Proxy) modifyResponse(res *http.Response) error {
 	// The cors middleware has set our CORS headers on the ResponseWriter;
 	// ReverseProxy adds the upstream's on top, so the upstream's go — else
 	// a browser sees two Access-Control-Allow-Origin and fails the request.
-	for k := range h {
-		if isCORSHeader(k) {
-			delete(h, k)
-		}
-	}
+	dropCORS(h)
 	dropVaryOrigin(h)
+	if res.StatusCode != http.StatusSwitchingProtocols { // an upgrade's Body is the connection itself
+		// Trailers go the same way as the headers: ReverseProxy announces
+		// the declared ones now and copies whatever arrived once the body
+		// is closed, declared or not.
+		dropCORS(res.Trailer)
+		res.Body = &trailerBody{ReadCloser: res.Body, res: res}
+	}
 	if loc := h.Get("Location"); loc != "" {
 		dest, _ := res.Request.Context().Value(destKey{}).(target.Destination)
 		if mapped, ok := p.resolver.ProxyLocation(loc, res.Request.URL, dest); ok {
@@ -169,6 +174,37 @@ func (p *Proxy) modifyResponse(res *http.Response) error {
 		}
 	}
 	return nil
+}
+
+// dropCORS removes every Access-Control-* field from h.
+func dropCORS(h http.Header) {
+	for k := range h {
+		if isCORSHeader(k) {
+			delete(h, k)
+		}
+	}
+}
+
+// trailerBody drops the upstream's Access-Control-* trailers once the
+// transport has read them: at the end of the body, before ReverseProxy
+// copies res.Trailer to the client.
+type trailerBody struct {
+	io.ReadCloser
+	res *http.Response
+}
+
+func (b *trailerBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil {
+		dropCORS(b.res.Trailer)
+	}
+	return n, err
+}
+
+func (b *trailerBody) Close() error {
+	err := b.ReadCloser.Close()
+	dropCORS(b.res.Trailer)
+	return err
 }
 
 // dropVaryOrigin removes Origin from the upstream's Vary: the cors middleware
@@ -298,16 +334,47 @@ type TransportConfig struct {
 	ResponseHeaderTimeout time.Duration
 	IdleConnTimeout       time.Duration
 	MaxIdleConnsPerHost   int
+	// Protocol is HTTP1 (also the zero value) or H2C.
+	Protocol Protocol
 	// Proxy is an outgoing HTTP proxy; nil means connect directly. The
 	// HTTP_PROXY/HTTPS_PROXY environment is deliberately ignored: a proxy
 	// in front of a token server must not be rerouted by its environment.
 	Proxy *url.URL
 }
 
+// NewUpstream returns what sends the requests for c.Protocol, and the hooks
+// it needs on the proxy's http.Server (install them before serving). HTTP1
+// is a PerConnection over NewTransport(c); H2C is NewTransport(c) itself,
+// shared, and installs nothing.
+func NewUpstream(c TransportConfig) (http.RoundTripper, func(*http.Server)) {
+	t := NewTransport(c)
+	if c.Protocol == H2C {
+		return t, func(*http.Server) {}
+	}
+	pc := NewPerConnection(t)
+	return pc, func(s *http.Server) {
+		prevCtx, prevState := s.ConnContext, s.ConnState
+		s.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
+			if prevCtx != nil {
+				ctx = prevCtx(ctx, c)
+			}
+			return pc.ConnContext(ctx, c)
+		}
+		s.ConnState = func(c net.Conn, st http.ConnState) {
+			if prevState != nil {
+				prevState(c, st)
+			}
+			pc.ConnState(c, st)
+		}
+	}
+}
+
 // NewTransport returns the http.Transport for upstream requests. Besides
 // the timeouts and the idle pool of c it sets no Proxy func unless c.Proxy
 // is given, and DisableCompression: the client's own Accept-Encoding goes
-// through as sent, and nothing is decompressed behind its back.
+// through as sent, and nothing is decompressed behind its back. For H2C it
+// speaks only HTTP/2: with prior knowledge to http:// upstreams, negotiated
+// in TLS to https:// ones.
 func NewTransport(c TransportConfig) *http.Transport {
 	d := &net.Dialer{Timeout: c.DialTimeout, KeepAlive: 30 * time.Second}
 	t := &http.Transport{
@@ -320,6 +387,11 @@ func NewTransport(c TransportConfig) *http.Transport {
 		ExpectContinueTimeout: time.Second,
 		DisableCompression:    true,
 		ForceAttemptHTTP2:     true,
+	}
+	if c.Protocol == H2C {
+		t.Protocols = new(http.Protocols)
+		t.Protocols.SetHTTP2(true)
+		t.Protocols.SetUnencryptedHTTP2(true)
 	}
 	if c.Proxy != nil {
 		t.Proxy = http.ProxyURL(c.Proxy)

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -297,5 +299,95 @@ func TestReachable(t *testing.T) {
 	errs := Reachable(context.Background(), []*url.URL{good, bad}, nil, time.Second)
 	if len(errs) != 1 || !strings.Contains(errs[0].Error(), closed) {
 		t.Fatalf("Reachable = %v, want one error naming %s", errs, closed)
+	}
+}
+
+func TestUpstreamCORSTrailersAreRemoved(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Trailer", "Access-Control-Allow-Origin, X-Checksum")
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"rtmToken":"007x"}`)
+		w.Header().Set("Access-Control-Allow-Origin", "https://evil.example")
+		w.Header().Set("X-Checksum", "abc")
+		// Not announced: net/http sends it as a trailer all the same.
+		w.Header().Set(http.TrailerPrefix+"Access-Control-Allow-Credentials", "true")
+	}))
+	defer up.Close()
+	px := start(t, up.URL, nil)
+	res := get(t, http.DefaultClient, "GET", px.URL+"/rtm/alice/", nil, nil)
+	if body, _ := io.ReadAll(res.Body); string(body) != `{"rtmToken":"007x"}` {
+		t.Errorf("body = %q", body)
+	}
+	if got := res.Trailer.Get("X-Checksum"); got != "abc" {
+		t.Errorf("trailer X-Checksum = %q, want the upstream's other trailers passed on (trailers: %v)", got, res.Trailer)
+	}
+	for k := range res.Trailer {
+		if strings.HasPrefix(k, "Access-Control-") {
+			t.Errorf("upstream trailer %s = %q reached the client", k, res.Trailer[k])
+		}
+	}
+	for _, v := range res.Header.Values("Trailer") {
+		if strings.Contains(v, "Access-Control-") {
+			t.Errorf("Trailer: %q announces an upstream CORS trailer", v)
+		}
+	}
+}
+
+func TestTheClientsAcceptEncodingReachesTheUpstreamUnchanged(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, strings.Join(r.Header.Values("Accept-Encoding"), ", "))
+		mu.Unlock()
+		if r.Header.Get("Accept-Encoding") == "gzip" {
+			w.Header().Set("Content-Encoding", "gzip")
+			gz := gzip.NewWriter(w)
+			_, _ = io.WriteString(gz, `{"rtmToken":"007x"}`)
+			_ = gz.Close()
+			return
+		}
+		_, _ = io.WriteString(w, `{"rtmToken":"007x"}`)
+	}))
+	defer up.Close()
+	px := start(t, up.URL, nil)
+	// A client that adds no Accept-Encoding of its own, as a browser's
+	// request arrives with exactly what the browser sent.
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	defer client.CloseIdleConnections()
+	tests := []struct {
+		name, sent string
+	}{
+		{name: "no Accept-Encoding stays none: the proxy adds no gzip of its own", sent: ""},
+		{name: "brotli only stays brotli only", sent: "br"},
+		{name: "gzip stays gzip, and the compressed answer is passed on compressed", sent: "gzip"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mu.Lock()
+			seen = nil
+			mu.Unlock()
+			hdr := map[string]string{}
+			if tt.sent != "" {
+				hdr["Accept-Encoding"] = tt.sent
+			}
+			res := get(t, client, "GET", px.URL+"/rtm/alice/", nil, hdr)
+			body, _ := io.ReadAll(res.Body)
+			mu.Lock()
+			defer mu.Unlock()
+			if len(seen) != 1 || seen[0] != tt.sent {
+				t.Errorf("upstream saw Accept-Encoding %q, want exactly %q", seen, tt.sent)
+			}
+			wantGzip := tt.sent == "gzip"
+			if got := res.Header.Get("Content-Encoding") == "gzip"; got != wantGzip {
+				t.Errorf("Content-Encoding = %q, want gzip %v", res.Header.Get("Content-Encoding"), wantGzip)
+			}
+			if !wantGzip && string(body) != `{"rtmToken":"007x"}` {
+				t.Errorf("body = %q", body)
+			}
+			if wantGzip && (len(body) < 2 || body[0] != 0x1f || body[1] != 0x8b) {
+				t.Errorf("body = %q, want the upstream's gzip bytes, not decompressed", body)
+			}
+		})
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"signaling-auth/e2e/internal/load"
@@ -26,6 +27,8 @@ type benchConfig struct {
 	strict    bool
 	logLevel  string
 	prebuilt  map[string]*string // program → binary to use instead of building it
+	// only holds the scenario numbers (1-based) to run; empty: all.
+	only map[int]bool
 }
 
 // scenario is one HTTP measurement: the servers it starts and what the
@@ -48,6 +51,7 @@ type measured struct {
 	genCPU    time.Duration // CPU time of this process (the clients) while counting
 	peakRSS   []namedBytes  // per server, VmHWM at the end of the run
 	stopErrs  []error
+	ran       bool // false: left out by -scenarios
 }
 
 type namedBytes struct {
@@ -116,28 +120,33 @@ func (l launcher) token() (*server, error) {
 		append([]string{"serve", "--log.format", "json", "--log.level", l.logLevel}, listen...)...)
 }
 
-func (l launcher) proxy(upstream *server) (*server, error) {
+func (l launcher) proxy(upstream *server, extra ...string) (*server, error) {
 	known, listen, err := l.addrs(true)
 	if err != nil {
 		return nil, err
 	}
-	return startServer(l.work, "corsproxy", l.bins["corsproxy"], known, nil,
-		append([]string{"serve", "--upstream", "http://" + upstream.addr, "--cors.allowed_origins", allowedOrigin,
-			"--rate_limit.per_ip", "off", "--max_conns_per_ip", "0", "--log.format", "json", "--log.level", l.logLevel}, listen...)...)
+	args := append([]string{"serve", "--upstream", "http://" + upstream.addr, "--cors.allowed_origins", allowedOrigin,
+		"--rate_limit.per_ip", "off", "--max_conns_per_ip", "0", "--log.format", "json", "--log.level", l.logLevel}, listen...)
+	return startServer(l.work, "corsproxy", l.bins["corsproxy"], known, nil, append(args, extra...)...)
 }
 
 // proxied starts a token server and a proxy in front of it.
-func proxied(l launcher) ([]*server, error) {
-	token, err := l.token()
-	if err != nil {
-		return nil, err
+func proxied(l launcher) ([]*server, error) { return proxiedWith()(l) }
+
+// proxiedWith is proxied with extra corsproxy flags.
+func proxiedWith(extra ...string) func(launcher) ([]*server, error) {
+	return func(l launcher) ([]*server, error) {
+		token, err := l.token()
+		if err != nil {
+			return nil, err
+		}
+		proxy, err := l.proxy(token, extra...)
+		if err != nil {
+			token.kill()
+			return nil, err
+		}
+		return []*server{proxy, token}, nil
 	}
-	proxy, err := l.proxy(token)
-	if err != nil {
-		token.kill()
-		return nil, err
-	}
-	return []*server{proxy, token}, nil
 }
 
 // behindReverseProxy starts a token server and the bare ReverseProxy in
@@ -166,8 +175,9 @@ var scenarios = []scenario{
 		return []*server{s}, err
 	}},
 	{title: "bare httputil.ReverseProxy (default http.Transport, idle pool = clients) → tokenserver", start: behindReverseProxy},
-	{title: "corsproxy → tokenserver, allowed Origin", start: proxied, cors: true},
+	{title: "corsproxy → tokenserver, allowed Origin (default transport.protocol http1: upstream connections per client connection)", start: proxied, cors: true},
 	{title: "corsproxy → tokenserver, preflight before each GET", start: proxied, cors: true, pre: true},
+	{title: "corsproxy → tokenserver, allowed Origin, transport.protocol h2c (one HTTP/2 connection shared by all clients)", start: proxiedWith("--transport.protocol", "h2c"), cors: true},
 }
 
 func bench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -187,12 +197,18 @@ func bench(ctx context.Context, args []string, getenv func(string) string, stdou
 		"corsproxy":   fs.String("corsproxy", "", "use this corsproxy binary instead of building one"),
 	}
 	fs.BoolVar(&c.strict, "strict", false, "exit 1 when a target is missed (errors always fail)")
+	only := fs.String("scenarios", "", "comma-separated numbers of the HTTP scenarios to run, e.g. 3,4,6 (default: all; the targets need 1-4)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
 		return err
 	}
+	only2, err := parseScenarios(*only)
+	if err != nil {
+		return err
+	}
+	c.only = only2
 	if c.clients < 1 || c.rounds < 1 || c.duration <= 0 || c.warmup < 0 {
 		return fmt.Errorf("bench: -clients and -rounds must be positive and -duration more than 0")
 	}
@@ -256,11 +272,15 @@ func measureHTTP(ctx context.Context, work string, bins map[string]string, c ben
 		}
 	}()
 	for i, sc := range scenarios {
+		ms[i] = measured{scenario: sc}
+		if len(c.only) > 0 && !c.only[i+1] {
+			continue
+		}
 		servers, err := sc.start(launcher{work: work, bins: bins, logLevel: c.logLevel, clients: c.clients})
 		if err != nil {
 			return nil, fmt.Errorf("(%d) %s: %v", i+1, sc.title, err)
 		}
-		ms[i] = measured{scenario: sc, servers: servers}
+		ms[i] = measured{scenario: sc, servers: servers, ran: true}
 	}
 	per := c.duration / time.Duration(c.rounds)
 	for range c.rounds {
@@ -269,6 +289,9 @@ func measureHTTP(ctx context.Context, work string, bins map[string]string, c ben
 				return nil, err
 			}
 			m := &ms[i]
+			if !m.ran {
+				continue
+			}
 			var srv0, gen0 time.Duration
 			res := load.Run(ctx, load.Options{
 				Addr: m.servers[0].addr, Clients: c.clients, Warmup: c.warmup, Duration: per,
@@ -285,6 +308,9 @@ func measureHTTP(ctx context.Context, work string, bins map[string]string, c ben
 	}
 	for i := range ms {
 		m := &ms[i]
+		if !m.ran {
+			continue
+		}
 		for _, s := range m.servers {
 			peak, err := s.status("VmHWM")
 			if err != nil {
@@ -299,6 +325,22 @@ func measureHTTP(ctx context.Context, work string, bins map[string]string, c ben
 		}
 	}
 	return ms, nil
+}
+
+// parseScenarios reads -scenarios.
+func parseScenarios(s string) (map[int]bool, error) {
+	only := map[int]bool{}
+	if s == "" {
+		return only, nil
+	}
+	for f := range strings.SplitSeq(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 || n > len(scenarios) {
+			return nil, fmt.Errorf("bench: -scenarios: %q is not a scenario number 1-%d", f, len(scenarios))
+		}
+		only[n] = true
+	}
+	return only, nil
 }
 
 func serversCPU(servers []*server) time.Duration {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -92,7 +93,7 @@ func TestNumbersAreFormattedForTheTable(t *testing.T) {
 
 // fakeRun is a measured scenario with rate fetches/s and the given peak RSS.
 func fakeRun(rate float64, errors uint64, rss ...namedBytes) measured {
-	m := measured{peakRSS: rss}
+	m := measured{peakRSS: rss, ran: true}
 	m.res.Elapsed = 10 * time.Second
 	m.res.Fetches = uint64(rate * 10)
 	m.res.Errors = errors
@@ -296,5 +297,35 @@ func TestTheBareReverseProxyForwardsToItsUpstream(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"benchreport", "reverseproxy", "-upstream", "ftp://x"}, nil, io.Discard, io.Discard); err == nil {
 		t.Error("reverseproxy accepted an ftp:// upstream")
+	}
+}
+
+func TestScenariosLeftOutAreMarkedAndJudgeNoTarget(t *testing.T) {
+	only, err := parseScenarios("3, 4")
+	if err != nil || len(only) != 2 || !only[3] || !only[4] {
+		t.Fatalf("parseScenarios(\"3, 4\") = %v, %v", only, err)
+	}
+	for _, bad := range []string{"0", "x", fmt.Sprint(len(scenarios) + 1), "3,"} {
+		if _, err := parseScenarios(bad); err == nil {
+			t.Errorf("parseScenarios(%q) accepted it", bad)
+		}
+	}
+	skipped := measured{scenario: scenarios[0]}
+	r := report{http: []measured{skipped, skipped, fakeRun(20, 0), fakeRun(18, 0)}}
+	md := r.markdown()
+	if !strings.Contains(md, "| 1 | "+scenarios[0].title+" | not run |") {
+		t.Errorf("a scenario left out is not marked as such:\n%s", md)
+	}
+	if !strings.Contains(md, "(0.90 × ReverseProxy)") {
+		t.Errorf("the ratio to the ReverseProxy that ran is missing:\n%s", md)
+	}
+	ts := r.targets()
+	for _, tg := range ts {
+		if strings.HasPrefix(tg.name, "tokenserver ≥") {
+			t.Errorf("a target judged without its scenarios: %v", tg)
+		}
+	}
+	if len(ts) == 0 || !strings.Contains(ts[0].name, "(4 vs 3)") || ts[0].measured != "0.90 (rounds 0.90–0.90)" {
+		t.Errorf("targets %v, want the proxy against the ReverseProxy that ran first", ts)
 	}
 }

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -320,6 +322,11 @@ type objectField interface {
 // strictObject decodes raw into dst refusing unknown members, and reports a
 // mismatch as shape, naming the first offending member when it can.
 func strictObject(raw json.RawMessage, dst any, shape string) string {
+	// encoding/json matches member names in any letter case; on /v1 a
+	// name is exact, so {"JOIN": 5} is an unknown member, not join.
+	if name, ok := inexactName(raw, reflect.TypeOf(dst)); ok {
+		return shape + " (unknown member " + cut(strconv.Quote(name)) + ")"
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(dst)
@@ -334,6 +341,62 @@ func strictObject(raw json.RawMessage, dst any, shape string) string {
 		return shape + " (unknown member " + cut(rest) + ")"
 	}
 	return shape
+}
+
+// inexactName finds, in raw decoded as t, the first object member whose
+// name is not exactly a json name of t's struct fields. Shapes that do not
+// match t are left for the decoder to report.
+func inexactName(raw json.RawMessage, t reflect.Type) (string, bool) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		var members map[string]json.RawMessage
+		if json.Unmarshal(raw, &members) != nil {
+			return "", false
+		}
+		fields := make(map[string]reflect.Type, t.NumField())
+		for f := range t.Fields() {
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "" {
+				name = f.Name
+			}
+			if name != "-" && f.IsExported() {
+				fields[name] = f.Type
+			}
+		}
+		for _, name := range slices.Sorted(maps.Keys(members)) {
+			ft, ok := fields[name]
+			if !ok {
+				return name, true
+			}
+			if inner, bad := inexactName(members[name], ft); bad {
+				return inner, true
+			}
+		}
+	case reflect.Map:
+		var members map[string]json.RawMessage
+		if json.Unmarshal(raw, &members) != nil {
+			return "", false
+		}
+		for _, name := range slices.Sorted(maps.Keys(members)) {
+			if inner, bad := inexactName(members[name], t.Elem()); bad {
+				return inner, true
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		var items []json.RawMessage
+		if json.Unmarshal(raw, &items) != nil {
+			return "", false
+		}
+		for _, item := range items {
+			if inner, bad := inexactName(item, t.Elem()); bad {
+				return inner, true
+			}
+		}
+	}
+	return "", false
 }
 
 func isJSON(ct string) bool {

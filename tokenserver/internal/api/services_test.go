@@ -15,6 +15,14 @@ import (
 func TestCompatProblemsCarryErrorAndMessage(t *testing.T) {
 	open := newTestServer(t, newTestAPI(t, nil))
 	keyed := newTestServer(t, newTestAPI(t, func(o *Options) { o.Auth = keyAuth(t) }))
+	bound := newTestServer(t, newTestAPI(t, func(o *Options) { o.Auth = jwtAuth(t) }))
+	alice := bearer(userJWT(t, "alice"))
+	// One request spends the whole per-IP allowance; every row on it is
+	// over the limit.
+	limited := newTestServer(t, newTestAPI(t, func(o *Options) { o.Limiter, o.PerIP = limiter(), hourly(1) }))
+	if ans := do(t, limited, call{path: "/rtm/alice/"}); ans.status != http.StatusOK {
+		t.Fatalf("the one allowed request: %d %s", ans.status, ans.body)
+	}
 	tests := []struct {
 		name   string
 		srv    *httptest.Server
@@ -27,6 +35,12 @@ func TestCompatProblemsCarryErrorAndMessage(t *testing.T) {
 		{"POST /getToken that is not JSON", open, call{method: "POST", path: "/getToken", body: "tokenType=rtm"}, 400, true},
 		{"POST /getToken over the body limit", open, call{method: "POST", path: "/getToken", body: `{"uid":"` + strings.Repeat("a", 20<<10) + `"}`}, 413, true},
 		{"GET /chat/app without the API key", keyed, call{path: "/chat/app/"}, 401, true},
+		{"GET /rtm over the rate limit", limited, call{path: "/rtm/alice/"}, 429, true},
+		{"POST /getToken over the rate limit", limited, call{method: "POST", path: "/getToken", contentType: js, body: `{"tokenType":"rtm","uid":"alice"}`}, 429, true},
+		{"GET /rtm for another user than the caller's", bound, call{path: "/rtm/bob/", header: alice}, 403, true},
+		{"POST /getToken for another user than the caller's", bound, call{method: "POST", path: "/getToken", contentType: js, body: `{"tokenType":"rtm","uid":"bob"}`, header: alice}, 403, true},
+		{"POST /v1/tokens over the rate limit", limited, call{method: "POST", path: "/v1/tokens", contentType: js, body: `{"type":"signaling","uid":"a"}`}, 429, false},
+		{"POST /v1/tokens for another user than the caller's", bound, call{method: "POST", path: "/v1/tokens", contentType: js, body: `{"type":"signaling","uid":"bob"}`, header: alice}, 403, false},
 		{"PUT on /getToken", open, call{method: "PUT", path: "/getToken"}, 405, false}, // answered by the router, not the route
 		{"POST /v1/tokens with a bad type", open, call{method: "POST", path: "/v1/tokens", contentType: js, body: `{"type":"x"}`}, 400, false},
 		{"POST /v1/tokens without the API key", keyed, call{method: "POST", path: "/v1/tokens", contentType: js, body: `{}`}, 401, false},
@@ -76,6 +90,7 @@ func TestMintNewFieldsRefuseBadInput(t *testing.T) {
 		{"permissions that are a list", `{"type":"signaling","uid":"a","permissions":["users"]}`, []string{"permissions"}, "must be an object"},
 		{"a list that is a string", `{"type":"signaling","uid":"a","permissions":{"users":{"read":"a"}}}`, []string{"permissions"}, "must be an object"},
 		{"an unknown permission", `{"type":"signaling","uid":"a","permissions":{"users":{"admin":["a"]}}}`, []string{"permissions"}, `unknown member "admin"`},
+		{"a permission named in other letter case", `{"type":"signaling","uid":"a","permissions":{"users":{"Read":["a"]}}}`, []string{"permissions"}, `unknown member "Read"`},
 		{"permissions with a channel", `{"type":"signaling","uid":"a","channel":"c","permissions":{"users":{"read":["a"]}}}`, []string{"permissions"}, "give one of them"},
 		{"permissions on an rtc token", `{"type":"rtc","uid":"1","channel":"c","permissions":{"users":{"read":["a"]}}}`, []string{"permissions"}, "only for type signaling"},
 		{"a stream channel with a bad expiry and a bad channel", `{"type":"signaling","uid":"a","channel":"c/d","expiresIn":0}`, []string{"expiresIn", "channel"}, ""},
@@ -89,6 +104,7 @@ func TestMintNewFieldsRefuseBadInput(t *testing.T) {
 		{"a privilege expiry as a string", `{"type":"rtc","uid":"1","channel":"c","privilegeExpiresIn":{"join":"60"}}`, []string{"privilegeExpiresIn"}, "join is string"},
 		{"a fractional privilege expiry", `{"type":"rtc","uid":"1","channel":"c","privilegeExpiresIn":{"join":1.5}}`, []string{"privilegeExpiresIn"}, "join is number"},
 		{"an unknown privilege", `{"type":"rtc","uid":"1","channel":"c","privilegeExpiresIn":{"kick":60}}`, []string{"privilegeExpiresIn"}, `unknown member "kick"`},
+		{"a privilege named in other letter case", `{"type":"rtc","uid":"1","channel":"c","privilegeExpiresIn":{"JOIN":5}}`, []string{"privilegeExpiresIn"}, `unknown member "JOIN"`},
 		{"privilege expiries with a subscriber", `{"type":"rtc","uid":"1","channel":"c","role":"subscriber","privilegeExpiresIn":{"join":60}}`, []string{"role"}, "publisher's"},
 		{"privilege expiries on an rte token", `{"type":"rte","uid":"1","channel":"c","privilegeExpiresIn":{"join":60}}`, []string{"privilegeExpiresIn"}, "only for type rtc"},
 		{"privilege expiries and a bad channel", `{"type":"rtc","uid":"1","channel":"","privilegeExpiresIn":{"join":0}}`, []string{"privilegeExpiresIn.join", "channel"}, ""},
