@@ -33,9 +33,11 @@ const usage = `Usage:
   tokenserver inspect [--json] TOKEN   print a token's fields; verify it when a certificate is configured
   tokenserver healthcheck [flags]      exit 0 when the local server answers /healthz with 200
   tokenserver version                  print the version
+  tokenserver help                     print this help (also --help)
 
 Every subcommand reads the configuration (configs/tokenserver.yaml, TOKENSERVER_* and the
-APP_ID/APP_CERTIFICATE/SERVER_PORT/PORT/CORS_ALLOW_ORIGIN names, .env, flags).
+AGORA_APP_ID/AGORA_APP_CERTIFICATE(_FILE)/APP_ID/APP_CERTIFICATE/SERVER_PORT/PORT/CORS_ALLOW_ORIGIN
+names, .env here and at the repository root, flags).
 Configuration flags:
 `
 
