@@ -28,8 +28,11 @@ build: ## build every binary into bin/
 	cd corsproxy && go build -ldflags "$(LDFLAGS)" -o ../$(BIN)/corsproxy .
 	cd webdemo && go build -ldflags "$(LDFLAGS)" -o ../$(BIN)/webdemo .
 
-run: ## build and start tokenserver, corsproxy and webdemo (Ctrl-C stops all three)
-	@./scripts/run.sh
+# When the script fails its last line already says why (e.g. a port in use). GNU make would
+# add "make: *** [Makefile:NN: run] Error 1" below it, for any failed recipe; ending make
+# with SIGINT, as Ctrl-C does, leaves the script's line last (make exits 130, not 0).
+run: ## build and start tokenserver, corsproxy and webdemo on 127.0.0.1 (Ctrl-C stops all three)
+	@./scripts/run.sh || kill -INT $$PPID
 
 sdk: ## fetch agora-rtm-sdk 2.x with npm into .sdk/ (git-ignored); webdemo then serves it, no CDN needed
 	@command -v npm >/dev/null 2>&1 || { echo "make sdk: npm is not on PATH: install Node.js (it brings npm)"; exit 1; }
