@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"signaling-auth/tokenserver/internal/accesstoken"
 )
@@ -102,7 +103,10 @@ func TestHostileDotEnvFilesAreRefusedWithoutQuotingThem(t *testing.T) {
 			dir := filepath.Join(root, "tokenserver")
 			t.Chdir(dir)
 			var out, errOut bytes.Buffer
-			err := run(context.Background(), []string{"tokenserver", "serve", "--listen", "127.0.0.1:0"}, env(), &out, &errOut)
+			// A start that wrongly succeeds serves until the deadline, then returns nil.
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			err := run(ctx, []string{"tokenserver", "serve", "--listen", "127.0.0.1:0"}, env(), &out, &errOut)
 			if err == nil {
 				t.Fatal("the token server started")
 			}
@@ -123,7 +127,9 @@ func TestHostileDotEnvFilesAreRefusedWithoutQuotingThem(t *testing.T) {
 			t.Skipf("no FIFO here: %v", err)
 		}
 		t.Chdir(filepath.Join(root, "tokenserver"))
-		err := run(context.Background(), []string{"tokenserver", "serve"}, env(), &bytes.Buffer{}, &bytes.Buffer{})
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		err := run(ctx, []string{"tokenserver", "serve", "--listen", "127.0.0.1:0"}, env(), &bytes.Buffer{}, &bytes.Buffer{})
 		if err == nil || !strings.Contains(err.Error(), filepath.Join(root, ".env")+": not a regular file") {
 			t.Errorf("error %v", err)
 		}
