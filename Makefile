@@ -12,12 +12,14 @@ SOAK ?= 5m
 # e2e keeps what its tests save with t.ArtifactDir (screenshots of the page) here.
 ARTIFACTS := $(CURDIR)/$(BIN)/test-artifacts
 E2E_ARTIFACTS := -artifacts -outputdir $(ARTIFACTS)
+# go test keeps them under _artifacts/<n>/, one <n> per test; .started marks this run's start.
+START_ARTIFACTS := mkdir -p $(ARTIFACTS) && touch $(ARTIFACTS)/.started
 
 # agora-rtm-sdk for make sdk: the version the page is written against (sdk_url's default).
 SDK_VERSION := 2.2.2
 SDK_DIR := .sdk
 
-.PHONY: help build run up down sdk test e2e bench soak fmt lint clean
+.PHONY: help build run up down sdk test e2e screenshots bench soak fmt lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -28,8 +30,11 @@ build: ## build every binary into bin/
 	cd corsproxy && go build -ldflags "$(LDFLAGS)" -o ../$(BIN)/corsproxy .
 	cd webdemo && go build -ldflags "$(LDFLAGS)" -o ../$(BIN)/webdemo .
 
-run: ## build and start tokenserver, corsproxy and webdemo (Ctrl-C stops all three)
-	@./scripts/run.sh
+# When the script fails its last line already says why (e.g. a port in use). GNU make would
+# add "make: *** [Makefile:NN: run] Error 1" below it, for any failed recipe; ending make
+# with SIGINT, as Ctrl-C does, leaves the script's line last (make exits 130, not 0).
+run: ## build and start tokenserver, corsproxy and webdemo on 127.0.0.1 (Ctrl-C stops all three)
+	@./scripts/run.sh || kill -INT $$PPID
 
 sdk: ## fetch agora-rtm-sdk 2.x with npm into .sdk/ (git-ignored); webdemo then serves it, no CDN needed
 	@command -v npm >/dev/null 2>&1 || { echo "make sdk: npm is not on PATH: install Node.js (it brings npm)"; exit 1; }
@@ -61,19 +66,24 @@ push-%:
 	$(CONTAINER) push $(REGISTRY)/$*:$(VERSION)
 
 test: ## go vet + go test -race in every module (deploy: without -race)
-	@mkdir -p $(ARTIFACTS)
+	@$(START_ARTIFACTS)
 	@set -e; for m in $(MODULES); do \
 		echo "== $$m"; \
 		extra=; [ $$m = e2e ] && extra="$(E2E_ARTIFACTS)"; \
 		race=-race; w=; [ $$m = deploy ] && race= && w=GOWORK=off; \
 		(cd $$m && env $$w go vet ./... && env $$w go test $$race -count=1 $$extra ./...); \
 	done
-	@echo "screenshots of the page (e2e artifacts): $(ARTIFACTS)"
+	@$(MAKE) --no-print-directory screenshots
 
 e2e: ## cross-program tests only: compose, Dockerfiles, make run, config files, browser
-	@mkdir -p $(ARTIFACTS)
+	@$(START_ARTIFACTS)
 	cd e2e && go vet ./... && go test -race -count=1 $(E2E_ARTIFACTS) ./...
-	@echo "screenshots of the page (e2e artifacts): $(ARTIFACTS)"
+	@$(MAKE) --no-print-directory screenshots
+
+screenshots: ## list the page screenshots the last make test or make e2e saved
+	@n=0; for f in $$(find $(ARTIFACTS)/_artifacts -name '*.png' -newer $(ARTIFACTS)/.started 2>/dev/null | sort); do \
+		echo "screenshot: $${f#$(CURDIR)/}"; n=$$((n + 1)); done; \
+	echo "$$n screenshots of the page from this run, under $(patsubst $(CURDIR)/%,%,$(ARTIFACTS))/_artifacts/<n>/"
 
 bench: ## report: engine vs Agora's reference, bare vs tokenserver vs corsproxy under load (bench/results/latest.md)
 	go run ./e2e/cmd/benchreport

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 
+	"signaling-auth/corsproxy/internal/config"
 	"signaling-auth/lifecycle"
 )
 
@@ -48,16 +49,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stdout, "corsproxy", version)
 		return nil
 	case "help":
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(stdout, usage+config.Usage())
 		return nil
 	default:
-		return fmt.Errorf("corsproxy: unknown command %q (want serve, healthcheck or version)", cmd)
+		return fmt.Errorf("corsproxy: unknown command %q (want serve, healthcheck, version or help)", cmd)
 	}
 }
 
-const usage = `usage:
-  corsproxy [serve] [--key=value ...]   run the proxy (default)
-  corsproxy healthcheck [--key=value]   GET the admin /healthz; exit 0 on 200
-  corsproxy version                     print the version
-  corsproxy serve --help                list every configuration flag
+// usage is the first part of --help, as in tokenserver and webdemo: the
+// subcommands, then every configuration flag.
+const usage = `Usage:
+  corsproxy [serve] [flags]        run the proxy (default)
+  corsproxy healthcheck [flags]    GET the admin listener's /healthz; exit 0 on 200
+  corsproxy version                print the version
+  corsproxy help                   print this help (also --help)
+
+Flags (also in configs/corsproxy.yaml and CORSPROXY_* variables; flags win):
 `

@@ -38,7 +38,7 @@ func TestVersionAndHelp(t *testing.T) {
 
 func TestUnknownCommand(t *testing.T) {
 	err := run(context.Background(), []string{"corsproxy", "serv"}, noEnv, io.Discard, io.Discard)
-	if err == nil || err.Error() != `corsproxy: unknown command "serv" (want serve, healthcheck or version)` {
+	if err == nil || err.Error() != `corsproxy: unknown command "serv" (want serve, healthcheck, version or help)` {
 		t.Fatalf("err = %v", err)
 	}
 }

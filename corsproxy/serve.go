@@ -23,8 +23,9 @@ import (
 // ctx's cause is lifecycle.ErrTerminated it first drains: /readyz answers 503 for
 // timeouts.drain while both listeners keep serving.
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cfg, err := config.Load(args, getenv, stdout)
+	cfg, err := config.Load(args, getenv, io.Discard)
 	if errors.Is(err, config.ErrHelp) {
+		fmt.Fprint(stdout, usage+config.Usage())
 		return nil
 	}
 	if err != nil {
@@ -118,8 +119,9 @@ func newLogger(c config.Log, w io.Writer) *slog.Logger {
 // loopback interface and fails unless it answers 200. Docker's HEALTHCHECK
 // runs it (there is no curl in the image).
 func healthcheck(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	cfg, err := config.Load(args, getenv, stdout)
+	cfg, err := config.Load(args, getenv, io.Discard)
 	if errors.Is(err, config.ErrHelp) {
+		fmt.Fprint(stdout, usage+config.Usage())
 		return nil
 	}
 	if err != nil {

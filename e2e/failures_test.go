@@ -133,29 +133,48 @@ func TestInvalidUserIDShowsTheServersReason(t *testing.T) {
 }
 
 func TestAgoraRejectingDemoCredentialsIsExplained(t *testing.T) {
-	s := startStack(t, stackOptions{demo: true})
-	tb := newTab(t)
-	tb.open(s.pageURL())
-	// Agora refuses a demo-mode token; the fake SDK answers login as Agora would.
-	tb.exec(`window.fakeRTM.control.rejectLogin = {errorCode: -10005, reason: 'Invalid token.'}`)
-	tb.typeAndEnter("dave")
-	p := tb.waitForProblem()
-	if p.Title != "Agora rejected the credentials (invalid token)" {
-		t.Errorf("problem %+v", p)
+	tests := []struct {
+		name      string
+		demo      bool // the token server has no credentials
+		wantTitle string
+		wantFix   []string
+	}{
+		// webdemo's demo_mode is off in both: what the page knows comes from the token
+		// server's Token-Mode on the token it got.
+		{name: "a demo-mode token server: the rejection is explained as demo mode with the two .env lines",
+			demo: true, wantTitle: "Agora rejected the credentials (invalid token): demo mode",
+			wantFix: []string{"demo mode", "AGORA_APP_ID=", "AGORA_APP_CERTIFICATE=", ".env"}},
+		// The fix names what make run and docker compose read (.env), not only the token
+		// server's own variables: " AGORA_APP_CERTIFICATE " is the .env name on its own.
+		{name: "a token server with credentials Agora refuses: every place credentials are set is named",
+			demo: false, wantTitle: "Agora rejected the credentials (invalid token)",
+			wantFix: []string{"demo mode", " AGORA_APP_CERTIFICATE ", "configs/.env.example", "AGORA_APP_CERTIFICATE_FILE", "TOKENSERVER_AGORA_APP_CERTIFICATE"}},
 	}
-	// The fix names what make run and docker compose read (.env), not only the token
-	// server's own variables: " AGORA_APP_CERTIFICATE " is the .env name on its own.
-	for _, want := range []string{"demo mode", " AGORA_APP_CERTIFICATE ", "configs/.env.example", "AGORA_APP_CERTIFICATE_FILE", "TOKENSERVER_AGORA_APP_CERTIFICATE"} {
-		if !strings.Contains(p.Fix, want) {
-			t.Errorf("the fix does not mention %q: %q", want, p.Fix)
-		}
-	}
-	if !strings.Contains(p.Detail, "code -10005") {
-		t.Errorf("the detail does not quote Agora's error: %q", p.Detail)
-	}
-	tb.requireIdle()
-	if logins := callsTo(tb.sdkCalls(), "login"); len(logins) != 1 {
-		t.Errorf("login calls: %+v", logins)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := startStack(t, stackOptions{demo: tc.demo})
+			tb := newTab(t)
+			tb.open(s.pageURL())
+			// Agora refuses the token; the fake SDK answers login as Agora would.
+			tb.exec(`window.fakeRTM.control.rejectLogin = {errorCode: -10005, reason: 'Invalid token.'}`)
+			tb.typeAndEnter("dave")
+			p := tb.waitForProblem()
+			if p.Title != tc.wantTitle {
+				t.Errorf("problem %+v, want title %q", p, tc.wantTitle)
+			}
+			for _, want := range tc.wantFix {
+				if !strings.Contains(p.Fix, want) {
+					t.Errorf("the fix does not mention %q: %q", want, p.Fix)
+				}
+			}
+			if !strings.Contains(p.Detail, "code -10005") {
+				t.Errorf("the detail does not quote Agora's error: %q", p.Detail)
+			}
+			tb.requireIdle()
+			if logins := callsTo(tb.sdkCalls(), "login"); len(logins) != 1 {
+				t.Errorf("login calls: %+v", logins)
+			}
+		})
 	}
 }
 

@@ -293,12 +293,29 @@ func TestMakeRunSaysTheFirstBuildIsSlowBeforeBuilding(t *testing.T) {
 	// (the test binary's build warmed the cache); the notice is about the binaries.
 	bin := t.TempDir()
 	r := opsStartMakeRun(t, os.DevNull, "RUN_BIN_DIR="+bin)
-	notice := regexp.MustCompile(`^run: the first build compiles the dependencies .* takes a few minutes on a small machine$`)
-	r.waitLine(t, notice, opsMakeRunReady)
+	notice := regexp.MustCompile(`^run: the first build compiles about ([0-9]+) packages .*: measured .* minutes on a 2-core machine`)
+	m := notice.FindStringSubmatch(r.waitLine(t, notice, opsMakeRunReady))
+	// The count in the notice is what a cold build compiles: go list -deps of the three.
+	list := exec.Command(goTool(), "list", "-deps", "./tokenserver", "./corsproxy", "./webdemo")
+	list.Dir = opsRepoRoot(t)
+	deps, err := list.Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	if n, want := mustAtoi(t, m[1]), strings.Count(string(deps), "\n"); n < want*9/10 || n > want*11/10 {
+		t.Errorf("the notice says about %d packages; go list -deps counts %d: update scripts/run.sh", n, want)
+	}
+	// Any progress line counts against that total once go list has answered.
+	progress := regexp.MustCompile(`^run: still building\.\.\. \([0-9]+ s, ([0-9]+ of about [0-9]+ packages|[0-9]+ packages compiled|loading the packages)`)
 	r.waitLine(t, regexp.MustCompile(`^Open http://`), opsMakeRunReady)
 	out := r.out.String()
 	if strings.Index(out, "run: building") > strings.Index(out, "run: the first build") {
 		t.Errorf("the notice comes after the build started:\n%s", out)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "run: still building") && !progress.MatchString(line) {
+			t.Errorf("progress line %q, want \"N of about M packages\"", line)
+		}
 	}
 	// Without a certificate make run tells the page, which shows the demo-mode banner.
 	_, body := opsGet(t, http.MethodGet, fmt.Sprintf("http://localhost:%d/config.json", r.ports["PORT_WEBDEMO"]), nil)

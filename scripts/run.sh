@@ -7,6 +7,9 @@
 #   AGORA_APP_ID, AGORA_APP_CERTIFICATE, AGORA_APP_CERTIFICATE_FILE   credentials (none: demo mode;
 #   APP_ID and APP_CERTIFICATE are read too)
 #   PORT_TOKENSERVER (8081) PORT_CORSPROXY (8080) PORT_CORSPROXY_ADMIN (9091) PORT_WEBDEMO (9000)
+#   RUN_HOST (127.0.0.1)   the address all four listen on; loopback, as docker compose publishes.
+#                          RUN_HOST=0.0.0.0 (or ::) opens them to the network, where the token
+#                          server (auth.mode none) hands a token for any user ID to anyone.
 #   TOKENSERVER_* CORSPROXY_* WEBDEMO_*   passed to the programs (wiring keys below are set here)
 #   RUN_ENV_FILE (.env)  RUN_BIN_DIR (bin)  RUN_READY_TIMEOUT (60 s)  RUN_STOP_TIMEOUT (15 s)
 #   VERSION (git describe)
@@ -77,6 +80,16 @@ p_proxy=$(port PORT_CORSPROXY 8080) || exit 1
 p_admin=$(port PORT_CORSPROXY_ADMIN 9091) || exit 1
 p_demo=$(port PORT_WEBDEMO 9000) || exit 1
 
+# host: an IP address literal, bracketed for host:port when it is IPv6.
+host=${RUN_HOST:-127.0.0.1}
+if [[ $host =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}$ ]]; then
+	listen_host=$host
+elif [[ $host =~ ^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*$ ]]; then
+	listen_host="[$host]"
+else
+	die "RUN_HOST: must be an IP address such as 127.0.0.1 (the default), 0.0.0.0 or :: (got \"$host\")"
+fi
+
 # --- credentials --------------------------------------------------------------------------
 # The short names are the .env interface; the programs read their own prefixed keys. An
 # explicitly set prefixed variable wins. The certificate only ever reaches the token server.
@@ -102,12 +115,18 @@ fi
 no_cert=(env -u TOKENSERVER_AGORA_APP_CERTIFICATE -u TOKENSERVER_AGORA_APP_CERTIFICATE_FILE -u APP_CERTIFICATE)
 
 # --- wiring (the same as docker-compose.yml) ---------------------------------------------
-export TOKENSERVER_LISTEN=":$p_token"
-export CORSPROXY_LISTEN=":$p_proxy"
-export CORSPROXY_ADMIN_LISTEN=":$p_admin"
-export CORSPROXY_UPSTREAM="http://127.0.0.1:$p_token"
+export TOKENSERVER_LISTEN="$listen_host:$p_token"
+export CORSPROXY_LISTEN="$listen_host:$p_proxy"
+export CORSPROXY_ADMIN_LISTEN="$listen_host:$p_admin"
+# The proxy reaches the token server on loopback, or on RUN_HOST when that is one address.
+case $host in
+0.0.0.0) upstream_host=127.0.0.1 ;;
+:: | ::0 | 0:0:0:0:0:0:0:0) upstream_host='[::1]' ;;
+*) upstream_host=$listen_host ;;
+esac
+export CORSPROXY_UPSTREAM="http://$upstream_host:$p_token"
 export CORSPROXY_CORS_ALLOWED_ORIGINS="http://localhost:$p_demo,http://127.0.0.1:$p_demo"
-export WEBDEMO_LISTEN=":$p_demo"
+export WEBDEMO_LISTEN="$listen_host:$p_demo"
 export WEBDEMO_PROXY_URL="http://localhost:$p_proxy/"
 # No drain on stop: nothing routes to these programs but this machine, and stop_all sends SIGTERM.
 export TOKENSERVER_TIMEOUTS_DRAIN="${TOKENSERVER_TIMEOUTS_DRAIN:-0}"
@@ -133,29 +152,45 @@ trap 'stopping=HUP' HUP
 say "building tokenserver corsproxy webdemo into $bin_dir (version $version)"
 # A fresh clone has no binaries yet, and its first build compiles every dependency: say so
 # before it starts. Any build that runs past a couple of seconds (a cold cache) shows what it
-# is compiling every few seconds; a warm rebuild finishes before the first line is due.
+# is compiling every few seconds, as N of about M packages (M: go list -deps, the most a
+# build compiles); a warm rebuild finishes before the first line is due.
 if ! [ -x "$bin_dir/tokenserver" ] || ! [ -x "$bin_dir/corsproxy" ] || ! [ -x "$bin_dir/webdemo" ]; then
-	say "the first build compiles the dependencies (gin, viper, Prometheus, ...) and takes a few minutes on a small machine"
+	say "the first build compiles about 430 packages (gin, viper, Prometheus, ...): measured 2½ to 10 minutes on a 2-core machine, depending on its load; progress every 5 s"
 fi
 build_log=$(mktemp "${TMPDIR:-/tmp}/signaling-auth-build.XXXXXX") || die "mktemp failed"
+deps_list="$build_log.deps"
 # go build -v names each package as it compiles it (none when everything is cached).
 GOWORK="$PWD/go.work" go build -v -ldflags "-X main.version=$version" -o "$bin_dir/" ./tokenserver ./corsproxy ./webdemo >"$build_log" 2>&1 &
 build_pid=$!
 build_start=$SECONDS
 next_tick=$((SECONDS + 2))
+deps_pid=""
 while kill -0 "$build_pid" 2>/dev/null; do
 	if [ -n "$stopping" ]; then
 		kill -TERM "$build_pid" 2>/dev/null
 		wait "$build_pid" 2>/dev/null
-		rm -f "$build_log"
+		[ -n "$deps_pid" ] && kill -TERM "$deps_pid" 2>/dev/null && wait "$deps_pid" 2>/dev/null
+		rm -f "$build_log" "$deps_list"
 		say "stopped"
 		exit 0
 	fi
 	if [ "$SECONDS" -ge "$next_tick" ]; then
+		if [ -z "$deps_pid" ]; then
+			# a slow build, so worth counting what it may compile (in the background)
+			GOWORK="$PWD/go.work" go list -deps ./tokenserver ./corsproxy ./webdemo >"$deps_list" 2>/dev/null &
+			deps_pid=$!
+		fi
 		compiled=$(grep -c -v ' ' "$build_log")
 		current=$(grep -v ' ' "$build_log" | tail -n 1)
+		total=""
+		if ! kill -0 "$deps_pid" 2>/dev/null; then
+			total=$(grep -c . "$deps_list" 2>/dev/null)
+			[ "$total" = 0 ] && total=""
+		fi
 		if [ "$compiled" = 0 ]; then
 			say "still building... ($((SECONDS - build_start)) s, loading the packages)"
+		elif [ -n "$total" ]; then
+			say "still building... ($((SECONDS - build_start)) s, $compiled of about $total packages, now $current)"
 		else
 			say "still building... ($((SECONDS - build_start)) s, $compiled packages compiled, now $current)"
 		fi
@@ -163,6 +198,8 @@ while kill -0 "$build_pid" 2>/dev/null; do
 	fi
 	sleep 0.2
 done
+[ -n "$deps_pid" ] && wait "$deps_pid" 2>/dev/null
+rm -f "$deps_list"
 wait "$build_pid"
 build_status=$?
 if [ -n "$stopping" ]; then
@@ -403,7 +440,7 @@ done
 if [ -z "${TOKENSERVER_AGORA_APP_CERTIFICATE:-}${TOKENSERVER_AGORA_APP_CERTIFICATE_FILE:-}" ]; then
 	say "no App Certificate (AGORA_APP_CERTIFICATE or AGORA_APP_CERTIFICATE_FILE in $env_file): the token server runs in demo mode (see configs/.env.example)"
 fi
-say "tokenserver :$p_token, corsproxy :$p_proxy (admin :$p_admin), webdemo :$p_demo are up; Ctrl-C stops them"
+say "tokenserver $listen_host:$p_token, corsproxy $listen_host:$p_proxy (admin $listen_host:$p_admin), webdemo $listen_host:$p_demo are up; Ctrl-C stops them"
 printf 'Open http://localhost:%s/authentication_guide/\n' "$p_demo"
 
 # --- run until a signal or a death -------------------------------------------------------------

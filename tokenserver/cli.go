@@ -36,6 +36,10 @@ var privFlags = [4]struct{ flag, member, help string }{
 	{"publish-data-expire", "publishData", "rtc: lifetime of the publish-data-stream privilege"},
 }
 
+// routeTypeWords are the words the HTTP routes use for a token type (/rtm/{uid},
+// /chat/account/{uid}), which the CLI takes too.
+var routeTypeWords = map[string]string{"rtm": "signaling", "chat-account": "chat-user"}
+
 // mint prints one token on stdout, through api.Mint, the function behind
 // POST /v1/tokens.
 func mint(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -44,7 +48,7 @@ func mint(args []string, getenv func(string) string, stdout, stderr io.Writer) e
 	var read, write []string // RESOURCE=NAME
 	var privExpire [4]string
 	fs := flagSet("mint", func(fs *pflag.FlagSet) {
-		fs.StringVar(&q.Type, "type", "signaling", "token type: signaling, rtc, rte, chat-user or chat-app")
+		fs.StringVar(&q.Type, "type", "signaling", "token type: signaling, rtc, rte, chat-user or chat-app\n(the HTTP route words rtm and chat-account also work)")
 		fs.StringVar(&q.UID, "uid", "", "user ID (rtc: a numeric uid or a user account; 0 for any user)")
 		fs.StringVar(&q.Channel, "channel", "", "RTC channel (rtc, rte); for signaling: also join this stream channel\n(RTC join + publish-data for the user, as agora-token-service's RTM token)")
 		fs.StringVar(&q.Role, "role", "", "publisher (default) or subscriber (rtc, rte)")
@@ -69,6 +73,9 @@ func mint(args []string, getenv func(string) string, stdout, stderr io.Writer) e
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%s mint: unexpected argument %q", prog, fs.Arg(0))
+	}
+	if t, ok := routeTypeWords[q.Type]; ok {
+		q.Type = t
 	}
 	if expire != "" {
 		n, err := flagSeconds("expire", expire)
@@ -111,7 +118,7 @@ func mint(args []string, getenv func(string) string, stdout, stderr io.Writer) e
 		return errors.New(strings.Join(lines, "\n"))
 	}
 	if cfg.Demo {
-		fmt.Fprintln(stderr, prog+" mint: "+demoWarning)
+		fmt.Fprintln(stderr, prog+" mint: "+demoWarning(cfg))
 	}
 	fmt.Fprintln(stdout, resp.Token)
 	return nil

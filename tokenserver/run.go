@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync/atomic"
 
 	"github.com/spf13/pflag"
@@ -27,15 +28,17 @@ const prog = "tokenserver"
 const usage = `Usage:
   tokenserver [serve] [flags]          run the HTTP token server (default)
   tokenserver mint --type TYPE [--uid ID] [--channel NAME] [--role ROLE] [--rtmuid ID] [--expire SECONDS] [flags]
-                                       print one token (TYPE: signaling, rtc, rte, chat-user, chat-app);
+                                       print one token (TYPE: signaling or rtm, rtc, rte, chat-user or chat-account, chat-app);
                                        signaling also takes --read/--write RESOURCE=NAME (RTM2 permissions)
                                        or --channel; rtc takes per-privilege --join-expire, --publish-*-expire
   tokenserver inspect [--json] TOKEN   print a token's fields; verify it when a certificate is configured
   tokenserver healthcheck [flags]      exit 0 when the local server answers /healthz with 200
   tokenserver version                  print the version
+  tokenserver help                     print this help (also --help)
 
 Every subcommand reads the configuration (configs/tokenserver.yaml, TOKENSERVER_* and the
-APP_ID/APP_CERTIFICATE/SERVER_PORT/PORT/CORS_ALLOW_ORIGIN names, .env, flags).
+AGORA_APP_ID/AGORA_APP_CERTIFICATE(_FILE)/APP_ID/APP_CERTIFICATE/SERVER_PORT/PORT/CORS_ALLOW_ORIGIN
+names, .env here and at the repository root, flags).
 Configuration flags:
 `
 
@@ -122,7 +125,20 @@ func randomHex() string {
 	return hex.EncodeToString(b)
 }
 
-const demoWarning = "DEMO MODE: no Agora App ID/certificate configured. Tokens are signed with a random pair made for this run; they are well-formed but Agora rejects them. For real tokens set agora.app_id and agora.app_certificate: AGORA_APP_ID and AGORA_APP_CERTIFICATE in .env with make run or docker compose (see configs/.env.example), or TOKENSERVER_AGORA_APP_ID and TOKENSERVER_AGORA_APP_CERTIFICATE (APP_ID and APP_CERTIFICATE also work) when it runs alone."
+// demoWarning says what the token server looked for and where, so that a
+// credential under another name or in another file is found at once.
+func demoWarning(cfg config.Config) string {
+	file := "no config file"
+	if cfg.File != "" {
+		file = cfg.File
+	}
+	return fmt.Sprintf("DEMO MODE: no Agora App ID or App Certificate found. Looked for AGORA_APP_ID and AGORA_APP_CERTIFICATE "+
+		"(or AGORA_APP_CERTIFICATE_FILE; also TOKENSERVER_AGORA_APP_ID, TOKENSERVER_AGORA_APP_CERTIFICATE, APP_ID, APP_CERTIFICATE) "+
+		"in the environment and in %s, and agora.app_id and agora.app_certificate in %s and the flags. "+
+		"Tokens are signed with a random pair made for this run; they are well-formed but Agora rejects them. "+
+		"For real tokens put AGORA_APP_ID=<App ID> and AGORA_APP_CERTIFICATE=<App Certificate> into .env at the repository root (see configs/.env.example).",
+		strings.Join(cfg.DotEnv, " and "), file)
+}
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cfg, err := load("serve", flagSet("serve", nil), args, getenv, stdout)
@@ -138,7 +154,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	if cfg.Demo {
-		log.Warn(demoWarning, "appId", minter.AppID())
+		log.Warn(demoWarning(cfg), "appId", minter.AppID())
 	}
 	sec, err := newSecurity(cfg, log)
 	if err != nil {

@@ -28,10 +28,13 @@ const name = "webdemo"
 // default GOGC (see lifecycle.Main).
 func main() { lifecycle.Main(0, run) }
 
+// usage is the first part of --help, as in tokenserver and corsproxy: the
+// subcommands, then every configuration flag.
 const usage = `Usage:
-  webdemo [flags]              serve the demo page
-  webdemo healthcheck [flags]  GET /healthz of the configured listen address; exit 0 if it answers 200
-  webdemo version              print the version
+  webdemo [serve] [flags]        serve the demo page (default)
+  webdemo healthcheck [flags]    GET /healthz of the configured listen address; exit 0 on 200
+  webdemo version                print the version
+  webdemo help                   print this help (also --help)
 
 Flags (also in configs/webdemo.yaml and WEBDEMO_* variables; flags win):
 `
@@ -45,9 +48,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "version":
 		_, err := fmt.Fprintln(stdout, version)
 		return err
+	case "help":
+		_, err := fmt.Fprint(stdout, usage+config.Usage())
+		return err
 	case "serve", "healthcheck":
 	default:
-		return fmt.Errorf("%s: unknown command %q (want healthcheck or version; see --help)", name, cmd)
+		return fmt.Errorf("%s: unknown command %q (want serve, healthcheck, version or help)", name, cmd)
 	}
 
 	cfg, err := config.Load(args, getenv)
@@ -91,7 +97,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	srv := lifecycle.NewServer(lifecycle.CloseWhileDraining(site.New(cfg, version, logger, draining.Load), &draining),
 		timeouts, 64<<10, logger)
 	logger.Info("listening", "service", name, "addr", ln.Addr().String(), "version", version,
-		"config_file", cfg.File, "token_url", cfg.TokenURLPrefix()+"rtm/{uid}/", "sdk_url", cfg.SDKURL)
+		"config_file", cfg.File, "token_url", cfg.TokenURLPrefix()+"rtm/{uid}/")
 	if cfg.AppID == "" {
 		logger.Info("agora.app_id is empty: the page uses the App ID inside each token")
 	}

@@ -134,7 +134,7 @@ the target counts.`},
 		{Name: "cors.allow_credentials", Kind: settings.Bool, Default: "false", Doc: "Let pages send cookies/HTTP auth (Access-Control-Allow-Credentials; only with exact https or loopback origins)."},
 		{Name: "cors.allowed_methods", Kind: settings.List, Default: "GET,HEAD,POST", Doc: "Methods a cross-origin page may use."},
 		{Name: "cors.allowed_headers", Kind: settings.List, Default: "Content-Type,Authorization,X-Requested-With", Doc: "Request headers a cross-origin page may send."},
-		{Name: "cors.exposed_headers", Kind: settings.List, Default: "Retry-After,RateLimit-Limit,RateLimit-Remaining,RateLimit-Reset", Doc: "Response headers a page may read beyond the CORS-safelisted ones (the defaults let it back off on 429)."},
+		{Name: "cors.exposed_headers", Kind: settings.List, Default: "Retry-After,RateLimit-Limit,RateLimit-Remaining,RateLimit-Reset,Token-Mode", Doc: "Response headers a page may read beyond the CORS-safelisted ones (the defaults let it back off on 429,\nand learn from the token server's Token-Mode whether it runs in demo mode)."},
 		{Name: "cors.max_age", Kind: settings.Duration, Default: "10m", Doc: "How long browsers may cache a preflight (0: no Access-Control-Max-Age; at most 24h)."},
 		{Name: "cors.reject_disallowed_origins", Kind: settings.Bool, Default: "true", Doc: "Answer requests from other origins with 403 instead of forwarding them without CORS headers."},
 		{Name: "timeouts.dial", Kind: settings.Duration, Default: "5s", Doc: "Connecting to the upstream."},
@@ -171,6 +171,9 @@ stream; every upstream must speak HTTP/2 (tokenserver does). Not with transport.
 // EnvName is the environment variable of a key: cors.max_age →
 // CORSPROXY_CORS_MAX_AGE.
 func EnvName(key string) string { return Program.EnvName(key) }
+
+// Usage lists every configuration flag, for --help.
+func Usage() string { return Program.Usage() }
 
 // ErrHelp is returned by Load when --help was asked for; the usage has been
 // written.

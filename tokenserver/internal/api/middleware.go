@@ -127,6 +127,17 @@ func noStore(c *gin.Context) {
 	c.Next()
 }
 
+// TokenModeHeader on every answer of a token route says whether the token
+// server signs with a real App Certificate ("live") or with a random pair made
+// for this run ("demo"), so a page learns demo mode from the token server
+// itself, however it is wired. It says nothing secret: /readyz says the same.
+const TokenModeHeader = "Token-Mode"
+
+func (a *API) tokenMode(c *gin.Context) {
+	c.Header(TokenModeHeader, Mode(a.demo))
+	c.Next()
+}
+
 // newCORS wraps gin-contrib/cors for deployments without corsproxy. The
 // origins are matched by package origin, the same rules corsproxy uses; the
 // config has already checked and normalised them (an entry that would not
@@ -142,8 +153,9 @@ func newCORS(origins []string) gin.HandlerFunc {
 	cfg := cors.Config{
 		AllowMethods: []string{http.MethodGet, http.MethodPost},
 		AllowHeaders: []string{"Content-Type", "X-Requested-With", "Authorization", "X-API-Key", "X-Request-Id"},
-		// Retry-After and RateLimit-* let a page back off on 429.
-		ExposeHeaders: []string{"X-Request-Id", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"},
+		// Retry-After and RateLimit-* let a page back off on 429; Token-Mode
+		// tells it demo mode.
+		ExposeHeaders: []string{"X-Request-Id", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", TokenModeHeader},
 		MaxAge:        10 * time.Minute,
 	}
 	if allowAll {

@@ -9,6 +9,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"math"
@@ -66,8 +67,9 @@ type Config struct {
 	MaxHeaderBytes int
 	MaxBodyBytes   int64
 	LogLevel       slog.Level
-	LogFormat      string // "text" or "json"
-	File           string // config file that was read, "" if none
+	LogFormat      string   // "text" or "json"
+	File           string   // config file that was read, "" if none
+	DotEnv         []string // the .env files looked for, the first one winning
 }
 
 // Timeouts are the HTTP server's limits and how it stops (Drain: how long
@@ -115,6 +117,11 @@ Durations take Go syntax (90s, 24h) or plain seconds (90). Unknown keys are an e
 	Aliases: []settings.Alias{
 		{Env: "APP_ID", Key: "agora.app_id"},
 		{Env: "APP_CERTIFICATE", Key: "agora.app_certificate"},
+		// The names .env uses for make run and docker compose, so that the
+		// token server started alone reads the same file the same way.
+		{Env: "AGORA_APP_ID", Key: "agora.app_id"},
+		{Env: "AGORA_APP_CERTIFICATE", Key: "agora.app_certificate"},
+		{Env: "AGORA_APP_CERTIFICATE_FILE", Key: "agora.app_certificate_file"},
 		{Env: "CORS_ALLOW_ORIGIN", Key: "cors.allowed_origins"},
 		// PORT first so that SERVER_PORT, which agora-token-service prefers, wins.
 		{Env: "PORT", Key: "listen", Convert: portOnly},
@@ -142,7 +149,8 @@ type Source = settings.Source
 // Load reads, merges and validates the configuration. The error lists every
 // problem, one line each, each starting with "config: ".
 func Load(src Source) (Config, error) {
-	getenv, err := withDotEnv(src.Getenv, src.Dir)
+	dotEnv := DotEnvFiles(src.Dir)
+	getenv, err := withDotEnv(src.Getenv, dotEnv)
 	if err != nil {
 		return Config{}, err
 	}
@@ -151,7 +159,7 @@ func Load(src Source) (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
-	c := Config{Listen: vs.HostPort("listen"), AppID: vs.String("agora.app_id"), File: vs.File}
+	c := Config{Listen: vs.HostPort("listen"), AppID: vs.String("agora.app_id"), File: vs.File, DotEnv: dotEnv}
 	certKey := "agora.app_certificate"
 	c.AppCertificate, certKey = vs.SecretOrFile(certKey, certKey+"_file")
 	if c.AppID != "" && !vs.Failed("agora.app_id") {
@@ -211,30 +219,90 @@ func Load(src Source) (Config, error) {
 	return c, nil
 }
 
-// withDotEnv returns a getenv that falls back to Dir/.env: the real
-// environment wins, as with the servers whose .env files people already have.
-func withDotEnv(getenv func(string) string, dir string) (func(string) string, error) {
+// DotEnvFiles are the .env files Load reads, the first one winning: the one in
+// dir and, when dir is inside a go.work repository, the one at its root, which
+// make run reads too. So the token server started from the root or from
+// tokenserver/ finds the same credentials. Outside a repository (an image, a
+// service unit) only dir counts: a stray .env further up is never read.
+func DotEnvFiles(dir string) []string {
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs // so that a message names the file wherever it is read
+	}
+	files := []string{filepath.Join(dir, ".env")}
+	for d := dir; ; {
+		if _, err := os.Stat(filepath.Join(d, "go.work")); err == nil {
+			if d != dir {
+				files = append(files, filepath.Join(d, ".env"))
+			}
+			return files
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return files
+		}
+		d = parent
+	}
+}
+
+// withDotEnv returns a getenv that falls back to the .env files, the first
+// that sets a name winning: the real environment wins over all of them, as
+// with the servers whose .env files people already have.
+func withDotEnv(getenv func(string) string, files []string) (func(string) string, error) {
 	if getenv == nil {
 		getenv = func(string) string { return "" }
 	}
-	path := filepath.Join(dir, ".env")
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return getenv, nil
-	}
-	if err != nil {
-		return getenv, fmt.Errorf("config: %s: cannot read: %w", path, errors.Unwrap(err))
-	}
-	defer f.Close()
-	m, err := godotenv.Parse(f)
-	if err != nil {
-		// godotenv's message quotes the offending text, which may be a secret.
-		return getenv, fmt.Errorf("config: %s: not a valid .env file (expected NAME=value lines)", path)
+	var maps []map[string]string
+	for _, path := range files {
+		m, err := readDotEnv(path)
+		if err != nil {
+			return getenv, err
+		}
+		if m != nil {
+			maps = append(maps, m)
+		}
 	}
 	return func(k string) string {
 		if v := getenv(k); v != "" {
 			return v
 		}
-		return m[k]
+		for _, m := range maps {
+			if v := m[k]; v != "" {
+				return v
+			}
+		}
+		return ""
 	}, nil
+}
+
+// maxDotEnv is far more than any .env holds; a bigger file is a mistake.
+const maxDotEnv = 64 << 10
+
+// readDotEnv parses one .env file; a file that does not exist is nil, no error.
+// Only a regular file is opened: a FIFO or a device named .env would block or
+// never end.
+func readDotEnv(path string) (map[string]string, error) {
+	st, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("config: %s: cannot read: %w", path, errors.Unwrap(err))
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("config: %s: not a regular file", path)
+	}
+	if st.Size() > maxDotEnv {
+		return nil, fmt.Errorf("config: %s: larger than %d KiB; a .env file holds a few NAME=value lines", path, maxDotEnv>>10)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %s: cannot read: %w", path, errors.Unwrap(err))
+	}
+	defer f.Close()
+	m, err := godotenv.Parse(io.LimitReader(f, maxDotEnv+1))
+	if err != nil {
+		// godotenv's message quotes the offending text, which may be a secret.
+		return nil, fmt.Errorf("config: %s: not a valid .env file (expected NAME=value lines)", path)
+	}
+	return m, nil
 }

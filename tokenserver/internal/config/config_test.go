@@ -65,6 +65,11 @@ func mustLoad(t *testing.T, files, env map[string]string, args ...string) Config
 
 func TestDefaultsWithNothingConfigured(t *testing.T) {
 	cfg := mustLoad(t, nil, nil)
+	// Outside a repository only the working directory's .env counts.
+	if len(cfg.DotEnv) != 1 || filepath.Base(cfg.DotEnv[0]) != ".env" || !filepath.IsAbs(cfg.DotEnv[0]) {
+		t.Errorf("DotEnv %q, want the working directory's .env, absolute", cfg.DotEnv)
+	}
+	cfg.DotEnv = nil
 	want := Config{
 		Listen:         ":8081",
 		Demo:           true,
@@ -412,8 +417,9 @@ func TestShippedFileMatchesDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the shipped config does not load: %v", err)
 	}
-	withFile.File = ""
+	withFile.File, withFile.DotEnv = "", nil
 	without := mustLoad(t, nil, nil)
+	without.DotEnv = nil
 	if !reflect.DeepEqual(withFile, without) {
 		t.Errorf("the shipped config is not the defaults:\n file %+v\n defaults %+v", withFile, without)
 	}

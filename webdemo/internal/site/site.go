@@ -32,14 +32,18 @@ func New(cfg config.Config, version string, logger *slog.Logger, draining func()
 	}, []string{"route", "code"})
 	reg.MustRegister(requests)
 
+	// One line says where the page gets the SDK: this site's copy or sdk_url,
+	// never both.
 	sdk, err := loadLocalSDK(cfg.SDKDir)
 	sdkURL := cfg.SDKURL
 	switch {
-	case err != nil:
-		logger.Info("no local Signaling SDK (make sdk fetches one): the page loads sdk_url", "sdk_dir", cfg.SDKDir, "reason", err.Error(), "sdk_url", cfg.SDKURL)
 	case sdk != nil:
 		sdkURL = localSDKPath
-		logger.Info("serving the Signaling SDK from sdk_dir", "file", filepath.Join(cfg.SDKDir, config.SDKFile), "path", localSDKPath)
+		logger.Info("the page loads the Signaling SDK from this site (sdk_dir)", "file", filepath.Join(cfg.SDKDir, config.SDKFile), "path", localSDKPath)
+	case err != nil:
+		logger.Info("the page loads the Signaling SDK from sdk_url: no local copy (make sdk fetches one)", "sdk_url", cfg.SDKURL, "sdk_dir", cfg.SDKDir, "reason", err.Error())
+	default:
+		logger.Info("the page loads the Signaling SDK from sdk_url", "sdk_url", cfg.SDKURL)
 	}
 
 	mux := http.NewServeMux()

@@ -42,6 +42,8 @@ const ui = {
   setupExpiry: $('setup-expiry'),
   setupSDK: $('setup-sdk'),
   demoBanner: $('demo-banner'),
+  demoHow: $('demo-how'),
+  statusNote: $('status-note'),
   version: $('version'),
 };
 
@@ -54,6 +56,7 @@ const session = {
   ticker: 0,
   renewing: false,
   relogins: [],
+  demo: false, // the token server signs with a placeholder (banner shown)
 };
 
 // ---- rendering -------------------------------------------------------------------
@@ -201,10 +204,25 @@ async function requireConfig() {
   showSetup(cfg);
   log('info', `Configuration loaded: tokens from ${tokenURL(cfg, 'UID').replace('UID', '{uid}')}`);
   if (!cfg.appId) log('info', 'No App ID configured: the page will use the App ID inside each token.');
-  ui.demoBanner.hidden = cfg.mode !== 'demo';
-  if (cfg.mode === 'demo') log('warn', 'Demo mode: the token server has no App Certificate, so Agora will reject the login (see the banner above).');
+  if (cfg.mode === 'demo') showDemo(true, 'the token server has no App Certificate');
   prepareSDK(cfg);
   return cfg;
+}
+
+// showDemo shows or hides the demo-mode banner. The token server's Token-Mode on each
+// token answer has the last word; webdemo's demo_mode only says it before the first
+// token. So the page is right however the programs are wired (make run, compose, Helm).
+function showDemo(demo, why) {
+  const was = session.demo;
+  session.demo = demo;
+  ui.demoBanner.hidden = !demo;
+  if (demo && !was) log('warn', `Demo mode: ${why}, so Agora will reject the login (see the banner above).`);
+}
+
+// sdkMissing says on the status line, next to Logged out, that Login cannot work yet.
+function sdkMissing() {
+  ui.statusNote.textContent = 'Signaling SDK missing: run make sdk, restart make run, reload';
+  ui.statusNote.hidden = false;
 }
 
 function showSetup(cfg) {
@@ -222,6 +240,7 @@ function prepareSDK(cfg) {
     log('info', `Signaling SDK${version} loaded`);
   }, (err) => {
     ui.setupSDK.textContent = `${cfg.sdkUrl} (not loaded)`;
+    sdkMissing();
     showProblem(err);
   });
 }
@@ -241,7 +260,10 @@ async function getToken(cfg, uid) {
   // The credential itself never goes into the log: the page's log is for screenshots.
   const auth = credential ? ' with Authorization: Bearer (session token from Options)' : '';
   log('info', `Fetching a token: GET ${tokenURL(cfg, uid)}${auth}`);
-  const { token } = await fetchToken(cfg, uid, credential);
+  const { token, mode } = await fetchToken(cfg, uid, credential);
+  if (mode === 'demo' || mode === 'live') {
+    showDemo(mode === 'demo', 'the token server answered Token-Mode: demo (it has no App Certificate)');
+  }
   let info;
   try {
     info = await decodeToken(token);
@@ -277,7 +299,16 @@ function safeLogout(client) {
 // connect runs the whole login: token, SDK, client, login.
 async function connect(cfg, uid) {
   const { token, appId, info } = await getToken(cfg, uid);
-  const AgoraRTM = await loadSDK(cfg.sdkUrl);
+  let AgoraRTM;
+  try {
+    AgoraRTM = await loadSDK(cfg.sdkUrl);
+  } catch (err) {
+    // The failure itself was logged when the page loaded; say why this Login stops.
+    sdkMissing();
+    log('error', `Cannot log in without the Signaling SDK (${cfg.sdkUrl} did not load). ` +
+      'Get it with make sdk (npm fetches agora-rtm-sdk 2.x into .sdk/), restart make run and reload this page.');
+    throw err;
+  }
   let client;
   try {
     client = new AgoraRTM.RTM(appId, uid);
@@ -293,7 +324,7 @@ async function connect(cfg, uid) {
       'Check the network: the browser must reach *.agora.io and *.sd-rtn.com.'));
   } catch (err) {
     safeLogout(client);
-    throw err instanceof Problem ? err : loginProblem(err, 'Login', cfg.mode === 'demo');
+    throw err instanceof Problem ? err : loginProblem(err, 'Login', session.demo);
   }
   session.client = client;
   session.uid = uid;
@@ -380,7 +411,7 @@ async function renew(client, cfg, uid, channelName) {
     log('ok', `Token renewed; it now expires at ${clock(info.expiresAt)}`);
   } catch (err) {
     if (client === session.client) {
-      showProblem(err instanceof Problem ? err : loginProblem(err, 'Renewing the token', cfg.mode === 'demo'));
+      showProblem(err instanceof Problem ? err : loginProblem(err, 'Renewing the token', session.demo));
     }
   } finally {
     session.renewing = false;
@@ -484,5 +515,8 @@ window.addEventListener('pagehide', () => {
 });
 
 render();
+// The steps to leave demo mode are open where there is room; on a phone they fold, so
+// the banner does not push the Log in form out of the first screen.
+ui.demoHow.open = window.matchMedia('(min-width: 40rem)').matches;
 requireConfig().catch(showProblem);
 if (!ui.uid.value) ui.uid.focus();

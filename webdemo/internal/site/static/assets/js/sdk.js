@@ -77,7 +77,8 @@ const DEMO_FIX = 'The token server runs in demo mode: it has no App Certificate 
   '.env in the repository root and restart make run: AGORA_APP_ID=<your App ID> and AGORA_APP_CERTIFICATE=<your App Certificate>.';
 
 // loginProblem explains why Agora refused a login (or a token renewal); demo says the
-// token server runs in demo mode (config.json's mode), which is then the reason.
+// token server runs in demo mode (its Token-Mode header, or config.json's mode before
+// the first token), which is then the reason.
 export function loginProblem(err, action, demo = false) {
   const code = err && typeof err === 'object' ? (err.errorCode ?? err.code) : undefined;
   const what = describeSDKError(err);

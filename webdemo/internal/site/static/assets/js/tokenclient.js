@@ -54,7 +54,9 @@ export async function fetchToken(cfg, uid, credential = '', timeoutMs = FETCH_TI
       throw new Problem('Token answer cut off', `The connection to ${originOf(url)} broke while the answer was being read.`,
         'Try again; if it keeps happening, look at the proxy and token server logs.');
     }
-    return { url, token: parseAnswer(url, uid, res, text, credential !== '') };
+    // Token-Mode (demo or live) is the token server's own word on its credentials;
+    // corsproxy exposes it to the page by default.
+    return { url, token: parseAnswer(url, uid, res, text, credential !== ''), mode: res.headers.get('Token-Mode') || '' };
   } finally {
     clearTimeout(timer);
   }
