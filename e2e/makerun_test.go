@@ -474,3 +474,39 @@ func TestMakeRunTakesTheCredentialNamesOtherAgoraTokenServersUse(t *testing.T) {
 		t.Errorf("make run says demo mode although .env has APP_ID and APP_CERTIFICATE:\n%s", out)
 	}
 }
+
+// Under make run the proxy opens one upstream connection per client connection, all from
+// one address. 40 browsers, each on its own address and keeping its connection open, all
+// get tokens: the token server believes the proxy (trusted_proxies), so its per-address
+// connection cap (32) counts browsers, not the proxy.
+func TestMakeRunServesMoreProxiedClientsThanOneAddressMayHold(t *testing.T) {
+	opsRequirePrograms(t, opsPrograms...)
+	r := opsStartMakeRun(t, opsEnvFile(t))
+	demo, proxy := r.ports["PORT_WEBDEMO"], r.ports["PORT_CORSPROXY"]
+	r.waitLine(t, regexp.MustCompile(`^Open http://localhost:`+strconv.Itoa(demo)+`/authentication_guide/$`), opsMakeRunReady)
+	origin := fmt.Sprintf("http://localhost:%d", demo)
+	const browsers = 40
+	var clients []*http.Client
+	for i := range browsers {
+		tr := &http.Transport{DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 1, byte(i+1))}}).DialContext}
+		t.Cleanup(tr.CloseIdleConnections)
+		clients = append(clients, &http.Client{Timeout: 10 * time.Second, Transport: tr})
+	}
+	// Each browser asks twice on its kept-alive connection, so by the second round the proxy
+	// holds 40 upstream connections to the token server at once.
+	for round := range 2 {
+		for i, c := range clients {
+			req, _ := http.NewRequest(http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d/rtm/browser-%d-%d/", proxy, i, round), nil)
+			req.Header.Set("Origin", origin)
+			res, err := c.Do(req)
+			if err != nil {
+				t.Fatalf("browser %d, round %d: %v", i+1, round+1, err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK || !strings.Contains(string(body), `"rtmToken":"007`) {
+				t.Fatalf("browser %d of %d, round %d: %s %s", i+1, browsers, round+1, res.Status, body)
+			}
+		}
+	}
+}

@@ -125,6 +125,11 @@ case $host in
 *) upstream_host=$listen_host ;;
 esac
 export CORSPROXY_UPSTREAM="http://$upstream_host:$p_token"
+# The token server believes the proxy's address: it keys its per-IP limits on the browser
+# address the proxy forwards, and leaves the proxy's upstream connections (one per client
+# connection) out of max_conns_per_ip, which would otherwise cut the proxy off at 32 clients.
+upstream_ip=${upstream_host#[}
+export TOKENSERVER_TRUSTED_PROXIES="${TOKENSERVER_TRUSTED_PROXIES:-${upstream_ip%]}}"
 export CORSPROXY_CORS_ALLOWED_ORIGINS="http://localhost:$p_demo,http://127.0.0.1:$p_demo"
 export WEBDEMO_LISTEN="$listen_host:$p_demo"
 export WEBDEMO_PROXY_URL="http://localhost:$p_proxy/"
