@@ -115,6 +115,19 @@ func newMinter(cfg config.Config) (*accesstoken.Minter, error) {
 	return m, nil
 }
 
+// newSecondaryMinter holds agora.app_certificate_secondary for the token
+// doctor; nil when none is configured.
+func newSecondaryMinter(cfg config.Config) (*accesstoken.Minter, error) {
+	if cfg.Demo || cfg.AppCertificateSecondary.IsZero() {
+		return nil, nil
+	}
+	m, err := accesstoken.NewMinter(cfg.AppID, cfg.AppCertificateSecondary.Reveal())
+	if err != nil {
+		return nil, fmt.Errorf("%s: agora.app_certificate_secondary: %v", prog, err)
+	}
+	return m, nil
+}
+
 func randomHex() string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails
@@ -148,20 +161,25 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer stopAuth()
 	go sec.auth.Run(authCtx)
 	var draining atomic.Bool
+	second, err := newSecondaryMinter(cfg)
+	if err != nil {
+		return err
+	}
 	handler, err := api.New(api.Options{
-		Minter:         minter,
-		Demo:           cfg.Demo,
-		DefaultExpiry:  cfg.DefaultExpiry,
-		MaxExpiry:      cfg.MaxExpiry,
-		AllowedOrigins: cfg.AllowedOrigins,
-		TrustedProxies: cfg.TrustedProxies,
-		MaxBodyBytes:   cfg.MaxBodyBytes,
-		Version:        version,
-		Logger:         log,
-		Auth:           sec.auth,
-		Limiter:        sec.limiter,
-		PerIP:          cfg.RateLimit.PerIP,
-		PerUID:         cfg.RateLimit.PerUID,
+		Minter:          minter,
+		SecondaryMinter: second,
+		Demo:            cfg.Demo,
+		DefaultExpiry:   cfg.DefaultExpiry,
+		MaxExpiry:       cfg.MaxExpiry,
+		AllowedOrigins:  cfg.AllowedOrigins,
+		TrustedProxies:  cfg.TrustedProxies,
+		MaxBodyBytes:    cfg.MaxBodyBytes,
+		Version:         version,
+		Logger:          log,
+		Auth:            sec.auth,
+		Limiter:         sec.limiter,
+		PerIP:           cfg.RateLimit.PerIP,
+		PerUID:          cfg.RateLimit.PerUID,
 		Ready: func() []string {
 			if draining.Load() {
 				return []string{"shutting down"}

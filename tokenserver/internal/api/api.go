@@ -20,6 +20,9 @@ type Options struct {
 	// Minter mints every token and checks signatures for /v1/tokens/inspect;
 	// its certificate never leaves it.
 	Minter *accesstoken.Minter
+	// SecondaryMinter holds the project's other certificate during a
+	// rotation; only the token doctor checks signatures with it. nil: none.
+	SecondaryMinter *accesstoken.Minter
 	// Demo says Minter holds a random pair made for this run.
 	Demo           bool
 	DefaultExpiry  time.Duration
@@ -47,6 +50,7 @@ type Options struct {
 type API struct {
 	engine  *gin.Engine
 	minter  *accesstoken.Minter
+	second  *accesstoken.Minter
 	demo    bool
 	expiry  tokens.Limits
 	version string
@@ -94,6 +98,7 @@ func New(o Options) (*API, error) {
 	}
 	a := &API{
 		minter:    o.Minter,
+		second:    o.SecondaryMinter,
 		demo:      o.Demo,
 		expiry:    tokens.Limits{DefaultExpiry: o.DefaultExpiry, MaxExpiry: o.MaxExpiry},
 		version:   o.Version,

@@ -51,6 +51,8 @@ var operations = []operation{
 		summary: "Mint a token", ok: "MintResponse", errors: []int{400, 413, 415}},
 	{method: "POST", path: "/v1/tokens/inspect", tag: "native", request: "InspectRequest", noStore: true, guarded: true,
 		summary: "Decode a token and check it against this server's app", ok: "Inspection", errors: []int{400, 413, 415}},
+	{method: "POST", path: "/v1/tokens/diagnose", tag: "native", request: "DiagnoseRequest", noStore: true, guarded: true,
+		summary: "Say whether Agora will accept a token for what the caller means to do, and why not", ok: "Diagnosis", errors: []int{400, 413, 415}},
 }
 
 var pathParamDoc = map[string]string{
@@ -162,6 +164,31 @@ var schemas = map[string]any{
 		"issuedAt": dateStr, "expiresAt": dateStr, "mode": map[string]any{"enum": []string{"live", "demo"}},
 	}),
 	"InspectRequest": obj([]string{"token"}, map[string]any{"token": str}),
+	"DiagnoseRequest": obj([]string{"token"}, map[string]any{
+		"token":       map[string]any{"type": "string", "description": "an AccessToken2 (007) or 006 token"},
+		"service":     map[string]any{"enum": []string{tokens.ServiceRTC, tokens.ServiceSignaling}, "description": "what the token is for; absent: rtc"},
+		"channel":     map[string]any{"type": "string", "description": "rtc: required, the channel the client joins; signaling: leave it out"},
+		"uid":         map[string]any{"type": "string", "description": "the numeric uid (1-4294967295) the client uses, as a string; not with userAccount"},
+		"userAccount": map[string]any{"type": "string", "description": "the string user account (rtc) or user ID (signaling) the client uses; not with uid"},
+		"action": map[string]any{"enum": []string{tokens.ActionJoin, tokens.ActionPublishAudio, tokens.ActionPublishVideo, tokens.ActionPublishData, tokens.ActionLogin},
+			"description": "rtc: join (default) or publish-audio/-video/-data; signaling: login (default)"},
+		"at": map[string]any{"type": "string", "format": "date-time", "description": "when the client uses the token (RFC 3339); absent: now"},
+	}),
+	"Diagnosis": obj([]string{"verdict", "findings", "signedBy", "mode"}, map[string]any{
+		"verdict": map[string]any{"enum": []string{tokens.VerdictAccepted, tokens.VerdictRefused, tokens.VerdictCannotTell}},
+		"findings": map[string]any{"type": "array", "description": "every reason Agora will refuse the token; docs/tokenserver.md lists the codes",
+			"items": obj([]string{"code", "problem", "want", "got", "fix"}, map[string]any{
+				"code": map[string]any{"enum": tokens.FindingCodes}, "problem": str, "want": str, "got": str, "fix": str,
+			})},
+		"signedBy":   map[string]any{"enum": []string{"primary", "secondary", "none", "unchecked"}, "description": "which configured certificate signed the token"},
+		"inspection": ref("Inspection"),
+		"token006": obj([]string{"version", "appId", "expiresAt", "salt", "privileges"}, map[string]any{
+			"version": str, "appId": str, "expiresAt": dateStr, "salt": integer,
+			"privileges": map[string]any{"type": "array", "items": obj([]string{"privilege", "name", "expire", "expiresAt"},
+				map[string]any{"privilege": integer, "name": str, "expire": integer, "expiresAt": dateStr})},
+		}),
+		"mode": str,
+	}),
 	"Inspection": obj([]string{"version", "appId", "issueTs", "issuedAt", "expire", "expiresAt", "salt", "services", "appIdMatches", "signatureValid", "expired", "mode"},
 		map[string]any{
 			"version": str, "appId": str, "issueTs": integer, "issuedAt": dateStr, "expire": integer, "expiresAt": dateStr, "salt": integer,
@@ -262,7 +289,7 @@ func openAPIDocument(version, authMode string, limited bool) ([]byte, error) {
 				o["security"] = security
 				codes = append(codes, 401)
 			}
-			if authMode == "jwt" && op.path != "/v1/tokens/inspect" {
+			if authMode == "jwt" && op.path != "/v1/tokens/inspect" && op.path != "/v1/tokens/diagnose" {
 				codes = append(codes, 403)
 			}
 			if limited {

@@ -34,10 +34,11 @@ func (a *API) routes(r *gin.Engine, limit gin.HandlerFunc) {
 	both(compat, "GET", "/chat/account/:uid", mintRoute(a, decodeUserPath, a.mintUser(a.minter.ChatUser, tokens.TypeChatUser, "chatToken")))
 	both(compat, "POST", "/getToken", mintRoute(a, decodeGetToken, a.mintGetToken))
 
-	// Native API. Inspect hands out no token, but it is a signature oracle
+	// Native API. Inspect and diagnose hand out no token, but it is a signature oracle
 	// and costs CPU: it is not left open when callers need credentials.
 	gated.POST("/v1/tokens", mintRoute(a, decodeMintRequest, a.mintNative))
 	gated.POST("/v1/tokens/inspect", a.handleInspect())
+	gated.POST("/v1/tokens/diagnose", a.handleDiagnose())
 }
 
 // both registers path and path + "/" because gin, with redirects off, would
