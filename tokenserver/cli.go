@@ -225,6 +225,21 @@ func inspect(args []string, getenv func(string) string, stdout io.Writer) error 
 }
 
 func printInspection(w io.Writer, in tokens.Inspection, cfg config.Config) {
+	printInspectionFields(w, in)
+	switch {
+	case cfg.Demo:
+		fmt.Fprintln(w, "signature   not checked (no certificate configured)")
+	case in.SignatureValid:
+		fmt.Fprintln(w, "signature   valid for the configured certificate")
+	case !in.AppIDMatches:
+		fmt.Fprintf(w, "signature   INVALID (the token is for app %s, the configured app is %s)\n", in.AppID, cfg.AppID)
+	default:
+		fmt.Fprintln(w, "signature   INVALID for the configured certificate")
+	}
+}
+
+// printInspectionFields prints what the token holds, as inspect and doctor show it.
+func printInspectionFields(w io.Writer, in tokens.Inspection) {
 	expired := ""
 	if in.Expired {
 		expired = "  (EXPIRED)"
@@ -256,15 +271,5 @@ func printInspection(w io.Writer, in tokens.Inspection, cfg config.Config) {
 			}
 			fmt.Fprintln(w)
 		}
-	}
-	switch {
-	case cfg.Demo:
-		fmt.Fprintln(w, "signature   not checked (no certificate configured)")
-	case in.SignatureValid:
-		fmt.Fprintln(w, "signature   valid for the configured certificate")
-	case !in.AppIDMatches:
-		fmt.Fprintf(w, "signature   INVALID (the token is for app %s, the configured app is %s)\n", in.AppID, cfg.AppID)
-	default:
-		fmt.Fprintln(w, "signature   INVALID for the configured certificate")
 	}
 }

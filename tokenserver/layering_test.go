@@ -41,7 +41,7 @@ func TestTheTokenServiceImportsNoTransport(t *testing.T) {
 // The command line's own files (serve, in the same package main, is the
 // HTTP door and may import api).
 func TestTheCommandLineCallsTheTokenServiceNotTheHTTPLayer(t *testing.T) {
-	for _, file := range []string{"cli.go"} {
+	for _, file := range []string{"cli.go", "doctor.go"} {
 		f, err := parser.ParseFile(token.NewFileSet(), file, nil, parser.ImportsOnly)
 		if err != nil {
 			t.Fatal(err)

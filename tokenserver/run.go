@@ -30,6 +30,10 @@ const usage = `Usage:
                                        signaling also takes --read/--write RESOURCE=NAME (RTM2 permissions)
                                        or --channel; rtc takes per-privilege --join-expire, --publish-*-expire
   tokenserver inspect [--json] TOKEN   print a token's fields; verify it when a certificate is configured
+  tokenserver doctor [--json] TOKEN [--service rtc|signaling] [--channel NAME] [--uid N | --user-account ID]
+                     [--action join|publish-audio|publish-video|publish-data|login] [--at RFC3339]
+                                       say whether Agora will accept the token for that, and why not;
+                                       exit status 1 when it will be refused
   tokenserver healthcheck [flags]      exit 0 when the local server answers /healthz with 200
   tokenserver version                  print the version
 
@@ -50,6 +54,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return mint(rest, getenv, stdout, stderr)
 	case "inspect":
 		return inspect(rest, getenv, stdout)
+	case "doctor":
+		return doctor(rest, getenv, stdout)
 	case "healthcheck":
 		return healthcheck(ctx, rest, getenv, stdout)
 	case "version":
@@ -59,7 +65,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprint(stdout, usage+flagSet("help", nil).FlagUsages())
 		return nil
 	}
-	return fmt.Errorf("%s: unknown subcommand %q (serve, mint, inspect, healthcheck, version, help)", prog, cmd)
+	return fmt.Errorf("%s: unknown subcommand %q (serve, mint, inspect, doctor, healthcheck, version, help)", prog, cmd)
 }
 
 // flagSet has the configuration flags plus whatever extra adds.

@@ -44,6 +44,9 @@ func (a *API) handleDiagnose() gin.HandlerFunc {
 			badRequest(c, bad)
 			return
 		}
+		if d.Inspection != nil {
+			d.Inspection.Mode = Mode(a.demo)
+		}
 		c.JSON(http.StatusOK, diagnosis{d, Mode(a.demo)})
 	}
 }

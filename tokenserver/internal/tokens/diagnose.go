@@ -302,7 +302,9 @@ func diagnoseRTC(t *accesstoken.Token, in Intent, expired bool, issued time.Time
 	if s == nil {
 		add(CodeChannelMismatch, "the token is for a different channel (names are case-sensitive)",
 			strconv.Quote(in.Channel), strings.Join(channels, ", "), "mint the token for the channel the client joins")
-		return
+		// Go on with the token's own channel: its other faults would
+		// refuse it just as well once the channel is fixed.
+		s = &rtc[0]
 	}
 	checkRTCUser(s.UserID, in, add)
 	needed := []accesstoken.Privilege{accesstoken.PrivJoinChannel}
