@@ -405,9 +405,10 @@ func checkPrivileges(s accesstoken.Service, needed []accesstoken.Privilege, in I
 		}
 		switch {
 		case got == nil:
-			problem := "the token lacks the " + name + " privilege needed to " + in.Action
+			doing := strings.ReplaceAll(in.Action, "-", " ")
+			problem := "the token lacks the " + name + " privilege needed to " + doing
 			if p != accesstoken.PrivJoinChannel && s.Type == accesstoken.ServiceRTC {
-				problem = "the token is a subscriber's: it lacks the " + name + " privilege needed to " + in.Action
+				problem = "the token is a subscriber's: it lacks the " + name + " privilege needed to " + doing
 			}
 			add(CodePrivilegeMissing, problem, name, privilegeNames(s), missingFix)
 		case !expired && got.Expire < absoluteTimeFloor && !in.At.Before(issued.Add(time.Duration(got.Expire)*time.Second)):
