@@ -121,6 +121,12 @@ func TestEveryFindingHasAFaultyTokenAndAFaultFreeTwin(t *testing.T) {
 			},
 			twin:   func(t testing.TB) string { return ref(refrtm.BuildToken(testAppID, primaryCert, "alice", 3600)) },
 			intent: Intent{Service: ServiceSignaling, UserAccount: "alice"}},
+		{name: "an absolute Unix time as the RTC token's lifetime is found even when its privileges are sane", code: CodeExpiryAbsoluteTime,
+			faulty: func(t testing.TB) string {
+				return ref(refrtc.BuildTokenWithUid(testAppID, primaryCert, "room", 42, refrtc.RolePublisher, uint32(now.Unix())+3600, 3600))
+			},
+			twin:   rtc("room", 42, refrtc.RolePublisher, 3600, 3600),
+			intent: Intent{Channel: "room", UID: "42"}},
 		{name: "an RTC-only token cannot log in to Signaling", code: CodeServiceMissing,
 			faulty: func(t testing.TB) string {
 				return ref(refrtc.BuildTokenWithUserAccount(testAppID, primaryCert, "room", "alice", refrtc.RolePublisher, 3600, 3600))
@@ -306,4 +312,33 @@ func FuzzDiagnose(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A token and a privilege are valid up to, not at, issue time + lifetime: the
+// second before gets no finding, the second itself does.
+func TestExpiryBoundariesAreExact(t *testing.T) {
+	certs := testCertificates(t, false)
+	tok := ref(refrtc.BuildTokenWithUidAndPrivilege(testAppID, primaryCert, "room", 42, 3600, 600, 3600, 3600, 3600))
+	parsed, err := accesstoken.Parse(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	issued := parsed.IssuedAt()
+	for _, tt := range []struct {
+		name string
+		at   time.Time
+		want []string
+	}{
+		{"a second before the join privilege ends: no finding", issued.Add(599 * time.Second), nil},
+		{"when the join privilege ends: privilege_expired", issued.Add(600 * time.Second), []string{CodePrivilegeExpired}},
+		{"a second before the token ends: the privilege only", issued.Add(3599 * time.Second), []string{CodePrivilegeExpired}},
+		{"when the token ends: token_expired alone", issued.Add(3600 * time.Second), []string{CodeTokenExpired}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d, bad := Diagnose(tok, Intent{Channel: "room", UID: "42", At: tt.at}, certs)
+			if got := codes(d); len(bad) > 0 || !slices.Equal(got, tt.want) {
+				t.Errorf("findings %v (bad %v), want %v", got, bad, tt.want)
+			}
+		})
+	}
 }
