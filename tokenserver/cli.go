@@ -13,8 +13,8 @@ import (
 
 	"signaling-auth/settings"
 	"signaling-auth/tokenserver/internal/accesstoken"
-	"signaling-auth/tokenserver/internal/api"
 	"signaling-auth/tokenserver/internal/config"
+	"signaling-auth/tokenserver/internal/tokens"
 )
 
 // mintFlags maps the native API's field names to the mint subcommand's flags,
@@ -36,10 +36,10 @@ var privFlags = [4]struct{ flag, member, help string }{
 	{"publish-data-expire", "publishData", "rtc: lifetime of the publish-data-stream privilege"},
 }
 
-// mint prints one token on stdout, through api.Mint, the function behind
+// mint prints one token on stdout, through tokens.Mint, the function behind
 // POST /v1/tokens.
 func mint(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	var q api.MintRequest
+	var q tokens.MintRequest
 	var expire string
 	var read, write []string // RESOURCE=NAME
 	var privExpire [4]string
@@ -81,7 +81,7 @@ func mint(args []string, getenv func(string) string, stdout, stderr io.Writer) e
 		return err
 	}
 	if privExpire != [4]string{} {
-		q.PrivilegeExpiresIn = &api.PrivilegeExpiresIn{}
+		q.PrivilegeExpiresIn = &tokens.PrivilegeExpiresIn{}
 		dst := [4]**int64{&q.PrivilegeExpiresIn.Join, &q.PrivilegeExpiresIn.PublishAudio,
 			&q.PrivilegeExpiresIn.PublishVideo, &q.PrivilegeExpiresIn.PublishData}
 		for i, f := range privFlags {
@@ -99,7 +99,7 @@ func mint(args []string, getenv func(string) string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	resp, bad, err := api.Mint(minter, api.Limits{DefaultExpiry: cfg.DefaultExpiry, MaxExpiry: cfg.MaxExpiry}, q)
+	resp, bad, err := tokens.Mint(minter, tokens.Limits{DefaultExpiry: cfg.DefaultExpiry, MaxExpiry: cfg.MaxExpiry}, q)
 	if err != nil {
 		return fmt.Errorf("%s mint: %v", prog, err)
 	}
@@ -210,8 +210,8 @@ func inspect(args []string, getenv func(string) string, stdout io.Writer) error 
 			return err
 		}
 	}
-	in := api.Inspect(t, m, time.Now())
-	in.Mode = api.Mode(cfg.Demo)
+	in := tokens.Inspect(t, m, time.Now())
+	in.Mode = tokens.Mode(cfg.Demo)
 	if asJSON {
 		b, _ := json.MarshalIndent(in, "", "  ")
 		fmt.Fprintln(stdout, string(b))
@@ -224,7 +224,7 @@ func inspect(args []string, getenv func(string) string, stdout io.Writer) error 
 	return nil
 }
 
-func printInspection(w io.Writer, in api.Inspection, cfg config.Config) {
+func printInspection(w io.Writer, in tokens.Inspection, cfg config.Config) {
 	expired := ""
 	if in.Expired {
 		expired = "  (EXPIRED)"

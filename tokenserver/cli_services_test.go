@@ -252,7 +252,7 @@ func TestMintNewOptionsAcceptTheServersMaximum(t *testing.T) {
 }
 
 // `tokenserver inspect --json` and POST /v1/tokens/inspect are one function
-// (api.Inspect): for the same token they answer the same JSON, aPaaS roles,
+// (tokens.Inspect): for the same token they answer the same JSON, aPaaS roles,
 // RTM2 permissions and repeated services included.
 func TestInspectCLIAndHTTPAgree(t *testing.T) {
 	str := func(s string) []byte { return append(binary.LittleEndian.AppendUint16(nil, uint16(len(s))), s...) }

@@ -12,6 +12,7 @@ import (
 	"signaling-auth/ratelimit/clientip"
 	"signaling-auth/tokenserver/internal/accesstoken"
 	"signaling-auth/tokenserver/internal/auth"
+	"signaling-auth/tokenserver/internal/tokens"
 )
 
 // Options is everything the HTTP layer needs; New copies what it keeps.
@@ -47,7 +48,7 @@ type API struct {
 	engine  *gin.Engine
 	minter  *accesstoken.Minter
 	demo    bool
-	expiry  expiry
+	expiry  tokens.Limits
 	version string
 	log     *slog.Logger
 	metrics *metrics
@@ -94,7 +95,7 @@ func New(o Options) (*API, error) {
 	a := &API{
 		minter:    o.Minter,
 		demo:      o.Demo,
-		expiry:    expiry{def: o.DefaultExpiry, max: o.MaxExpiry},
+		expiry:    tokens.Limits{DefaultExpiry: o.DefaultExpiry, MaxExpiry: o.MaxExpiry},
 		version:   o.Version,
 		log:       o.Logger,
 		metrics:   newMetrics(o.Version, Mode(o.Demo)),
@@ -145,11 +146,6 @@ func New(o Options) (*API, error) {
 // ServeHTTP implements http.Handler.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.engine.ServeHTTP(w, r) }
 
-// Mode is what answers, logs and metrics say about the credentials: "demo"
-// for a random pair made for this run, else "live".
-func Mode(demo bool) string {
-	if demo {
-		return "demo"
-	}
-	return "live"
-}
+// Mode is what answers, logs and metrics say about the credentials
+// (tokens.Mode).
+func Mode(demo bool) string { return tokens.Mode(demo) }

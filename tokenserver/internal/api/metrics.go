@@ -3,6 +3,7 @@ package api
 import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"signaling-auth/tokenserver/internal/tokens"
 )
 
 // metrics lives in a registry of its own: no global default registry, so two
@@ -57,7 +58,7 @@ func newMetrics(version, mode string) *metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Every type is visible at 0 from the start, so rate() works before the first token.
-	for _, t := range tokenTypes {
+	for _, t := range tokens.Types {
 		m.minted.WithLabelValues(t)
 	}
 	m.authRefused.WithLabelValues("401")
@@ -66,14 +67,3 @@ func newMetrics(version, mode string) *metrics {
 	m.rateLimited.WithLabelValues("uid")
 	return m
 }
-
-// tokenTypes are the native API's type names, also the minted metric's labels.
-var tokenTypes = []string{typeSignaling, typeRTC, typeRTE, typeChatUser, typeChatApp}
-
-const (
-	typeSignaling = "signaling"
-	typeRTC       = "rtc"
-	typeRTE       = "rte"
-	typeChatUser  = "chat-user"
-	typeChatApp   = "chat-app"
-)

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"signaling-auth/tokenserver/internal/tokens"
 )
 
 // operation describes one route for the OpenAPI document. The list is kept
@@ -123,7 +125,7 @@ var schemas = map[string]any{
 	})),
 	"GetTokenResponse": tokenProp("token"),
 	"MintRequest": obj([]string{"type"}, map[string]any{
-		"type":      map[string]any{"enum": tokenTypes},
+		"type":      map[string]any{"enum": tokens.Types},
 		"uid":       str,
 		"channel":   map[string]any{"type": "string", "description": "rtc, rte: the channel; signaling: also join this stream channel (RTC join and publish-data for uid, as agora-token-service's RTM token)"},
 		"role":      map[string]any{"enum": []string{"publisher", "subscriber", "audience", "1", "2"}},
@@ -156,7 +158,7 @@ var schemas = map[string]any{
 		},
 	},
 	"MintResponse": obj([]string{"token", "type", "appId", "issuedAt", "expiresAt", "mode"}, map[string]any{
-		"token": str, "type": map[string]any{"enum": tokenTypes}, "appId": str, "uid": str, "channel": str, "rtmUid": str,
+		"token": str, "type": map[string]any{"enum": tokens.Types}, "appId": str, "uid": str, "channel": str, "rtmUid": str,
 		"issuedAt": dateStr, "expiresAt": dateStr, "mode": map[string]any{"enum": []string{"live", "demo"}},
 	}),
 	"InspectRequest": obj([]string{"token"}, map[string]any{"token": str}),

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"signaling-auth/tokenserver/internal/tokens"
 	"slices"
 	"strings"
 	"testing"
@@ -193,7 +194,7 @@ func TestInspectNamesEveryService(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := Inspect(mustToken(t, minted.Token), m, time.Now())
+	in := tokens.Inspect(mustToken(t, minted.Token), m, time.Now())
 	var names []string
 	for _, s := range in.Services {
 		names = append(names, s.Name)
