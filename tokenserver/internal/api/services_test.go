@@ -178,7 +178,14 @@ func TestNewTokenKindsRoundTrip(t *testing.T) {
 			if minted.status != http.StatusOK {
 				t.Fatalf("mint: %d %s", minted.status, minted.body)
 			}
-			tok, _ := minted.json(t)["token"].(string)
+			resp := minted.json(t)
+			tok, _ := resp["token"].(string)
+			// A token with RTC and Signaling users answers with the Signaling one.
+			if strings.Contains(tt.body, `"type":"convoai"`) || strings.Contains(tt.body, `"type":"stt"`) {
+				if rtmUID, _ := resp["rtmUid"].(string); rtmUID != tt.want[1].UID {
+					t.Errorf("rtmUid %q in the answer, the token's Signaling user is %q", rtmUID, tt.want[1].UID)
+				}
+			}
 			body, _ := json.Marshal(map[string]string{"token": tok})
 			inspected := do(t, srv, call{method: "POST", path: "/v1/tokens/inspect", contentType: js, body: string(body)})
 			if inspected.status != http.StatusOK {

@@ -191,7 +191,8 @@ func Mint(m *accesstoken.Minter, lim Limits, q MintRequest) (MintResponse, []Inv
 		}
 	case TypeConvoAI, TypeSTT:
 		a := accesstoken.Agent{Role: role(), Channel: q.Channel, Expire: exp, RTMExpire: exp}
-		a.RTCAccount, a.RTMUserID = rtcAndRTMUsers(&q, &bad), q.RTMUID
+		a.RTCAccount = rtcAndRTMUsers(&q, &bad) // sets q.RTMUID's default first
+		a.RTMUserID = q.RTMUID
 		a.Privileges = accesstoken.RTCPrivilegeExpires{JoinChannel: exp, PublishAudio: exp, PublishVideo: exp, PublishData: exp}
 		if q.PrivilegeExpiresIn != nil {
 			a.Privileges = q.PrivilegeExpiresIn.privileges(lim, exp, &bad)
