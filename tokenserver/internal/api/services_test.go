@@ -252,6 +252,15 @@ func TestOpenAPIDescribesNewFields(t *testing.T) {
 	if !strings.Contains(props["privilegeExpiresIn"].Description, "1 to expiresIn") {
 		t.Errorf("privilegeExpiresIn: %q", props["privilegeExpiresIn"].Description)
 	}
+	if d := props["type"].Description; !strings.Contains(d, "Conversational AI") || !strings.Contains(d, "STT") {
+		t.Errorf("type: %q", d)
+	}
+	if !strings.Contains(props["privilegeExpiresIn"].Description, "convoai, stt") {
+		t.Errorf("privilegeExpiresIn: %q", props["privilegeExpiresIn"].Description)
+	}
+	if _, ok := doc.Components.Schemas["Inspection"].Properties["unreadServices"]; !ok {
+		t.Error("Inspection has no unreadServices")
+	}
 	for _, f := range []string{"error", "message"} {
 		if _, ok := doc.Components.Schemas["Problem"].Properties[f]; !ok {
 			t.Errorf("Problem has no %s", f)
