@@ -28,12 +28,12 @@ var mintFlags = map[string]string{
 // privFlags are the per-privilege expiry flags and the privilegeExpiresIn
 // members of POST /v1/tokens they set.
 var privFlags = [4]struct{ flag, member, help string }{
-	{"join-expire", "join", "rtc: lifetime of the join-channel privilege (seconds or a duration,\n" +
-		"at most --expire; default --expire). Any of the four --*-expire privilege flags\n" +
-		"makes a token with all four RTC privileges, each with its own lifetime"},
-	{"publish-audio-expire", "publishAudio", "rtc: lifetime of the publish-audio privilege"},
-	{"publish-video-expire", "publishVideo", "rtc: lifetime of the publish-video privilege"},
-	{"publish-data-expire", "publishData", "rtc: lifetime of the publish-data-stream privilege"},
+	{"join-expire", "join", "rtc, convoai, stt: lifetime of the join-channel privilege (seconds or a\n" +
+		"duration, at most --expire; default --expire). For rtc, any of the four --*-expire\n" +
+		"privilege flags makes a token with all four RTC privileges, each with its own lifetime"},
+	{"publish-audio-expire", "publishAudio", "rtc, convoai, stt: lifetime of the publish-audio privilege"},
+	{"publish-video-expire", "publishVideo", "rtc, convoai, stt: lifetime of the publish-video privilege"},
+	{"publish-data-expire", "publishData", "rtc, convoai, stt: lifetime of the publish-data-stream privilege"},
 }
 
 // mint prints one token on stdout, through tokens.Mint, the function behind
@@ -44,11 +44,13 @@ func mint(args []string, getenv func(string) string, stdout, stderr io.Writer) e
 	var read, write []string // RESOURCE=NAME
 	var privExpire [4]string
 	fs := flagSet("mint", func(fs *pflag.FlagSet) {
-		fs.StringVar(&q.Type, "type", "signaling", "token type: signaling, rtc, rte, chat-user or chat-app")
+		fs.StringVar(&q.Type, "type", "signaling", "token type: signaling, rtc, rte, chat-user, chat-app, convoai or stt\n"+
+			"(convoai, stt: the token Agora's Conversational AI and real-time STT REST APIs take,\n"+
+			"for the agent's --channel and --uid, with Signaling login for --rtmuid)")
 		fs.StringVar(&q.UID, "uid", "", "user ID (rtc: a numeric uid or a user account; 0 for any user)")
-		fs.StringVar(&q.Channel, "channel", "", "RTC channel (rtc, rte); for signaling: also join this stream channel\n(RTC join + publish-data for the user, as agora-token-service's RTM token)")
-		fs.StringVar(&q.Role, "role", "", "publisher (default) or subscriber (rtc, rte)")
-		fs.StringVar(&q.RTMUID, "rtmuid", "", "Signaling user ID for rte (default: --uid)")
+		fs.StringVar(&q.Channel, "channel", "", "RTC channel (rtc, rte, convoai, stt); for signaling: also join this stream channel\n(RTC join + publish-data for the user, as agora-token-service's RTM token)")
+		fs.StringVar(&q.Role, "role", "", "publisher (default) or subscriber (rtc, rte, convoai, stt)")
+		fs.StringVar(&q.RTMUID, "rtmuid", "", "Signaling user ID for rte, convoai and stt (default: --uid)")
 		fs.StringVar(&expire, "expire", "", "lifetime in seconds or as a duration (default: token.default_expiry)")
 		fs.StringArrayVar(&read, "read", nil, "signaling: may read RESOURCE=NAME (repeat; a wildcard like room-* is a name).\n"+
 			"Makes an RTM2 token (service 8) limited to the listed resources; RESOURCE is\n"+
@@ -260,6 +262,9 @@ func printInspectionFields(w io.Writer, in tokens.Inspection) {
 		if s.Role != nil {
 			fmt.Fprintf(w, " role %d", *s.Role)
 		}
+		if s.UnreadBytes > 0 {
+			fmt.Fprintf(w, " then %d bytes this version cannot read", s.UnreadBytes)
+		}
 		fmt.Fprintln(w)
 		for _, p := range s.Privileges {
 			fmt.Fprintf(w, "  privilege %s (%d) until %s (expire %d s)\n", p.Name, p.Privilege, p.ExpiresAt, p.Expire)
@@ -271,5 +276,8 @@ func printInspectionFields(w io.Writer, in tokens.Inspection) {
 			}
 			fmt.Fprintln(w)
 		}
+	}
+	if in.UnreadServices > 0 {
+		fmt.Fprintf(w, "            %d more services declared after it, not read\n", in.UnreadServices)
 	}
 }

@@ -130,7 +130,7 @@ func (t *Token) signedWith(s *scratch, cert []byte) bool {
 func Parse(s string) (*Token, error) {
 	if len(s) < len(version) || s[:len(version)] != version {
 		if strings.HasPrefix(s, version006) {
-			return nil, fmt.Errorf("accesstoken: %w: it is a %q AccessToken (see Parse006)", ErrVersion, version006)
+			return nil, fmt.Errorf("accesstoken: %w: it is a %q AccessToken, the older format", ErrVersion, version006)
 		}
 		return nil, fmt.Errorf("accesstoken: %w", ErrVersion)
 	}

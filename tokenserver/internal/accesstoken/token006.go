@@ -127,7 +127,7 @@ func (t *Token006) signedWith(cert []byte, channel, user string) bool {
 func Parse006(s string) (*Token006, error) {
 	if len(s) < len(version006) || s[:len(version006)] != version006 {
 		if strings.HasPrefix(s, version) {
-			return nil, fmt.Errorf("accesstoken: %w: it is a %q AccessToken2 (see Parse)", ErrVersion006, version)
+			return nil, fmt.Errorf("accesstoken: %w: it is a %q AccessToken2, the newer format", ErrVersion006, version)
 		}
 		return nil, fmt.Errorf("accesstoken: %w", ErrVersion006)
 	}

@@ -109,7 +109,7 @@ func (q mintBody) users() ([]user, bool) {
 		return nil, true
 	case tokens.TypeRTC:
 		return []user{rtcUser("uid", q.UID, true)}, false
-	case tokens.TypeRTE:
+	case tokens.TypeRTE, tokens.TypeConvoAI, tokens.TypeSTT:
 		rtm := q.RTMUID
 		if rtm == "" {
 			rtm = q.UID

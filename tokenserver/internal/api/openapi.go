@@ -127,11 +127,13 @@ var schemas = map[string]any{
 	})),
 	"GetTokenResponse": tokenProp("token"),
 	"MintRequest": obj([]string{"type"}, map[string]any{
-		"type":      map[string]any{"enum": tokens.Types},
+		"type": map[string]any{"enum": tokens.Types, "description": "convoai and stt: the token Agora's Conversational AI and real-time STT REST APIs take " +
+			"(Authorization: agora token=...), for the agent's channel and uid: RTC (the role's privileges), Signaling login for rtmUid, " +
+			"then the ConvoAI (9) or STT (10) service, as npm agora-token 2.0.6's ConvoAITokenBuilder and SttTokenBuilder"},
 		"uid":       str,
-		"channel":   map[string]any{"type": "string", "description": "rtc, rte: the channel; signaling: also join this stream channel (RTC join and publish-data for uid, as agora-token-service's RTM token)"},
+		"channel":   map[string]any{"type": "string", "description": "rtc, rte, convoai, stt: the channel; signaling: also join this stream channel (RTC join and publish-data for uid, as agora-token-service's RTM token)"},
 		"role":      map[string]any{"enum": []string{"publisher", "subscriber", "audience", "1", "2"}},
-		"rtmUid":    map[string]any{"type": "string", "description": "rte only; defaults to uid"},
+		"rtmUid":    map[string]any{"type": "string", "description": "rte, convoai, stt: the Signaling user; defaults to uid"},
 		"expiresIn": map[string]any{"type": "integer", "minimum": 1, "description": "seconds; absent: the server's default"},
 		"permissions": map[string]any{
 			"type": "object", "additionalProperties": false, "minProperties": 1,
@@ -145,7 +147,8 @@ var schemas = map[string]any{
 		},
 		"privilegeExpiresIn": map[string]any{
 			"type": "object", "additionalProperties": false,
-			"description": "rtc only: the token gets all four privileges (a publisher's), each lasting its own seconds, 1 to expiresIn; an absent one lasts expiresIn. As Agora's BuildTokenWithUidAndPrivilege.",
+			"description": "rtc: the token gets all four privileges (a publisher's), each lasting its own seconds, 1 to expiresIn; an absent one lasts expiresIn. As Agora's BuildTokenWithUidAndPrivilege. " +
+				"convoai, stt: the lifetimes of the role's privileges (a subscriber has join only, so no publish member).",
 			"properties": map[string]any{
 				"join": privSeconds, "publishAudio": privSeconds, "publishVideo": privSeconds, "publishData": privSeconds,
 			},
@@ -192,13 +195,14 @@ var schemas = map[string]any{
 	"Inspection": obj([]string{"version", "appId", "issueTs", "issuedAt", "expire", "expiresAt", "salt", "services", "appIdMatches", "signatureValid", "expired", "mode"},
 		map[string]any{
 			"version": str, "appId": str, "issueTs": integer, "issuedAt": dateStr, "expire": integer, "expiresAt": dateStr, "salt": integer,
-			"services": map[string]any{"type": "array", "description": "every service in token order, of the eight AccessToken2 defines",
+			"services": map[string]any{"type": "array", "description": "every service in token order, of the ten AccessToken2 defines; one of a type this server does not know ends the list",
 				"items": obj([]string{"type", "name", "privileges"}, map[string]any{
-					"type":    integer,
-					"name":    map[string]any{"type": "string", "description": "rtc, rtm, streaming, fpa, chat, fcdn, apaas, rtm2, or service(N)"},
-					"channel": map[string]any{"type": "string", "description": "rtc, streaming, fcdn: the channel; apaas: the room UUID"},
-					"uid":     map[string]any{"type": "string", "description": "the account or user ID; apaas: the user UUID"},
-					"role":    map[string]any{"type": "integer", "description": "apaas only"},
+					"type":        integer,
+					"name":        map[string]any{"type": "string", "description": "rtc, rtm, streaming, fpa, chat, fcdn, apaas, rtm2, convoai, stt, or unknown service type N"},
+					"unreadBytes": map[string]any{"type": "integer", "description": "an unknown type only: the bytes after it, which only its type could say how to read; the signature covers them"},
+					"channel":     map[string]any{"type": "string", "description": "rtc, streaming, fcdn: the channel; apaas: the room UUID"},
+					"uid":         map[string]any{"type": "string", "description": "the account or user ID; apaas: the user UUID"},
+					"role":        map[string]any{"type": "integer", "description": "apaas only"},
 					"privileges": map[string]any{"type": "array", "items": obj([]string{"privilege", "name", "expire", "expiresAt"},
 						map[string]any{"privilege": integer, "name": str, "expire": integer, "expiresAt": dateStr})},
 					"permissions": map[string]any{"type": "array", "description": "rtm2 only: one entry per resource type and permission",
@@ -208,6 +212,7 @@ var schemas = map[string]any{
 						})},
 				})},
 			"appIdMatches": boolean, "signatureValid": boolean, "expired": boolean, "mode": str,
+			"unreadServices": map[string]any{"type": "integer", "description": "how many services the token declares after one of an unknown type"},
 		}),
 }
 

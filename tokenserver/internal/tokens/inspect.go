@@ -10,23 +10,27 @@ import (
 // token, and what this server can say about it. The token itself is not
 // echoed.
 type Inspection struct {
-	Version        string             `json:"version"`
-	AppID          string             `json:"appId"`
-	IssueTs        uint32             `json:"issueTs"`
-	IssuedAt       string             `json:"issuedAt"`
-	Expire         uint32             `json:"expire"`
-	ExpiresAt      string             `json:"expiresAt"`
-	Salt           uint32             `json:"salt"`
-	Services       []InspectedService `json:"services"`
-	AppIDMatches   bool               `json:"appIdMatches"`
-	SignatureValid bool               `json:"signatureValid"`
-	Expired        bool               `json:"expired"`
-	Mode           string             `json:"mode"`
+	Version   string             `json:"version"`
+	AppID     string             `json:"appId"`
+	IssueTs   uint32             `json:"issueTs"`
+	IssuedAt  string             `json:"issuedAt"`
+	Expire    uint32             `json:"expire"`
+	ExpiresAt string             `json:"expiresAt"`
+	Salt      uint32             `json:"salt"`
+	Services  []InspectedService `json:"services"`
+	// UnreadServices is how many services the token declares after one of a
+	// type this server does not know, which ends the reading.
+	UnreadServices int    `json:"unreadServices,omitempty"`
+	AppIDMatches   bool   `json:"appIdMatches"`
+	SignatureValid bool   `json:"signatureValid"`
+	Expired        bool   `json:"expired"`
+	Mode           string `json:"mode"`
 }
 
-// InspectedService is one service of an inspected token, any of the eight
+// InspectedService is one service of an inspected token, any of the ten
 // AccessToken2 defines, named as accesstoken.ServiceType.String does (rtc,
-// rtm, streaming, fpa, chat, fcdn, apaas, rtm2).
+// rtm, streaming, fpa, chat, fcdn, apaas, rtm2, convoai, stt), or one of a
+// type it does not know ("unknown service type N"), the last one read.
 type InspectedService struct {
 	Type        uint16                `json:"type"`
 	Name        string                `json:"name"`
@@ -35,6 +39,9 @@ type InspectedService struct {
 	Role        *int16                `json:"role,omitempty"`    // aPaaS only
 	Privileges  []InspectedPrivilege  `json:"privileges"`
 	Permissions []InspectedPermission `json:"permissions,omitempty"` // RTM2 only
+	// UnreadBytes counts the bytes after an unknown type's number, which only
+	// its type could say how to read (the signature covers them).
+	UnreadBytes int `json:"unreadBytes,omitempty"`
 }
 
 // InspectedPrivilege is one privilege of an inspected service.
@@ -74,7 +81,7 @@ func Inspect(t *accesstoken.Token, m *accesstoken.Minter, now time.Time) Inspect
 	}
 	for _, s := range t.Services {
 		is := InspectedService{Type: uint16(s.Type), Name: s.Type.String(), Channel: s.Channel, UID: s.UserID,
-			Privileges: []InspectedPrivilege{}}
+			Privileges: []InspectedPrivilege{}, UnreadBytes: len(s.Unread)}
 		if s.Type == accesstoken.ServiceAPaaS {
 			is.Role = &s.APaaSRole
 		}
@@ -97,5 +104,6 @@ func Inspect(t *accesstoken.Token, m *accesstoken.Minter, now time.Time) Inspect
 		}
 		out.Services = append(out.Services, is)
 	}
+	out.UnreadServices = t.ServiceCount - len(t.Services)
 	return out
 }

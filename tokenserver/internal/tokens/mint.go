@@ -15,10 +15,12 @@ const (
 	TypeRTE       = "rte"
 	TypeChatUser  = "chat-user"
 	TypeChatApp   = "chat-app"
+	TypeConvoAI   = "convoai"
+	TypeSTT       = "stt"
 )
 
 // Types lists every token type Mint knows.
-var Types = []string{TypeSignaling, TypeRTC, TypeRTE, TypeChatUser, TypeChatApp}
+var Types = []string{TypeSignaling, TypeRTC, TypeRTE, TypeChatUser, TypeChatApp, TypeConvoAI, TypeSTT}
 
 // Mode is what answers, logs and metrics say about the credentials: "demo"
 // for a random pair made for this run, else "live".
@@ -31,17 +33,18 @@ func Mode(demo bool) string {
 
 // MintRequest is the body of POST /v1/tokens, and what `tokenserver mint` asks for.
 type MintRequest struct {
-	Type      string // signaling, rtc, rte, chat-user or chat-app
+	Type      string // signaling, rtc, rte, chat-user, chat-app, convoai or stt
 	UID       string
-	Channel   string // rtc, rte; signaling: also join this stream channel
-	Role      string // rtc/rte: publisher (default) or subscriber
-	RTMUID    string // rte: the Signaling user; defaults to UID
+	Channel   string // rtc, rte, convoai, stt; signaling: also join this stream channel
+	Role      string // rtc, rte, convoai, stt: publisher (default) or subscriber
+	RTMUID    string // rte, convoai, stt: the Signaling user; defaults to UID
 	ExpiresIn *int64 // seconds; nil means the default
 	// Permissions makes a signaling token an RTM2 token (service 8) limited
 	// to these resources; nil keeps the plain RTM (service 2) token.
 	Permissions accesstoken.Permissions
 	// PrivilegeExpiresIn gives an rtc token all four privileges, each with
-	// its own lifetime; nil keeps the role's privileges at ExpiresIn.
+	// its own lifetime; nil keeps the role's privileges at ExpiresIn. For
+	// convoai and stt it sets the lifetimes of the role's privileges.
 	PrivilegeExpiresIn *PrivilegeExpiresIn
 }
 
@@ -122,8 +125,8 @@ func Mint(m *accesstoken.Minter, lim Limits, q MintRequest) (MintResponse, []Inv
 	if q.Permissions != nil && q.Type != TypeSignaling {
 		bad.Add("permissions", "only for type signaling; leave it out")
 	}
-	if q.PrivilegeExpiresIn != nil && q.Type != TypeRTC {
-		bad.Add("privilegeExpiresIn", "only for type rtc; leave it out")
+	if q.PrivilegeExpiresIn != nil && q.Type != TypeRTC && q.Type != TypeConvoAI && q.Type != TypeSTT {
+		bad.Add("privilegeExpiresIn", "only for types rtc, convoai and stt; leave it out")
 	}
 	// Each case checks what only it knows, then mints; once something is
 	// known to be bad it only validates the rest (no token for a bad request).
@@ -176,22 +179,7 @@ func Mint(m *accesstoken.Minter, lim Limits, q MintRequest) (MintResponse, []Inv
 		}
 	case TypeRTE:
 		r := role()
-		if q.RTMUID == "" {
-			q.RTMUID = q.UID
-			if q.UID == "0" {
-				bad.Add("rtmUid", `required when uid is 0 (any user): a Signaling user ID cannot be "0"`)
-			}
-		}
-		account := q.UID
-		n, isUID := RTCUID(q.UID)
-		switch {
-		case q.UID == "":
-			bad.Add("uid", `required: an RTC user account, a numeric uid, or "0" for any user`)
-		case q.UID == "0":
-			account = "" // the engine's spelling of uid 0, as in RTCWithUID
-		case isUID:
-			account = strconv.FormatUint(uint64(n), 10) // "007" → "7", as the uid builder does
-		}
+		account := rtcAndRTMUsers(&q, &bad)
 		if len(bad) == 0 {
 			t, err = m.RTE(q.Channel, account, r, exp, exp, q.RTMUID, exp)
 		} else {
@@ -200,6 +188,29 @@ func Mint(m *accesstoken.Minter, lim Limits, q MintRequest) (MintResponse, []Inv
 				bad.Check("uid", accesstoken.ValidateAccount(account))
 			}
 			bad.Check("rtmUid", accesstoken.ValidateUserID(q.RTMUID))
+		}
+	case TypeConvoAI, TypeSTT:
+		a := accesstoken.Agent{Role: role(), Channel: q.Channel, Expire: exp, RTMExpire: exp}
+		a.RTCAccount = rtcAndRTMUsers(&q, &bad) // sets q.RTMUID's default first
+		a.RTMUserID = q.RTMUID
+		a.Privileges = accesstoken.RTCPrivilegeExpires{JoinChannel: exp, PublishAudio: exp, PublishVideo: exp, PublishData: exp}
+		if q.PrivilegeExpiresIn != nil {
+			a.Privileges = q.PrivilegeExpiresIn.privileges(lim, exp, &bad)
+		}
+		if a.Role == accesstoken.RoleSubscriber {
+			a.Privileges = subscriberPrivileges(q.PrivilegeExpiresIn, a.Privileges, &bad)
+		}
+		switch {
+		case len(bad) > 0:
+			bad.Check("channel", accesstoken.ValidateChannel(q.Channel))
+			if a.RTCAccount != "" {
+				bad.Check("uid", accesstoken.ValidateAccount(a.RTCAccount))
+			}
+			bad.Check("rtmUid", accesstoken.ValidateUserID(q.RTMUID))
+		case q.Type == TypeConvoAI:
+			t, err = m.ConvoAI(a)
+		default:
+			t, err = m.STT(a)
 		}
 	case TypeChatUser:
 		unused("channel", q.Channel)
@@ -215,9 +226,9 @@ func Mint(m *accesstoken.Minter, lim Limits, q MintRequest) (MintResponse, []Inv
 			t, err = m.ChatApp(exp)
 		}
 	case "":
-		bad.Add("type", "required: signaling, rtc, rte, chat-user or chat-app")
+		bad.Add("type", "required: signaling, rtc, rte, chat-user, chat-app, convoai or stt")
 	default:
-		bad.Add("type", "must be signaling, rtc, rte, chat-user or chat-app (got "+Quote(q.Type)+")")
+		bad.Add("type", "must be signaling, rtc, rte, chat-user, chat-app, convoai or stt (got "+Quote(q.Type)+")")
 	}
 	if err := bad.Merge(err, mintNames); err != nil {
 		return MintResponse{}, nil, err
@@ -234,8 +245,47 @@ func Mint(m *accesstoken.Minter, lim Limits, q MintRequest) (MintResponse, []Inv
 		IssuedAt:  t.IssuedAt.UTC().Format(time.RFC3339),
 		ExpiresAt: t.ExpiresAt.UTC().Format(time.RFC3339),
 	}
-	if q.Type == TypeRTE {
+	if q.Type == TypeRTE || q.Type == TypeConvoAI || q.Type == TypeSTT {
 		resp.RTMUID = q.RTMUID
 	}
 	return resp, nil, nil
+}
+
+// rtcAndRTMUsers reads the users of a token with RTC and Signaling services (rte,
+// convoai, stt): uid is an RTC account, a numeric uid or "0" for any user, and the
+// Signaling user rtmUid defaults to it. It returns the RTC account as the engine
+// spells it ("" for uid 0, a uid without leading zeros) and sets q.RTMUID.
+func rtcAndRTMUsers(q *MintRequest, bad *Params) string {
+	if q.RTMUID == "" {
+		q.RTMUID = q.UID
+		if q.UID == "0" {
+			bad.Add("rtmUid", `required when uid is 0 (any user): a Signaling user ID cannot be "0"`)
+		}
+	}
+	n, isUID := RTCUID(q.UID)
+	switch {
+	case q.UID == "":
+		bad.Add("uid", `required: an RTC user account, a numeric uid, or "0" for any user`)
+	case q.UID == "0":
+		return "" // the engine's spelling of uid 0, as in RTCWithUID
+	case isUID:
+		return strconv.FormatUint(uint64(n), 10) // "007" → "7", as the uid builder does
+	}
+	return q.UID
+}
+
+// subscriberPrivileges keeps a subscriber's join lifetime and refuses a publish
+// lifetime the request gave: a subscriber has no publish privilege to give it to.
+func subscriberPrivileges(asked *PrivilegeExpiresIn, p accesstoken.RTCPrivilegeExpires, bad *Params) accesstoken.RTCPrivilegeExpires {
+	if asked != nil {
+		for _, f := range []struct {
+			name string
+			v    *int64
+		}{{"publishAudio", asked.PublishAudio}, {"publishVideo", asked.PublishVideo}, {"publishData", asked.PublishData}} {
+			if f.v != nil && !bad.Has("privilegeExpiresIn."+f.name) {
+				bad.Add("privilegeExpiresIn."+f.name, "a subscriber has no publish privileges; leave it out")
+			}
+		}
+	}
+	return accesstoken.RTCPrivilegeExpires{JoinChannel: p.JoinChannel}
 }
