@@ -186,6 +186,14 @@ func TestMakeRunServesThePageAndStopsEverythingOnASignal(t *testing.T) {
 			// and signed with that certificate.
 			opsCheckTokenPath(t, fmt.Sprintf("http://localhost:%d", r.ports["PORT_CORSPROXY"]),
 				fmt.Sprintf("http://localhost:%d", demo), opsTestAppID, opsTestCertificate)
+			// The Token doctor page's route passes the proxy under make run (the shipped
+			// corsproxy.yaml keeps it private): the token server itself names the bad field.
+			resp, body := opsSend(t, http.MethodPost, fmt.Sprintf("http://localhost:%d/v1/tokens/diagnose", r.ports["PORT_CORSPROXY"]),
+				http.Header{"Origin": {fmt.Sprintf("http://localhost:%d", demo)}, "Content-Type": {"application/json"}},
+				`{"token":"nope","channel":"room","uid":"1"}`)
+			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), `"name":"token"`) {
+				t.Errorf("POST /v1/tokens/diagnose through make run's proxy: %d %s, want the token server's 400 naming token", resp.StatusCode, body)
+			}
 
 			pgid := r.cmd.Process.Pid
 			children := map[string]int{}

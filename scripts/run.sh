@@ -131,6 +131,9 @@ export CORSPROXY_UPSTREAM="http://$upstream_host:$p_token"
 upstream_ip=${upstream_host#[}
 export TOKENSERVER_TRUSTED_PROXIES="${TOKENSERVER_TRUSTED_PROXIES:-${upstream_ip%]}}"
 export CORSPROXY_CORS_ALLOWED_ORIGINS="http://localhost:$p_demo,http://127.0.0.1:$p_demo"
+# The token doctor page asks POST /v1/tokens/diagnose through the proxy; on this machine
+# that is fine, while the shipped configs/corsproxy.yaml keeps it private (a signature oracle).
+export CORSPROXY_ALLOWED_PATHS="${CORSPROXY_ALLOWED_PATHS:-/rtm/,/rtc/,/rte/,/chat/,/getToken,/v1/tokens,/v1/tokens/diagnose}"
 export WEBDEMO_LISTEN="$listen_host:$p_demo"
 export WEBDEMO_PROXY_URL="http://localhost:$p_proxy/"
 # No drain on stop: nothing routes to these programs but this machine, and stop_all sends SIGTERM.

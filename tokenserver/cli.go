@@ -13,8 +13,8 @@ import (
 
 	"signaling-auth/settings"
 	"signaling-auth/tokenserver/internal/accesstoken"
-	"signaling-auth/tokenserver/internal/api"
 	"signaling-auth/tokenserver/internal/config"
+	"signaling-auth/tokenserver/internal/tokens"
 )
 
 // mintFlags maps the native API's field names to the mint subcommand's flags,
@@ -28,31 +28,34 @@ var mintFlags = map[string]string{
 // privFlags are the per-privilege expiry flags and the privilegeExpiresIn
 // members of POST /v1/tokens they set.
 var privFlags = [4]struct{ flag, member, help string }{
-	{"join-expire", "join", "rtc: lifetime of the join-channel privilege (seconds or a duration,\n" +
-		"at most --expire; default --expire). Any of the four --*-expire privilege flags\n" +
-		"makes a token with all four RTC privileges, each with its own lifetime"},
-	{"publish-audio-expire", "publishAudio", "rtc: lifetime of the publish-audio privilege"},
-	{"publish-video-expire", "publishVideo", "rtc: lifetime of the publish-video privilege"},
-	{"publish-data-expire", "publishData", "rtc: lifetime of the publish-data-stream privilege"},
+	{"join-expire", "join", "rtc, convoai, stt: lifetime of the join-channel privilege (seconds or a\n" +
+		"duration, at most --expire; default --expire). For rtc, any of the four --*-expire\n" +
+		"privilege flags makes a token with all four RTC privileges, each with its own lifetime"},
+	{"publish-audio-expire", "publishAudio", "rtc, convoai, stt: lifetime of the publish-audio privilege"},
+	{"publish-video-expire", "publishVideo", "rtc, convoai, stt: lifetime of the publish-video privilege"},
+	{"publish-data-expire", "publishData", "rtc, convoai, stt: lifetime of the publish-data-stream privilege"},
 }
 
 // routeTypeWords are the words the HTTP routes use for a token type (/rtm/{uid},
 // /chat/account/{uid}), which the CLI takes too.
 var routeTypeWords = map[string]string{"rtm": "signaling", "chat-account": "chat-user"}
 
-// mint prints one token on stdout, through api.Mint, the function behind
+// mint prints one token on stdout, through tokens.Mint, the function behind
 // POST /v1/tokens.
 func mint(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	var q api.MintRequest
+	var q tokens.MintRequest
 	var expire string
 	var read, write []string // RESOURCE=NAME
 	var privExpire [4]string
 	fs := flagSet("mint", func(fs *pflag.FlagSet) {
-		fs.StringVar(&q.Type, "type", "signaling", "token type: signaling, rtc, rte, chat-user or chat-app\n(the HTTP route words rtm and chat-account also work)")
+		fs.StringVar(&q.Type, "type", "signaling", "token type: signaling, rtc, rte, chat-user, chat-app, convoai or stt\n"+
+			"(the HTTP route words rtm and chat-account also work;\n"+
+			" convoai, stt: the token Agora's Conversational AI and real-time STT REST APIs take,\n"+
+			"for the agent's --channel and --uid, with Signaling login for --rtmuid)")
 		fs.StringVar(&q.UID, "uid", "", "user ID (rtc: a numeric uid or a user account; 0 for any user)")
-		fs.StringVar(&q.Channel, "channel", "", "RTC channel (rtc, rte); for signaling: also join this stream channel\n(RTC join + publish-data for the user, as agora-token-service's RTM token)")
-		fs.StringVar(&q.Role, "role", "", "publisher (default) or subscriber (rtc, rte)")
-		fs.StringVar(&q.RTMUID, "rtmuid", "", "Signaling user ID for rte (default: --uid)")
+		fs.StringVar(&q.Channel, "channel", "", "RTC channel (rtc, rte, convoai, stt); for signaling: also join this stream channel\n(RTC join + publish-data for the user, as agora-token-service's RTM token)")
+		fs.StringVar(&q.Role, "role", "", "publisher (default) or subscriber (rtc, rte, convoai, stt)")
+		fs.StringVar(&q.RTMUID, "rtmuid", "", "Signaling user ID for rte, convoai and stt (default: --uid)")
 		fs.StringVar(&expire, "expire", "", "lifetime in seconds or as a duration (default: token.default_expiry)")
 		fs.StringArrayVar(&read, "read", nil, "signaling: may read RESOURCE=NAME (repeat; a wildcard like room-* is a name).\n"+
 			"Makes an RTM2 token (service 8) limited to the listed resources; RESOURCE is\n"+
@@ -88,7 +91,7 @@ func mint(args []string, getenv func(string) string, stdout, stderr io.Writer) e
 		return err
 	}
 	if privExpire != [4]string{} {
-		q.PrivilegeExpiresIn = &api.PrivilegeExpiresIn{}
+		q.PrivilegeExpiresIn = &tokens.PrivilegeExpiresIn{}
 		dst := [4]**int64{&q.PrivilegeExpiresIn.Join, &q.PrivilegeExpiresIn.PublishAudio,
 			&q.PrivilegeExpiresIn.PublishVideo, &q.PrivilegeExpiresIn.PublishData}
 		for i, f := range privFlags {
@@ -106,7 +109,7 @@ func mint(args []string, getenv func(string) string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	resp, bad, err := api.Mint(minter, api.Limits{DefaultExpiry: cfg.DefaultExpiry, MaxExpiry: cfg.MaxExpiry}, q)
+	resp, bad, err := tokens.Mint(minter, tokens.Limits{DefaultExpiry: cfg.DefaultExpiry, MaxExpiry: cfg.MaxExpiry}, q)
 	if err != nil {
 		return fmt.Errorf("%s mint: %v", prog, err)
 	}
@@ -217,8 +220,8 @@ func inspect(args []string, getenv func(string) string, stdout io.Writer) error 
 			return err
 		}
 	}
-	in := api.Inspect(t, m, time.Now())
-	in.Mode = api.Mode(cfg.Demo)
+	in := tokens.Inspect(t, m, time.Now())
+	in.Mode = tokens.Mode(cfg.Demo)
 	if asJSON {
 		b, _ := json.MarshalIndent(in, "", "  ")
 		fmt.Fprintln(stdout, string(b))
@@ -231,7 +234,22 @@ func inspect(args []string, getenv func(string) string, stdout io.Writer) error 
 	return nil
 }
 
-func printInspection(w io.Writer, in api.Inspection, cfg config.Config) {
+func printInspection(w io.Writer, in tokens.Inspection, cfg config.Config) {
+	printInspectionFields(w, in)
+	switch {
+	case cfg.Demo:
+		fmt.Fprintln(w, "signature   not checked (no certificate configured)")
+	case in.SignatureValid:
+		fmt.Fprintln(w, "signature   valid for the configured certificate")
+	case !in.AppIDMatches:
+		fmt.Fprintf(w, "signature   INVALID (the token is for app %s, the configured app is %s)\n", in.AppID, cfg.AppID)
+	default:
+		fmt.Fprintln(w, "signature   INVALID for the configured certificate")
+	}
+}
+
+// printInspectionFields prints what the token holds, as inspect and doctor show it.
+func printInspectionFields(w io.Writer, in tokens.Inspection) {
 	expired := ""
 	if in.Expired {
 		expired = "  (EXPIRED)"
@@ -252,6 +270,9 @@ func printInspection(w io.Writer, in api.Inspection, cfg config.Config) {
 		if s.Role != nil {
 			fmt.Fprintf(w, " role %d", *s.Role)
 		}
+		if s.UnreadBytes > 0 {
+			fmt.Fprintf(w, " then %d bytes this version cannot read", s.UnreadBytes)
+		}
 		fmt.Fprintln(w)
 		for _, p := range s.Privileges {
 			fmt.Fprintf(w, "  privilege %s (%d) until %s (expire %d s)\n", p.Name, p.Privilege, p.ExpiresAt, p.Expire)
@@ -264,14 +285,7 @@ func printInspection(w io.Writer, in api.Inspection, cfg config.Config) {
 			fmt.Fprintln(w)
 		}
 	}
-	switch {
-	case cfg.Demo:
-		fmt.Fprintln(w, "signature   not checked (no certificate configured)")
-	case in.SignatureValid:
-		fmt.Fprintln(w, "signature   valid for the configured certificate")
-	case !in.AppIDMatches:
-		fmt.Fprintf(w, "signature   INVALID (the token is for app %s, the configured app is %s)\n", in.AppID, cfg.AppID)
-	default:
-		fmt.Fprintln(w, "signature   INVALID for the configured certificate")
+	if in.UnreadServices > 0 {
+		fmt.Fprintf(w, "            %d more services declared after it, not read\n", in.UnreadServices)
 	}
 }

@@ -61,6 +61,22 @@ func TestMintNewTokenKinds(t *testing.T) {
 			[]accesstoken.Service{{Type: accesstoken.ServiceRTC, Channel: "c", UserID: "42", Privileges: []accesstoken.PrivilegeExpire{
 				{Privilege: accesstoken.PrivJoinChannel, Expire: 600}, {Privilege: accesstoken.PrivPublishAudio, Expire: 60},
 				{Privilege: accesstoken.PrivPublishVideo, Expire: 120}, {Privilege: accesstoken.PrivPublishData, Expire: 600}}}}},
+		{"a convoai token for an agent uid: RTC with per-privilege lifetimes, RTM, then ConvoAI",
+			[]string{"mint", "--type", "convoai", "--channel", "c", "--uid", "1001", "--rtmuid", "agent", "--expire", "600", "--publish-audio-expire", "60"},
+			[]accesstoken.Service{
+				{Type: accesstoken.ServiceRTC, Channel: "c", UserID: "1001", Privileges: []accesstoken.PrivilegeExpire{
+					{Privilege: accesstoken.PrivJoinChannel, Expire: 600}, {Privilege: accesstoken.PrivPublishAudio, Expire: 60},
+					{Privilege: accesstoken.PrivPublishVideo, Expire: 600}, {Privilege: accesstoken.PrivPublishData, Expire: 600}}},
+				{Type: accesstoken.ServiceRTM, Privileges: []accesstoken.PrivilegeExpire{{Privilege: accesstoken.PrivLogin, Expire: 600}}, UserID: "agent"},
+				{Type: accesstoken.ServiceConvoAI, Privileges: []accesstoken.PrivilegeExpire{}},
+			}},
+		{"an stt subscriber token has join only, RTM, then STT",
+			[]string{"mint", "--type", "stt", "--channel", "c", "--uid", "bot", "--role", "subscriber", "--expire", "600", "--join-expire", "30"},
+			[]accesstoken.Service{
+				{Type: accesstoken.ServiceRTC, Channel: "c", UserID: "bot", Privileges: []accesstoken.PrivilegeExpire{{Privilege: accesstoken.PrivJoinChannel, Expire: 30}}},
+				{Type: accesstoken.ServiceRTM, Privileges: []accesstoken.PrivilegeExpire{{Privilege: accesstoken.PrivLogin, Expire: 600}}, UserID: "bot"},
+				{Type: accesstoken.ServiceSTT, Privileges: []accesstoken.PrivilegeExpire{}},
+			}},
 		{"per-privilege flags with a user account",
 			[]string{"mint", "--type", "rtc", "--channel", "c", "--uid", "alice", "--expire", "600", "--publish-data-expire", "1"},
 			[]accesstoken.Service{{Type: accesstoken.ServiceRTC, Channel: "c", UserID: "alice", Privileges: []accesstoken.PrivilegeExpire{
@@ -125,6 +141,10 @@ func TestMintNewOptionsRefuseBadInput(t *testing.T) {
 			`^tokenserver mint: --read/--write: only for type signaling`},
 		{"--channel and permissions make different tokens", nil, []string{"mint", "--uid", "u", "--channel", "c", "--read", "users=a"},
 			`give one of them`},
+		{"an stt subscriber's publish lifetime names its flag", nil, []string{"mint", "--type", "stt", "--channel", "c", "--uid", "1", "--role", "subscriber", "--publish-video-expire", "60"},
+			`^tokenserver mint: --publish-video-expire: a subscriber has no publish privileges; leave it out$`},
+		{"a convoai token needs a channel", nil, []string{"mint", "--type", "convoai", "--uid", "1"},
+			`^tokenserver mint: --channel: must be 1-64 bytes \(got 0\)$`},
 		{"a signaling user ID with a channel must be an RTC account", nil, []string{"mint", "--uid", "a/b", "--channel", "c"},
 			`^tokenserver mint: --uid: must contain only`},
 	}
@@ -252,7 +272,7 @@ func TestMintNewOptionsAcceptTheServersMaximum(t *testing.T) {
 }
 
 // `tokenserver inspect --json` and POST /v1/tokens/inspect are one function
-// (api.Inspect): for the same token they answer the same JSON, aPaaS roles,
+// (tokens.Inspect): for the same token they answer the same JSON, aPaaS roles,
 // RTM2 permissions and repeated services included.
 func TestInspectCLIAndHTTPAgree(t *testing.T) {
 	str := func(s string) []byte { return append(binary.LittleEndian.AppendUint16(nil, uint16(len(s))), s...) }
@@ -299,5 +319,30 @@ func TestInspectCLIAndHTTPAgree(t *testing.T) {
 		if services, _ := web["services"].([]any); len(services) == 0 {
 			t.Errorf("no services: %s", answer)
 		}
+	}
+}
+
+// inspect names ConvoAI and STT, shows a service of a type it does not know with
+// the bytes it could not read and the services declared after it, and still checks
+// the signature, which covers them.
+func TestInspectShowsAgentAndUnknownServices(t *testing.T) {
+	t.Chdir(t.TempDir())
+	u16 := func(v uint16) []byte { return binary.LittleEndian.AppendUint16(nil, v) }
+	c := append(u16(uint16(len(testAppID))), testAppID...)
+	c = binary.LittleEndian.AppendUint32(c, 1111111) // issueTs
+	c = binary.LittleEndian.AppendUint32(c, 600)     // expire
+	c = binary.LittleEndian.AppendUint32(c, 1)       // salt
+	c = slices.Concat(c, u16(4), u16(9), u16(0), u16(10), u16(0), u16(77), []byte{1, 2, 3})
+	out, err := runCLI(t, "inspect", signedToken(c))
+	if err != nil {
+		t.Fatalf("inspect: %v\n%s", err, out)
+	}
+	want := `service     convoai (9)
+service     stt (10)
+service     unknown service type 77 (77) then 3 bytes this version cannot read
+            1 more services declared after it, not read
+signature   valid`
+	if !strings.Contains(out, want) {
+		t.Errorf("inspect output lacks\n%s\n--- output:\n%s", want, out)
 	}
 }

@@ -32,6 +32,10 @@ const usage = `Usage:
                                        signaling also takes --read/--write RESOURCE=NAME (RTM2 permissions)
                                        or --channel; rtc takes per-privilege --join-expire, --publish-*-expire
   tokenserver inspect [--json] TOKEN   print a token's fields; verify it when a certificate is configured
+  tokenserver doctor [--json] TOKEN [--service rtc|signaling] [--channel NAME] [--uid N | --user-account ID]
+                     [--action join|publish-audio|publish-video|publish-data|login] [--at RFC3339]
+                                       say whether Agora will accept the token for that, and why not;
+                                       exit status 1 when it will be refused
   tokenserver healthcheck [flags]      exit 0 when the local server answers /healthz with 200
   tokenserver version                  print the version
   tokenserver help                     print this help (also --help)
@@ -54,6 +58,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return mint(rest, getenv, stdout, stderr)
 	case "inspect":
 		return inspect(rest, getenv, stdout)
+	case "doctor":
+		return doctor(rest, getenv, stdout)
 	case "healthcheck":
 		return healthcheck(ctx, rest, getenv, stdout)
 	case "version":
@@ -63,7 +69,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprint(stdout, usage+flagSet("help", nil).FlagUsages())
 		return nil
 	}
-	return fmt.Errorf("%s: unknown subcommand %q (serve, mint, inspect, healthcheck, version, help)", prog, cmd)
+	return fmt.Errorf("%s: unknown subcommand %q (serve, mint, inspect, doctor, healthcheck, version, help)", prog, cmd)
 }
 
 // flagSet has the configuration flags plus whatever extra adds.
@@ -119,6 +125,19 @@ func newMinter(cfg config.Config) (*accesstoken.Minter, error) {
 	return m, nil
 }
 
+// newSecondaryMinter holds agora.app_certificate_secondary for the token
+// doctor; nil when none is configured.
+func newSecondaryMinter(cfg config.Config) (*accesstoken.Minter, error) {
+	if cfg.Demo || cfg.AppCertificateSecondary.IsZero() {
+		return nil, nil
+	}
+	m, err := accesstoken.NewMinter(cfg.AppID, cfg.AppCertificateSecondary.Reveal())
+	if err != nil {
+		return nil, fmt.Errorf("%s: agora.app_certificate_secondary: %v", prog, err)
+	}
+	return m, nil
+}
+
 func randomHex() string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails
@@ -165,20 +184,25 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer stopAuth()
 	go sec.auth.Run(authCtx)
 	var draining atomic.Bool
+	second, err := newSecondaryMinter(cfg)
+	if err != nil {
+		return err
+	}
 	handler, err := api.New(api.Options{
-		Minter:         minter,
-		Demo:           cfg.Demo,
-		DefaultExpiry:  cfg.DefaultExpiry,
-		MaxExpiry:      cfg.MaxExpiry,
-		AllowedOrigins: cfg.AllowedOrigins,
-		TrustedProxies: cfg.TrustedProxies,
-		MaxBodyBytes:   cfg.MaxBodyBytes,
-		Version:        version,
-		Logger:         log,
-		Auth:           sec.auth,
-		Limiter:        sec.limiter,
-		PerIP:          cfg.RateLimit.PerIP,
-		PerUID:         cfg.RateLimit.PerUID,
+		Minter:          minter,
+		SecondaryMinter: second,
+		Demo:            cfg.Demo,
+		DefaultExpiry:   cfg.DefaultExpiry,
+		MaxExpiry:       cfg.MaxExpiry,
+		AllowedOrigins:  cfg.AllowedOrigins,
+		TrustedProxies:  cfg.TrustedProxies,
+		MaxBodyBytes:    cfg.MaxBodyBytes,
+		Version:         version,
+		Logger:          log,
+		Auth:            sec.auth,
+		Limiter:         sec.limiter,
+		PerIP:           cfg.RateLimit.PerIP,
+		PerUID:          cfg.RateLimit.PerUID,
 		Ready: func() []string {
 			if draining.Load() {
 				return []string{"shutting down"}

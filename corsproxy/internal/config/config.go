@@ -125,7 +125,7 @@ Unknown keys are an error; a bad value stops the proxy at start with one line pe
 		{Name: "allowed_targets", Kind: settings.List, Doc: "Origins the cors-anywhere form /http://host:port/path may name (empty: that form is off)."},
 		{Name: "allowed_paths", Kind: settings.List, Default: "/rtm/,/rtc/,/rte/,/chat/,/getToken,/v1/tokens", Doc: `Paths passed on to the upstream: "/rtm/" (ends in /) is a prefix, "/getToken" one exact path; others get 404
 (empty: every path, with a warning). The defaults are the token routes of our tokenserver (and Agora's samples);
-the upstream's /metrics, /readyz, /openapi.json and /v1/tokens/inspect stay private. To open more, add an entry:
+the upstream's /metrics, /readyz, /openapi.json, /v1/tokens/inspect and /v1/tokens/diagnose stay private. To open more, add an entry:
 "/api/" allows every path below /api/, "/ping" only /ping itself. Paths are compared as sent and decoded
 (/rtm%2Fx is not below /rtm/); . and .. segments are refused (403). In the cors-anywhere form the path after
 the target counts.`},

@@ -75,6 +75,7 @@ func TestDefaults(t *testing.T) {
 		{"allowed_paths /v1/tokens", c.AllowedPaths.Allows("/v1/tokens", "/v1/tokens"), true},
 		{"allowed_paths /rtm/alice/", c.AllowedPaths.Allows("/rtm/alice/", "/rtm/alice/"), true},
 		{"allowed_paths /v1/tokens/inspect", c.AllowedPaths.Allows("/v1/tokens/inspect", "/v1/tokens/inspect"), false},
+		{"allowed_paths /v1/tokens/diagnose", c.AllowedPaths.Allows("/v1/tokens/diagnose", "/v1/tokens/diagnose"), false},
 		{"allowed_paths /metrics", c.AllowedPaths.Allows("/metrics", "/metrics"), false},
 		{"tls", c.TLS == nil, true},
 		{"log.level", c.Log.Level, slog.LevelInfo},

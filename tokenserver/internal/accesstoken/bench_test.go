@@ -86,6 +86,13 @@ func refRTE() (string, error) {
 	return refrtc.BuildTokenWithRtm2(vecAppID, vecCert, vecChannel, vecUIDStr, refrtc.RolePublisher, 600, 600, 600, 600, 600, "test_user", 600)
 }
 
+// convoAI is rte's token plus the ConvoAI service; npm's builder, its only
+// reference, runs in node, so BenchmarkRTE is its baseline here.
+func convoAI(m *Minter) (Minted, error) {
+	return m.ConvoAI(Agent{Channel: vecChannel, RTCAccount: vecUIDStr, Role: RolePublisher, Expire: 600,
+		Privileges: RTCPrivilegeExpires{600, 600, 600, 600}, RTMUserID: "test_user", RTMExpire: 600})
+}
+
 func chatUser(m *Minter) (Minted, error) { return m.ChatUser("test_user", 600) }
 func refChatUser() (string, error) {
 	return refchat.BuildChatUserToken(vecAppID, vecCert, "test_user", 600)
@@ -103,6 +110,7 @@ func BenchmarkReferenceRTCWithUIDParallel(b *testing.B) {
 }
 func BenchmarkRTE(b *testing.B)                    { benchMint(b, rte) }
 func BenchmarkReferenceRTE(b *testing.B)           { benchRef(b, refRTE) }
+func BenchmarkConvoAI(b *testing.B)                { benchMint(b, convoAI) }
 func BenchmarkChatUser(b *testing.B)               { benchMint(b, chatUser) }
 func BenchmarkReferenceChatUser(b *testing.B)      { benchRef(b, refChatUser) }
 func BenchmarkParseVerify(b *testing.B)            { benchParse(b, parseVerify) }

@@ -21,9 +21,9 @@ const signatureLen = sha256.Size
 type spec struct {
 	expire   uint32
 	n        int
-	services [2]Service // Privileges unused
-	privs    [2][4]PrivilegeExpire
-	nprivs   [2]int
+	services [3]Service // Privileges unused
+	privs    [3][4]PrivilegeExpire
+	nprivs   [3]int
 }
 
 // service starts the next service of sp; the caller sets its type-specific fields and
@@ -115,6 +115,9 @@ func appendString(b []byte, s string) []byte {
 // uint16 lengths.
 func appendService(b []byte, s *Service, privs []PrivilegeExpire) []byte {
 	b = binary.LittleEndian.AppendUint16(b, uint16(s.Type))
+	if !s.Type.Known() {
+		return append(b, s.Unread...) // Parse kept them as they came
+	}
 	b = binary.LittleEndian.AppendUint16(b, uint16(len(privs)))
 	for _, p := range privs {
 		b = binary.LittleEndian.AppendUint16(b, uint16(p.Privilege))

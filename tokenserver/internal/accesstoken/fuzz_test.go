@@ -54,8 +54,13 @@ func FuzzDecode(f *testing.F) {
 	for _, v := range handVectors() {
 		f.Add(handRaw(v.content(f)))
 	}
+	f.Add(handRaw(hexBytes(f, vecHeader(3), "02 00 00 00 00 00", "0b 00 01 02", "01 00 00 00"))) // an unknown type
 	m := vectorMinter(f)
+	agent := Agent{Channel: "room", RTCAccount: "7", Role: RolePublisher, Expire: 600,
+		Privileges: RTCPrivilegeExpires{600, 300, 300, 60}, RTMUserID: "bob", RTMExpire: 600}
 	for _, mint := range []func() (Minted, error){
+		func() (Minted, error) { return m.ConvoAI(agent) },
+		func() (Minted, error) { return m.STT(agent) },
 		func() (Minted, error) { return m.RTE("room", "7", RolePublisher, 600, 600, "bob", 600) },
 		func() (Minted, error) { return m.SignalingWithChannel("bob", "room", 600) },
 		func() (Minted, error) {
@@ -88,7 +93,7 @@ func FuzzDecode(f *testing.F) {
 		b = binary.LittleEndian.AppendUint32(b, tok.IssueTs)
 		b = binary.LittleEndian.AppendUint32(b, tok.Expire)
 		b = binary.LittleEndian.AppendUint32(b, tok.Salt)
-		b = binary.LittleEndian.AppendUint16(b, uint16(len(tok.Services)))
+		b = binary.LittleEndian.AppendUint16(b, uint16(tok.ServiceCount))
 		for i := range tok.Services {
 			b = appendService(b, &tok.Services[i], tok.Services[i].Privileges)
 		}

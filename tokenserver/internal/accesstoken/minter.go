@@ -20,13 +20,20 @@ const (
 	ServiceStreaming ServiceType = 3 // parsed, never minted
 	ServiceFPA       ServiceType = 4 // parsed, never minted
 	ServiceChat      ServiceType = 5
-	ServiceFCDN      ServiceType = 6 // parsed, never minted
-	ServiceAPaaS     ServiceType = 7 // parsed, never minted
-	ServiceRTM2      ServiceType = 8 // Signaling with resource permissions
+	ServiceFCDN      ServiceType = 6  // parsed, never minted
+	ServiceAPaaS     ServiceType = 7  // parsed, never minted
+	ServiceRTM2      ServiceType = 8  // Signaling with resource permissions
+	ServiceConvoAI   ServiceType = 9  // Conversational AI agents; no privileges, no fields
+	ServiceSTT       ServiceType = 10 // real-time speech-to-text; no privileges, no fields
 )
 
+// Known reports whether t is one of the ten types this package reads. Parse stops at
+// a service of any other type, since only its type tells how long a service is.
+func (t ServiceType) Known() bool { return t >= ServiceRTC && t <= ServiceSTT }
+
 // String is the service's short name: rtc, rtm, streaming, fpa, chat, fcdn, apaas,
-// rtm2, or service(N) for a type AccessToken2 does not define.
+// rtm2, convoai, stt, or "unknown service type N" for a type this package does not
+// know.
 func (t ServiceType) String() string {
 	switch t {
 	case ServiceRTC:
@@ -45,13 +52,17 @@ func (t ServiceType) String() string {
 		return "apaas"
 	case ServiceRTM2:
 		return "rtm2"
+	case ServiceConvoAI:
+		return "convoai"
+	case ServiceSTT:
+		return "stt"
 	}
-	return fmt.Sprintf("service(%d)", uint16(t))
+	return fmt.Sprintf("unknown service type %d", uint16(t))
 }
 
 // PrivilegeName names privilege p of service t as Agora's reference does, without its
 // "Privilege" prefix and service (joinChannel, login, publishMixStream, play, ...), or
-// "unknown" for a privilege the service does not define.
+// "unknown" for a privilege the service does not define (ConvoAI and STT define none).
 func (t ServiceType) PrivilegeName(p Privilege) string {
 	var names []string // index p-1
 	switch t {
@@ -346,11 +357,33 @@ func (p RTCPrivilegeExpires) check(pe *paramErrors, tokenExpire uint32) {
 		{ParamJoinChannelExpire, p.JoinChannel}, {ParamPublishAudioExpire, p.PublishAudio},
 		{ParamPublishVideoExpire, p.PublishVideo}, {ParamPublishDataExpire, p.PublishData},
 	} {
-		err := ValidateExpire(int64(f.v))
-		if err == nil && f.v > tokenExpire {
-			err = reasonf("must be at most the token's expire, %d seconds (got %d)", tokenExpire, f.v)
+		pe.check(f.name, withinToken(f.v, tokenExpire))
+	}
+}
+
+// withinToken checks a privilege's lifetime: a valid expire, and no longer than the
+// token's.
+func withinToken(v, tokenExpire uint32) error {
+	if err := ValidateExpire(int64(v)); err != nil {
+		return err
+	}
+	if v > tokenExpire {
+		return reasonf("must be at most the token's expire, %d seconds (got %d)", tokenExpire, v)
+	}
+	return nil
+}
+
+// checkSubscriber checks a subscriber's lifetimes: joinChannel as check does, and no
+// publish privilege, which a subscriber does not get.
+func (p RTCPrivilegeExpires) checkSubscriber(pe *paramErrors, tokenExpire uint32) {
+	pe.check(ParamJoinChannelExpire, withinToken(p.JoinChannel, tokenExpire))
+	for _, f := range []struct {
+		name string
+		v    uint32
+	}{{ParamPublishAudioExpire, p.PublishAudio}, {ParamPublishVideoExpire, p.PublishVideo}, {ParamPublishDataExpire, p.PublishData}} {
+		if f.v != 0 {
+			pe.check(f.name, reasonf("a subscriber has no publish privileges; leave it 0 (got %d)", f.v))
 		}
-		pe.check(f.name, err)
 	}
 }
 
@@ -437,5 +470,63 @@ func (m *Minter) ChatApp(expire uint32) (Minted, error) {
 	sp := spec{expire: expire}
 	sp.service(ServiceChat)
 	sp.grant(PrivChatApp, expire)
+	return m.mint(&sp)
+}
+
+// Agent is what a ConvoAI or STT token holds: the RTC service of the agent in Channel,
+// with per-privilege lifetimes, and the RTM (Signaling) service of RTMUserID, as
+// npm agora-token's ConvoAITokenBuilder and SttTokenBuilder write them.
+type Agent struct {
+	Channel string
+	// RTCAccount is the agent's RTC user: an account, a numeric uid as its decimal
+	// string, or "" for uid 0. Agora's REST APIs check it against the agent uid.
+	RTCAccount string
+	Role       Role
+	Expire     uint32 // the token's lifetime in seconds
+	// Privileges are the RTC privileges' lifetimes, each 1..Expire. A subscriber has
+	// only joinChannel, so its publish lifetimes must be 0.
+	Privileges RTCPrivilegeExpires
+	RTMUserID  string
+	RTMExpire  uint32 // the RTM login privilege's lifetime, 1..Expire
+}
+
+// ConvoAI mints the token Agora's Conversational AI REST API accepts
+// (Authorization: agora token=...): RTC, RTM, then an empty ConvoAI service; the same
+// token as npm agora-token 2.0.6's ConvoAITokenBuilder.buildToken.
+func (m *Minter) ConvoAI(a Agent) (Minted, error) { return m.agent(ServiceConvoAI, a) }
+
+// STT mints the token Agora's real-time STT REST API accepts: RTC, RTM, then an empty
+// STT service; the same token as npm agora-token 2.0.6's SttTokenBuilder.buildToken.
+func (m *Minter) STT(a Agent) (Minted, error) { return m.agent(ServiceSTT, a) }
+
+func (m *Minter) agent(typ ServiceType, a Agent) (Minted, error) {
+	var pe paramErrors
+	pe.check("channel", ValidateChannel(a.Channel))
+	if a.RTCAccount != "" {
+		pe.check("uid", ValidateAccount(a.RTCAccount))
+	}
+	pe.check("role", validateRole(a.Role))
+	pe.check("expire", ValidateExpire(int64(a.Expire)))
+	if a.Role == RoleSubscriber {
+		a.Privileges.checkSubscriber(&pe, a.Expire)
+	} else {
+		a.Privileges.check(&pe, a.Expire)
+	}
+	pe.check("rtmUid", ValidateUserID(a.RTMUserID))
+	pe.check("rtmExpire", withinToken(a.RTMExpire, a.Expire))
+	if err := pe.err(); err != nil {
+		return Minted{}, err
+	}
+	sp := spec{expire: a.Expire}
+	s := sp.service(ServiceRTC)
+	s.Channel, s.UserID = a.Channel, a.RTCAccount
+	sp.grant(PrivJoinChannel, a.Privileges.JoinChannel)
+	if a.Role == RolePublisher {
+		sp.grant(PrivPublishAudio, a.Privileges.PublishAudio)
+		sp.grant(PrivPublishVideo, a.Privileges.PublishVideo)
+		sp.grant(PrivPublishData, a.Privileges.PublishData)
+	}
+	rtmService(&sp, a.RTMUserID, a.RTMExpire)
+	sp.service(typ)
 	return m.mint(&sp)
 }

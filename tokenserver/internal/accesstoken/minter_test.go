@@ -101,6 +101,32 @@ func TestMinterMethodsReportEveryBadParameter(t *testing.T) {
 				{"uid", "must contain only a-z, A-Z, 0-9, space and !#$%&()+-:;<=.>?@[]^_{}|~, (byte 0x09 at offset 0)"},
 				{"role", "must be 1 (publisher) or 2 (subscriber) (got 0)"},
 			}},
+		{"a ConvoAI token reports every bad field under its own name",
+			func() (Minted, error) {
+				return m.ConvoAI(Agent{Channel: "a/b", RTCAccount: "\t", Role: 3, Expire: 600,
+					Privileges: RTCPrivilegeExpires{0, 601, 600, 600}, RTMUserID: "", RTMExpire: 601})
+			},
+			[]InvalidParam{
+				{"channel", "must contain only a-z, A-Z, 0-9, space and !#$%&()+-:;<=.>?@[]^_{}|~, (byte 0x2f '/' at offset 1)"},
+				{"uid", "must contain only a-z, A-Z, 0-9, space and !#$%&()+-:;<=.>?@[]^_{}|~, (byte 0x09 at offset 0)"},
+				{"role", "must be 1 (publisher) or 2 (subscriber) (got 3)"},
+				{ParamJoinChannelExpire, "must be at least 1 second (got 0)"},
+				{ParamPublishAudioExpire, "must be at most the token's expire, 600 seconds (got 601)"},
+				{"rtmUid", "must be 1-64 characters long (got 0)"},
+				{"rtmExpire", "must be at most the token's expire, 600 seconds (got 601)"},
+			}},
+		{"an STT subscriber token refuses publish lifetimes, which a subscriber does not get",
+			func() (Minted, error) {
+				return m.STT(Agent{Channel: "c", Role: RoleSubscriber, Expire: 600,
+					Privileges: RTCPrivilegeExpires{600, 0, 1, 0}, RTMUserID: "u", RTMExpire: 600})
+			},
+			[]InvalidParam{{ParamPublishVideoExpire, "a subscriber has no publish privileges; leave it 0 (got 1)"}}},
+		{"an STT token's lifetimes may not exceed its expire by one second",
+			func() (Minted, error) {
+				return m.STT(Agent{Channel: "c", Role: RoleSubscriber, Expire: 600,
+					Privileges: RTCPrivilegeExpires{JoinChannel: 601}, RTMUserID: "u", RTMExpire: 600})
+			},
+			[]InvalidParam{{ParamJoinChannelExpire, "must be at most the token's expire, 600 seconds (got 601)"}}},
 		{"a Chat user token checks the user ID like Signaling",
 			func() (Minted, error) { return m.ChatUser(long, 600) },
 			[]InvalidParam{{"uid", "must be 1-64 characters long (got 70)"}}},

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -20,6 +21,15 @@ const (
 	MaxTokenLen = 96 << 10
 	// MaxInflatedLen caps the decompressed size, so a zlib bomb costs at most this much.
 	MaxInflatedLen = 64 << 10
+	// MaxServices is the most services one token may declare. Agora's builders write
+	// at most three (ConvoAI and STT: RTC, RTM and their own); 16 holds every one of
+	// the ten types with room for repeats. Without it a 195-byte token of 10,000 empty
+	// RTM services inflates to a 400 KB inspection.
+	MaxServices = 16
+	// MaxPrivileges is the most privileges one service (or a 006 token) may hold. No
+	// service defines more than four (a 006 token five); without it a token of
+	// thousands of privileges inflates its inspection the same way.
+	MaxPrivileges = 16
 )
 
 // Errors that Parse wraps; test with errors.Is.
@@ -36,6 +46,9 @@ type Token struct {
 	Expire   uint32 // seconds after IssueTs
 	Salt     uint32
 	Services []Service // in the order found; a type may repeat
+	// ServiceCount is the number of services the token declares: more than
+	// len(Services) when a service of an unknown type stopped the reading.
+	ServiceCount int
 
 	signature []byte
 	content   []byte // the signed bytes
@@ -61,6 +74,11 @@ type Service struct {
 	UserID      string
 	APaaSRole   int16          // aPaaS only
 	Permissions []Rtm2Resource // RTM2 only, in token order
+	// Unread holds, for a type this package does not know (!Type.Known()), every
+	// byte after the type to the end of the token, unread: only a service's type
+	// tells its layout, so nothing after it can be read (npm agora-token's parser
+	// stops there too). The signature covers these bytes, so Verify still works.
+	Unread []byte
 }
 
 // IssuedAt is the time the token was issued.
@@ -111,6 +129,9 @@ func (t *Token) signedWith(s *scratch, cert []byte) bool {
 // (see Token.Verify) or whether the token has expired. Errors never contain the token.
 func Parse(s string) (*Token, error) {
 	if len(s) < len(version) || s[:len(version)] != version {
+		if strings.HasPrefix(s, version006) {
+			return nil, fmt.Errorf("accesstoken: %w: it is a %q AccessToken, the older format", ErrVersion, version006)
+		}
 		return nil, fmt.Errorf("accesstoken: %w", ErrVersion)
 	}
 	if len(s) > MaxTokenLen {
@@ -229,14 +250,20 @@ func decode(raw []byte) (*Token, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
-	// Each service needs at least 4 bytes, which bounds the allocation.
-	t.Services = make([]Service, 0, min(n, (len(raw)-r.off)/4))
+	if n > MaxServices {
+		return nil, malformed("%d services, more than the %d a token may hold (Agora's builders write at most 3)", n, MaxServices)
+	}
+	t.ServiceCount = n
+	t.Services = make([]Service, 0, n)
 	for range n {
 		s, err := decodeService(r)
 		if err != nil {
 			return nil, err
 		}
 		t.Services = append(t.Services, s)
+		if !s.Type.Known() {
+			break
+		}
 	}
 	if r.off != len(raw) {
 		return nil, malformed("%d unexpected bytes after the last service", len(raw)-r.off)
@@ -247,11 +274,17 @@ func decode(raw []byte) (*Token, error) {
 }
 
 func decodeService(r *reader) (Service, error) {
-	at := r.off
 	s := Service{Type: ServiceType(r.u16("service type"))}
+	if r.err == nil && !s.Type.Known() {
+		s.Unread = r.take(len(r.b)-r.off, "unknown service")
+		return s, nil
+	}
 	n := int(r.u16("privilege count"))
 	if r.err != nil {
 		return s, r.err
+	}
+	if n > MaxPrivileges {
+		return s, malformed("%d privileges in service %v, more than the %d a service may hold", n, s.Type, MaxPrivileges)
 	}
 	if n*6 > len(r.b)-r.off {
 		return s, malformed("truncated: %d privileges of service %v need %d bytes at offset %d, %d left", n, s.Type, n*6, r.off, len(r.b)-r.off)
@@ -288,8 +321,7 @@ func decodeService(r *reader) (Service, error) {
 	case ServiceRTM2:
 		s.UserID = r.str("rtm2 user id")
 		s.Permissions = decodeRtm2Permissions(r)
-	default:
-		return s, malformed("unknown service type %d at offset %d", uint16(s.Type), at)
+	case ServiceConvoAI, ServiceSTT:
 	}
 	return s, r.err
 }

@@ -86,7 +86,8 @@ func TestParseReadsEveryField(t *testing.T) {
 func servicesEqual(a, b []Service) bool {
 	return slices.EqualFunc(a, b, func(x, y Service) bool {
 		return x.Type == y.Type && x.Channel == y.Channel && x.UserID == y.UserID && x.APaaSRole == y.APaaSRole &&
-			slices.Equal(x.Privileges, y.Privileges) && reflect.DeepEqual(x.Permissions, y.Permissions)
+			slices.Equal(x.Privileges, y.Privileges) && reflect.DeepEqual(x.Permissions, y.Permissions) &&
+			bytes.Equal(x.Unread, y.Unread)
 	})
 }
 
@@ -151,7 +152,7 @@ func TestMintedTokensParseBackAndVerify(t *testing.T) {
 }
 
 // rawOf returns the inflated bytes of a token.
-func rawOf(t *testing.T, token string) []byte {
+func rawOf(t testing.TB, token string) []byte {
 	t.Helper()
 	c, err := base64.StdEncoding.DecodeString(token[3:])
 	if err != nil {
@@ -276,8 +277,8 @@ func TestParseRejectsHostileInput(t *testing.T) {
 			return "007" + base64.StdEncoding.EncodeToString(append(c, 0))
 		}(), ErrMalformed, "after the zlib stream"},
 		{"bytes after the last service are refused", tokenOf(append(bytes.Clone(raw), 0)), ErrMalformed, "after the last service"},
-		{"an unknown service type is refused", tokenOf(withService(9, 0, 0)), ErrMalformed, "unknown service type 9"},
-		{"a privilege count larger than the data is refused before allocating", tokenOf(withService(2, 0xff, 0xff)), ErrMalformed, "truncated"},
+		{"a privilege count larger than the data is refused before allocating", tokenOf(withService(2, MaxPrivileges, 0)), ErrMalformed, "truncated"},
+		{"a privilege count over MaxPrivileges is refused before reading them", tokenOf(withService(2, 0xff, 0xff)), ErrMalformed, "65535 privileges in service rtm, more than the 16"},
 		{"an RTM2 resource count larger than the data is refused before allocating",
 			tokenOf(withService(8, 0, 0, 1, 0, 0x62, 0xff, 0xff)), ErrMalformed, "65535 rtm2 resources need at least 262140 bytes"},
 		{"an RTM2 list count larger than the data is refused before allocating",
@@ -293,9 +294,15 @@ func TestParseRejectsHostileInput(t *testing.T) {
 		{"a privilege that appears twice is refused", tokenOf(withService(2, 2, 0, 1, 0, 1, 0, 0, 0, 1, 0, 2, 0, 0, 0, 0, 0)), ErrMalformed, "privilege 1 of service rtm appears twice"},
 		{"a service count larger than the data is refused", func() string {
 			b := withService(2, 0, 0, 0, 0)
-			binary.LittleEndian.PutUint16(b[2+signatureLen+2+32+12:], 0xffff)
+			binary.LittleEndian.PutUint16(b[2+signatureLen+2+32+12:], MaxServices)
 			return tokenOf(b)
 		}(), ErrMalformed, "truncated"},
+		{"a service count over MaxServices is refused before reading them", func() string {
+			b := withService(2, 0, 0, 0, 0)
+			binary.LittleEndian.PutUint16(b[2+signatureLen+2+32+12:], 0xffff)
+			return tokenOf(b)
+		}(), ErrMalformed, "65535 services, more than the 16 a token may hold"},
+		{"a 006 token is named as one", "006" + vecAppID + "IACV0fZUBw", ErrVersion, `it is a "006" AccessToken`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

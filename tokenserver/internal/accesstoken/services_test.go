@@ -111,6 +111,12 @@ func handVectors() []handVector {
 			{Type: ServiceRTM2, Privileges: []PrivilegeExpire{}, UserID: "b", Permissions: []Rtm2Resource{{9, []Rtm2List{{7, []string{}}}}}},
 		}},
 
+		{"convoai (9) and stt (10): no privileges, no fields", func(t testing.TB) []byte {
+			return hexBytes(t, vecHeader(2),
+				"09 00 00 00", // service type 9, ConvoAI, no privileges
+				"0a 00 00 00") // service type 10, STT, no privileges
+		}, []Service{{Type: ServiceConvoAI, Privileges: []PrivilegeExpire{}}, {Type: ServiceSTT, Privileges: []PrivilegeExpire{}}}},
+
 		{"repeated and unordered services are kept in the order they come", func(t testing.TB) []byte {
 			return hexBytes(t, vecHeader(3),
 				"06 00 00 00 01 00 78 00 00",    // FCDN, no privileges, channel "x", account ""

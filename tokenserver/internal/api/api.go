@@ -12,6 +12,7 @@ import (
 	"signaling-auth/ratelimit/clientip"
 	"signaling-auth/tokenserver/internal/accesstoken"
 	"signaling-auth/tokenserver/internal/auth"
+	"signaling-auth/tokenserver/internal/tokens"
 )
 
 // Options is everything the HTTP layer needs; New copies what it keeps.
@@ -19,6 +20,9 @@ type Options struct {
 	// Minter mints every token and checks signatures for /v1/tokens/inspect;
 	// its certificate never leaves it.
 	Minter *accesstoken.Minter
+	// SecondaryMinter holds the project's other certificate during a
+	// rotation; only the token doctor checks signatures with it. nil: none.
+	SecondaryMinter *accesstoken.Minter
 	// Demo says Minter holds a random pair made for this run.
 	Demo           bool
 	DefaultExpiry  time.Duration
@@ -46,8 +50,9 @@ type Options struct {
 type API struct {
 	engine  *gin.Engine
 	minter  *accesstoken.Minter
+	second  *accesstoken.Minter
 	demo    bool
-	expiry  expiry
+	expiry  tokens.Limits
 	version string
 	log     *slog.Logger
 	metrics *metrics
@@ -93,8 +98,9 @@ func New(o Options) (*API, error) {
 	}
 	a := &API{
 		minter:    o.Minter,
+		second:    o.SecondaryMinter,
 		demo:      o.Demo,
-		expiry:    expiry{def: o.DefaultExpiry, max: o.MaxExpiry},
+		expiry:    tokens.Limits{DefaultExpiry: o.DefaultExpiry, MaxExpiry: o.MaxExpiry},
 		version:   o.Version,
 		log:       o.Logger,
 		metrics:   newMetrics(o.Version, Mode(o.Demo)),
@@ -147,11 +153,6 @@ func New(o Options) (*API, error) {
 // ServeHTTP implements http.Handler.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.engine.ServeHTTP(w, r) }
 
-// Mode is what answers, logs and metrics say about the credentials: "demo"
-// for a random pair made for this run, else "live".
-func Mode(demo bool) string {
-	if demo {
-		return "demo"
-	}
-	return "live"
-}
+// Mode is what answers, logs and metrics say about the credentials
+// (tokens.Mode).
+func Mode(demo bool) string { return tokens.Mode(demo) }

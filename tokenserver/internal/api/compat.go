@@ -6,6 +6,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"signaling-auth/tokenserver/internal/accesstoken"
+	"signaling-auth/tokenserver/internal/tokens"
 )
 
 // The compatible routes answer exactly what agora-token-service and the Node
@@ -45,11 +46,11 @@ func (r userPath) users() ([]user, bool) { return []user{{field: "uid", id: r.ui
 
 // mintUser mints a userPath's token with mint and answers {key: token}:
 // {"rtmToken"} is the Signaling login token the original web sample asks for.
-func (a *API) mintUser(mint userMinter, typ, key string) func(userPath, *params) (mintAnswer, error) {
+func (a *API) mintUser(mint tokens.UserMinter, typ, key string) func(userPath, *params) (mintAnswer, error) {
 	return func(r userPath, bad *params) (mintAnswer, error) {
-		exp := a.expiry.fromQuery(r.expiry, "expiry", bad)
-		m, err := mintForUser(mint, r.uid, exp, "uid", bad)
-		return mintAnswer{gin.H{key: m.Token}, []string{typ}}, bad.merge(err, expiryNames)
+		exp := a.expiry.FromQuery(r.expiry, "expiry", bad)
+		m, err := tokens.MintForUser(mint, r.uid, exp, "uid", bad)
+		return mintAnswer{gin.H{key: m.Token}, []string{typ}}, bad.Merge(err, expiryNames)
 	}
 }
 
@@ -80,28 +81,28 @@ func (r rtcPath) rtcUser() user {
 
 func (r rtcPath) users() ([]user, bool) { return []user{r.rtcUser()}, false }
 
-// request checks r's fields into an rtcRequest.
-func (r rtcPath) request(e expiry, bad *params) rtcRequest {
-	q := rtcRequest{channel: r.channel, uidName: r.uidName}
-	q.role = parseRole(r.role, "role", bad)
+// request checks r's fields into an tokens.RTCRequest.
+func (r rtcPath) request(e tokens.Limits, bad *params) tokens.RTCRequest {
+	q := tokens.RTCRequest{Channel: r.channel, UIDName: r.uidName}
+	q.Role = tokens.ParseRole(r.role, "role", bad)
 	switch r.tokenType {
 	case "uid":
-		q.byUID = true
-		q.uid = parseRTCUID(r.uid, r.uidName, bad)
+		q.ByUID = true
+		q.UID = tokens.ParseRTCUID(r.uid, r.uidName, bad)
 	case "userAccount":
-		q.account = r.uid
+		q.Account = r.uid
 	default:
-		bad.add("tokentype", "must be uid or userAccount (got "+quote(r.tokenType)+")")
-		q.byUID = true // placeholder; the engine still checks the channel
+		bad.Add("tokentype", "must be uid or userAccount (got "+quote(r.tokenType)+")")
+		q.ByUID = true // placeholder; the engine still checks the channel
 	}
-	q.expire = e.fromQuery(r.expiry, "expiry", bad)
+	q.Expire = e.FromQuery(r.expiry, "expiry", bad)
 	return q
 }
 
 // mintRTC answers an rtcPath with {"rtcToken"}.
 func (a *API) mintRTC(r rtcPath, bad *params) (mintAnswer, error) {
-	m, err := r.request(a.expiry, bad).mint(a.minter, bad)
-	return mintAnswer{gin.H{"rtcToken": m.Token}, []string{typeRTC}}, bad.merge(err, rtcPathNames)
+	m, err := r.request(a.expiry, bad).Mint(a.minter, bad)
+	return mintAnswer{gin.H{"rtcToken": m.Token}, []string{tokens.TypeRTC}}, bad.Merge(err, rtcPathNames)
 }
 
 // rtePath is a request of GET /rte/:channel/:role/:tokentype/:rtcuid/[:rtmuid/]:
@@ -134,22 +135,22 @@ func (a *API) mintRTE(r rtePath, bad *params) (mintAnswer, error) {
 	rtmUID, names, rtmName := r.rtmUID, rteRTMNames, "rtmuid"
 	if !r.explicit {
 		rtmUID, names, rtmName = r.uid, rteRTMFromRTC, "rtcuid"
-		if q.byUID && q.uid == 0 && !bad.has("rtcuid") {
-			bad.add("rtmuid", `required when rtcuid is 0 (any user): a Signaling user ID cannot be "0"`)
+		if q.ByUID && q.UID == 0 && !bad.Has("rtcuid") {
+			bad.Add("rtmuid", `required when rtcuid is 0 (any user): a Signaling user ID cannot be "0"`)
 		}
 	}
-	rtc, err := q.mint(a.minter, bad)
-	if err := bad.merge(err, rteRTCNames); err != nil {
+	rtc, err := q.Mint(a.minter, bad)
+	if err := bad.Merge(err, rteRTCNames); err != nil {
 		return mintAnswer{}, err
 	}
-	rtm, err := mintForUser(a.signalingIn(r.channel), rtmUID, q.expire, rtmName, bad)
-	return mintAnswer{gin.H{"rtcToken": rtc.Token, "rtmToken": rtm.Token}, []string{typeRTC, typeSignaling}}, bad.merge(err, names)
+	rtm, err := tokens.MintForUser(a.signalingIn(r.channel), rtmUID, q.Expire, rtmName, bad)
+	return mintAnswer{gin.H{"rtcToken": rtc.Token, "rtmToken": rtm.Token}, []string{tokens.TypeRTC, tokens.TypeSignaling}}, bad.Merge(err, names)
 }
 
 // signalingIn mints agora-token-service's RTM token for a channel: RTM login
 // plus RTC join and publish-data for the channel, with the user ID as the RTC
 // account (the community go-tokenbuilder rtmtokenbuilder.BuildToken).
-func (a *API) signalingIn(channel string) userMinter {
+func (a *API) signalingIn(channel string) tokens.UserMinter {
 	return func(userID string, expire uint32) (accesstoken.Minted, error) {
 		return a.minter.SignalingWithChannel(userID, channel, expire)
 	}
@@ -167,13 +168,13 @@ func (chatAppRequest) users() ([]user, bool) { return nil, true }
 
 // mintChatApp answers a chatAppRequest with {"chatToken"}.
 func (a *API) mintChatApp(r chatAppRequest, bad *params) (mintAnswer, error) {
-	exp := a.expiry.fromQuery(r.expiry, "expiry", bad)
+	exp := a.expiry.FromQuery(r.expiry, "expiry", bad)
 	var m accesstoken.Minted
 	var err error
 	if len(*bad) == 0 {
 		m, err = a.minter.ChatApp(exp)
 	}
-	return mintAnswer{gin.H{"chatToken": m.Token}, []string{typeChatApp}}, bad.merge(err, expiryNames)
+	return mintAnswer{gin.H{"chatToken": m.Token}, []string{tokens.TypeChatApp}}, bad.Merge(err, expiryNames)
 }
 
 // getTokenRequest is the body of POST /getToken {tokenType, channel, role,
@@ -214,7 +215,7 @@ func (q getTokenRequest) users() ([]user, bool) {
 // without uid is an app token. Unlike there, a bad role or an over-long
 // expiry is refused.
 func (a *API) mintGetToken(q getTokenRequest, bad *params) (mintAnswer, error) {
-	exp := a.expiry.fromJSON(q.expire, true, "expire", bad)
+	exp := a.expiry.FromJSON(q.expire, true, "expire", bad)
 	var (
 		m   accesstoken.Minted
 		err error
@@ -222,36 +223,36 @@ func (a *API) mintGetToken(q getTokenRequest, bad *params) (mintAnswer, error) {
 	)
 	switch q.tokenType {
 	case "rtc":
-		r := rtcRequest{channel: q.channel, role: accesstoken.RoleSubscriber, expire: exp, uidName: "uid"}
+		r := tokens.RTCRequest{Channel: q.channel, Role: accesstoken.RoleSubscriber, Expire: exp, UIDName: "uid"}
 		if q.role != "" {
-			r.role = parseRole(q.role, "role", bad)
+			r.Role = tokens.ParseRole(q.role, "role", bad)
 		}
-		if n, isUID := rtcUID(q.uid); isUID {
-			r.byUID, r.uid = true, n
+		if n, isUID := tokens.RTCUID(q.uid); isUID {
+			r.ByUID, r.UID = true, n
 		} else {
-			r.account = q.uid
+			r.Account = q.uid
 		}
-		m, err = r.mint(a.minter, bad)
-		typ = typeRTC
+		m, err = r.Mint(a.minter, bad)
+		typ = tokens.TypeRTC
 	case "rtm":
 		mint := a.minter.Signaling
 		if q.channel != "" {
 			mint = a.signalingIn(q.channel)
 		}
-		m, err = mintForUser(mint, q.uid, exp, "uid", bad)
-		typ = typeSignaling
+		m, err = tokens.MintForUser(mint, q.uid, exp, "uid", bad)
+		typ = tokens.TypeSignaling
 	case "chat":
 		if q.uid != "" {
-			m, err = mintForUser(a.minter.ChatUser, q.uid, exp, "uid", bad)
-			typ = typeChatUser
+			m, err = tokens.MintForUser(a.minter.ChatUser, q.uid, exp, "uid", bad)
+			typ = tokens.TypeChatUser
 		} else {
 			if len(*bad) == 0 {
 				m, err = a.minter.ChatApp(exp)
 			}
-			typ = typeChatApp
+			typ = tokens.TypeChatApp
 		}
 	default:
-		bad.add("tokenType", "must be rtc, rtm or chat (got "+quote(q.tokenType)+")")
+		bad.Add("tokenType", "must be rtc, rtm or chat (got "+quote(q.tokenType)+")")
 	}
-	return mintAnswer{gin.H{"token": m.Token}, []string{typ}}, bad.merge(err, getTokenNames)
+	return mintAnswer{gin.H{"token": m.Token}, []string{typ}}, bad.Merge(err, getTokenNames)
 }

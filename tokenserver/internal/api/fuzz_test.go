@@ -8,35 +8,12 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"signaling-auth/tokenserver/internal/accesstoken"
+	"signaling-auth/tokenserver/internal/tokens"
 )
 
 // Seeds live in testdata/fuzz/<FuzzName>/ as well; `go test` runs them all.
-
-func FuzzExpiryParse(f *testing.F) {
-	for _, s := range []string{"", "0", "1", "600", "86400", "86401", "-1", "+1", "1.5", "1e3", " 60", "0x10", "99999999999999999999999", "٣"} {
-		f.Add(s)
-	}
-	e := expiry{def: time.Hour, max: 24 * time.Hour}
-	f.Fuzz(func(t *testing.T, s string) {
-		var bad params
-		n := e.parse(s, "expiry", &bad)
-		if len(bad) > 0 {
-			if len(bad) != 1 || bad[0].Name != "expiry" || bad[0].Reason == "" {
-				t.Fatalf("bad report for %q: %+v", s, bad)
-			}
-			return
-		}
-		if n < 1 || n > 86400 {
-			t.Fatalf("%q accepted as %d, outside 1..86400", s, n)
-		}
-		if strings.TrimLeft(s, "0") != strconv.FormatUint(uint64(n), 10) {
-			t.Fatalf("%q accepted as %d", s, n)
-		}
-	})
-}
 
 func FuzzDecodeObject(f *testing.F) {
 	for _, s := range []string{`{}`, `{"type":"rtc","uid":"1","expiresIn":60}`, `[]`, `null`, `{"a":1}`, `{"uid":`, `{"uid":"\u0000"}`, `{"expiresIn":1e400}`, `{} {}`, `{"uid":"a","uid":"b"}`,
@@ -46,7 +23,7 @@ func FuzzDecodeObject(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		var q MintRequest
+		var q mintBody
 		bad, err := decodeObject(body, strictBody, q.fields())
 		if lax, laxErr := decodeObject(body, compatBody, q.fields()); (laxErr == nil) != (err == nil) || len(lax) > len(bad) {
 			t.Fatalf("the compat rules judge %q differently: %v %v, strict %v %v", body, lax, laxErr, bad, err)
@@ -118,7 +95,7 @@ func FuzzMintJSON(f *testing.F) {
 		a.ServeHTTP(w, req)
 		switch w.Code {
 		case http.StatusOK:
-			var r MintResponse
+			var r tokens.MintResponse
 			if err := json.Unmarshal(w.Body.Bytes(), &r); err != nil {
 				t.Fatal(err)
 			}
@@ -179,10 +156,10 @@ func FuzzRTCUID(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		n, ok := rtcUID(s)
+		n, ok := tokens.RTCUID(s)
 		want, err := strconv.ParseUint(s, 10, 32)
 		if ok != (err == nil && strings.Trim(s, "0123456789") == "") || (ok && uint64(n) != want) {
-			t.Fatalf("rtcUID(%q) = %d, %v; ParseUint says %d, %v", s, n, ok, want, err)
+			t.Fatalf("tokens.RTCUID(%q) = %d, %v; ParseUint says %d, %v", s, n, ok, want, err)
 		}
 		u := rtcUser("uid", s, true)
 		switch {
@@ -192,8 +169,8 @@ func FuzzRTCUID(f *testing.F) {
 			t.Fatalf("rtcUser(%q) = %+v, want the account as sent", s, u)
 		}
 		var bad params
-		if parseRTCUID(s, "uid", &bad) != n || (len(bad) == 0) != ok {
-			t.Fatalf("parseRTCUID(%q) disagrees with rtcUID: %+v", s, bad)
+		if tokens.ParseRTCUID(s, "uid", &bad) != n || (len(bad) == 0) != ok {
+			t.Fatalf("tokens.ParseRTCUID(%q) disagrees with rtcUID: %+v", s, bad)
 		}
 	})
 }

@@ -92,6 +92,8 @@ func mintingCalls() []call {
 		{method: "POST", path: "/v1/tokens", contentType: js, body: `{"type":"rtc","uid":"alice","channel":"room"}`},
 		{method: "POST", path: "/v1/tokens", contentType: js, body: `{"type":"rte","uid":"alice","channel":"room"}`},
 		{method: "POST", path: "/v1/tokens", contentType: js, body: `{"type":"chat-user","uid":"alice"}`},
+		{method: "POST", path: "/v1/tokens", contentType: js, body: `{"type":"convoai","uid":"alice","channel":"room"}`},
+		{method: "POST", path: "/v1/tokens", contentType: js, body: `{"type":"stt","uid":"alice","channel":"room"}`},
 	}
 }
 
@@ -213,6 +215,9 @@ func TestAJWTCallerGetsTokensOnlyForItself(t *testing.T) {
 		{name: "getToken with the uid twice, the caller's first", c: call{method: "POST", path: "/getToken", contentType: js, body: `{"tokenType":"rtm","uid":"alice","uid":"bob"}`}, want: 403, field: "uid"},
 		{name: "v1 signaling for someone else", c: call{method: "POST", path: "/v1/tokens", contentType: js, body: `{"type":"signaling","uid":"bob"}`}, want: 403, field: "uid"},
 		{name: "v1 rte with someone else's rtmUid", c: call{method: "POST", path: "/v1/tokens", contentType: js, body: `{"type":"rte","uid":"alice","rtmUid":"bob","channel":"c"}`}, want: 403, field: "rtmUid"},
+		{name: "v1 convoai with someone else's rtmUid", c: call{method: "POST", path: "/v1/tokens", contentType: js, body: `{"type":"convoai","uid":"alice","rtmUid":"bob","channel":"c"}`}, want: 403, field: "rtmUid"},
+		{name: "v1 stt whose agent is someone else", c: call{method: "POST", path: "/v1/tokens", contentType: js, body: `{"type":"stt","uid":"bob","rtmUid":"alice","channel":"c"}`}, want: 403, field: "uid"},
+		{name: "v1 convoai for uid 0", c: call{method: "POST", path: "/v1/tokens", contentType: js, body: `{"type":"convoai","uid":"0","rtmUid":"alice","channel":"c"}`}, want: 403, field: "uid"},
 		{name: "v1 rtc for uid 0", c: call{method: "POST", path: "/v1/tokens", contentType: js, body: `{"type":"rtc","uid":"0","channel":"c"}`}, want: 403, field: "uid"},
 		{name: "v1 rtc with an empty uid (an account token for nobody)", c: call{method: "POST", path: "/v1/tokens", contentType: js, body: `{"type":"rtc","uid":"","channel":"c"}`}, want: 403, field: "uid"},
 		{name: "v1 chat-app", c: call{method: "POST", path: "/v1/tokens", contentType: js, body: `{"type":"chat-app"}`}, want: 403},

@@ -5,6 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"signaling-auth/tokenserver/internal/tokens"
 )
 
 // metrics lives in a registry of its own: no global default registry, so two
@@ -59,7 +60,7 @@ func newMetrics(version, mode string) *metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Every type is visible at 0 from the start, so rate() works before the first token.
-	for _, t := range tokenTypes {
+	for _, t := range tokens.Types {
 		m.minted.WithLabelValues(t)
 	}
 	m.authRefused.WithLabelValues("401")
@@ -80,14 +81,3 @@ func methodLabel(m string) string {
 	}
 	return "other"
 }
-
-// tokenTypes are the native API's type names, also the minted metric's labels.
-var tokenTypes = []string{typeSignaling, typeRTC, typeRTE, typeChatUser, typeChatApp}
-
-const (
-	typeSignaling = "signaling"
-	typeRTC       = "rtc"
-	typeRTE       = "rte"
-	typeChatUser  = "chat-user"
-	typeChatApp   = "chat-app"
-)

@@ -70,7 +70,7 @@ func TestNewRefusesUnusableOptions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run("New refuses "+tt.name, func(t *testing.T) {
-			o := Options{Minter: base.minter, DefaultExpiry: base.expiry.def, MaxExpiry: base.expiry.max, MaxBodyBytes: 1024}
+			o := Options{Minter: base.minter, DefaultExpiry: base.expiry.DefaultExpiry, MaxExpiry: base.expiry.MaxExpiry, MaxBodyBytes: 1024}
 			tt.mod(&o)
 			if _, err := New(o); err == nil {
 				t.Error("New accepted it")

@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"signaling-auth/tokenserver/internal/auth"
+	"signaling-auth/tokenserver/internal/tokens"
 )
 
 // Every route that hands out a token is registered as a mintRoute (routes.go),
@@ -25,7 +26,7 @@ type user struct {
 // field holds a uid when it is numeric, which is then spelt as the token
 // carries it ("007" is user "7").
 func rtcUser(field, s string, byUID bool) user {
-	if n, ok := rtcUID(s); byUID && ok {
+	if n, ok := tokens.RTCUID(s); byUID && ok {
 		return user{field: field, id: strconv.FormatUint(uint64(n), 10), anyUser: n == 0}
 	}
 	return user{field: field, id: s}
@@ -58,7 +59,7 @@ func mintRoute[R mintRequest](a *API, decode func(*gin.Context) (R, bool), mint 
 		}
 		var bad params
 		ans, err := mint(r, &bad)
-		if err := bad.merge(err, nil); err != nil {
+		if err := bad.Merge(err, nil); err != nil {
 			// Not a parameter problem: the engine failed. Its message never
 			// carries the certificate (contract), but we still keep it to the log.
 			a.log.Error("minting failed", "request_id", c.GetString(ctxRequestID), "route", routeLabel(c), "err", err)

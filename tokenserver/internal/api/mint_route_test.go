@@ -10,7 +10,7 @@ import (
 // notMinting are the routes that hand out no token.
 var notMinting = map[string]bool{
 	"GET /healthz": true, "GET /readyz": true, "GET /metrics": true, "GET /openapi.json": true,
-	"GET /ping": true, "GET /ping/": true, "POST /v1/tokens/inspect": true,
+	"GET /ping": true, "GET /ping/": true, "POST /v1/tokens/inspect": true, "POST /v1/tokens/diagnose": true,
 }
 
 // mintBodies is, per POST route that mints, a body asking a token for the

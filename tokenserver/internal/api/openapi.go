@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"signaling-auth/tokenserver/internal/tokens"
 )
 
 // operation describes one route for the OpenAPI document. The list is kept
@@ -49,6 +51,8 @@ var operations = []operation{
 		summary: "Mint a token", ok: "MintResponse", errors: []int{400, 413, 415}},
 	{method: "POST", path: "/v1/tokens/inspect", tag: "native", request: "InspectRequest", noStore: true, guarded: true,
 		summary: "Decode a token and check it against this server's app", ok: "Inspection", errors: []int{400, 413, 415}},
+	{method: "POST", path: "/v1/tokens/diagnose", tag: "native", request: "DiagnoseRequest", noStore: true, guarded: true,
+		summary: "Say whether Agora will accept a token for what the caller means to do, and why not", ok: "Diagnosis", errors: []int{400, 413, 415}},
 }
 
 var pathParamDoc = map[string]string{
@@ -123,11 +127,13 @@ var schemas = map[string]any{
 	})),
 	"GetTokenResponse": tokenProp("token"),
 	"MintRequest": obj([]string{"type"}, map[string]any{
-		"type":      map[string]any{"enum": tokenTypes},
+		"type": map[string]any{"enum": tokens.Types, "description": "convoai and stt: the token Agora's Conversational AI and real-time STT REST APIs take " +
+			"(Authorization: agora token=...), for the agent's channel and uid: RTC (the role's privileges), Signaling login for rtmUid, " +
+			"then the ConvoAI (9) or STT (10) service, as npm agora-token 2.0.6's ConvoAITokenBuilder and SttTokenBuilder"},
 		"uid":       str,
-		"channel":   map[string]any{"type": "string", "description": "rtc, rte: the channel; signaling: also join this stream channel (RTC join and publish-data for uid, as agora-token-service's RTM token)"},
+		"channel":   map[string]any{"type": "string", "description": "rtc, rte, convoai, stt: the channel; signaling: also join this stream channel (RTC join and publish-data for uid, as agora-token-service's RTM token)"},
 		"role":      map[string]any{"enum": []string{"publisher", "subscriber", "audience", "1", "2"}},
-		"rtmUid":    map[string]any{"type": "string", "description": "rte only; defaults to uid"},
+		"rtmUid":    map[string]any{"type": "string", "description": "rte, convoai, stt: the Signaling user; defaults to uid"},
 		"expiresIn": map[string]any{"type": "integer", "minimum": 1, "description": "seconds; absent: the server's default"},
 		"permissions": map[string]any{
 			"type": "object", "additionalProperties": false, "minProperties": 1,
@@ -141,7 +147,8 @@ var schemas = map[string]any{
 		},
 		"privilegeExpiresIn": map[string]any{
 			"type": "object", "additionalProperties": false,
-			"description": "rtc only: the token gets all four privileges (a publisher's), each lasting its own seconds, 1 to expiresIn; an absent one lasts expiresIn. As Agora's BuildTokenWithUidAndPrivilege.",
+			"description": "rtc: the token gets all four privileges (a publisher's), each lasting its own seconds, 1 to expiresIn; an absent one lasts expiresIn. As Agora's BuildTokenWithUidAndPrivilege. " +
+				"convoai, stt: the lifetimes of the role's privileges (a subscriber has join only, so no publish member).",
 			"properties": map[string]any{
 				"join": privSeconds, "publishAudio": privSeconds, "publishVideo": privSeconds, "publishData": privSeconds,
 			},
@@ -156,20 +163,46 @@ var schemas = map[string]any{
 		},
 	},
 	"MintResponse": obj([]string{"token", "type", "appId", "issuedAt", "expiresAt", "mode"}, map[string]any{
-		"token": str, "type": map[string]any{"enum": tokenTypes}, "appId": str, "uid": str, "channel": str, "rtmUid": str,
+		"token": str, "type": map[string]any{"enum": tokens.Types}, "appId": str, "uid": str, "channel": str, "rtmUid": str,
 		"issuedAt": dateStr, "expiresAt": dateStr, "mode": map[string]any{"enum": []string{"live", "demo"}},
 	}),
 	"InspectRequest": obj([]string{"token"}, map[string]any{"token": str}),
+	"DiagnoseRequest": obj([]string{"token"}, map[string]any{
+		"token":       map[string]any{"type": "string", "description": "an AccessToken2 (007) or 006 token"},
+		"service":     map[string]any{"enum": []string{tokens.ServiceRTC, tokens.ServiceSignaling}, "description": "what the token is for; absent: rtc"},
+		"channel":     map[string]any{"type": "string", "description": "rtc: required, the channel the client joins; signaling: leave it out"},
+		"uid":         map[string]any{"type": "string", "description": "the numeric uid (1-4294967295) the client uses, as a string; not with userAccount"},
+		"userAccount": map[string]any{"type": "string", "description": "the string user account (rtc) or user ID (signaling) the client uses; not with uid"},
+		"action": map[string]any{"enum": []string{tokens.ActionJoin, tokens.ActionPublishAudio, tokens.ActionPublishVideo, tokens.ActionPublishData, tokens.ActionLogin},
+			"description": "rtc: join (default) or publish-audio/-video/-data; signaling: login (default)"},
+		"at": map[string]any{"type": "string", "format": "date-time", "description": "when the client uses the token (RFC 3339); absent: now"},
+	}),
+	"Diagnosis": obj([]string{"verdict", "findings", "signedBy", "mode"}, map[string]any{
+		"verdict": map[string]any{"enum": []string{tokens.VerdictAccepted, tokens.VerdictRefused, tokens.VerdictCannotTell}},
+		"findings": map[string]any{"type": "array", "description": "every reason Agora will refuse the token; docs/tokenserver.md lists the codes",
+			"items": obj([]string{"code", "problem", "want", "got", "fix"}, map[string]any{
+				"code": map[string]any{"enum": tokens.FindingCodes}, "problem": str, "want": str, "got": str, "fix": str,
+			})},
+		"signedBy":   map[string]any{"enum": []string{"primary", "secondary", "none", "unchecked"}, "description": "which configured certificate signed the token"},
+		"inspection": ref("Inspection"),
+		"token006": obj([]string{"version", "appId", "expiresAt", "salt", "privileges"}, map[string]any{
+			"version": str, "appId": str, "expiresAt": dateStr, "salt": integer,
+			"privileges": map[string]any{"type": "array", "items": obj([]string{"privilege", "name", "expire", "expiresAt"},
+				map[string]any{"privilege": integer, "name": str, "expire": integer, "expiresAt": dateStr})},
+		}),
+		"mode": str,
+	}),
 	"Inspection": obj([]string{"version", "appId", "issueTs", "issuedAt", "expire", "expiresAt", "salt", "services", "appIdMatches", "signatureValid", "expired", "mode"},
 		map[string]any{
 			"version": str, "appId": str, "issueTs": integer, "issuedAt": dateStr, "expire": integer, "expiresAt": dateStr, "salt": integer,
-			"services": map[string]any{"type": "array", "description": "every service in token order, of the eight AccessToken2 defines",
+			"services": map[string]any{"type": "array", "description": "every service in token order, of the ten AccessToken2 defines; one of a type this server does not know ends the list",
 				"items": obj([]string{"type", "name", "privileges"}, map[string]any{
-					"type":    integer,
-					"name":    map[string]any{"type": "string", "description": "rtc, rtm, streaming, fpa, chat, fcdn, apaas, rtm2, or service(N)"},
-					"channel": map[string]any{"type": "string", "description": "rtc, streaming, fcdn: the channel; apaas: the room UUID"},
-					"uid":     map[string]any{"type": "string", "description": "the account or user ID; apaas: the user UUID"},
-					"role":    map[string]any{"type": "integer", "description": "apaas only"},
+					"type":        integer,
+					"name":        map[string]any{"type": "string", "description": "rtc, rtm, streaming, fpa, chat, fcdn, apaas, rtm2, convoai, stt, or unknown service type N"},
+					"unreadBytes": map[string]any{"type": "integer", "description": "an unknown type only: the bytes after it, which only its type could say how to read; the signature covers them"},
+					"channel":     map[string]any{"type": "string", "description": "rtc, streaming, fcdn: the channel; apaas: the room UUID"},
+					"uid":         map[string]any{"type": "string", "description": "the account or user ID; apaas: the user UUID"},
+					"role":        map[string]any{"type": "integer", "description": "apaas only"},
 					"privileges": map[string]any{"type": "array", "items": obj([]string{"privilege", "name", "expire", "expiresAt"},
 						map[string]any{"privilege": integer, "name": str, "expire": integer, "expiresAt": dateStr})},
 					"permissions": map[string]any{"type": "array", "description": "rtm2 only: one entry per resource type and permission",
@@ -179,6 +212,7 @@ var schemas = map[string]any{
 						})},
 				})},
 			"appIdMatches": boolean, "signatureValid": boolean, "expired": boolean, "mode": str,
+			"unreadServices": map[string]any{"type": "integer", "description": "how many services the token declares after one of an unknown type"},
 		}),
 }
 
@@ -260,7 +294,7 @@ func openAPIDocument(version, authMode string, limited bool) ([]byte, error) {
 				o["security"] = security
 				codes = append(codes, 401)
 			}
-			if authMode == "jwt" && op.path != "/v1/tokens/inspect" {
+			if authMode == "jwt" && op.path != "/v1/tokens/inspect" && op.path != "/v1/tokens/diagnose" {
 				codes = append(codes, 403)
 			}
 			if limited {

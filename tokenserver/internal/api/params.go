@@ -13,172 +13,25 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
-	"signaling-auth/tokenserver/internal/accesstoken"
+	"signaling-auth/tokenserver/internal/tokens"
 )
 
-// params collects every bad field of one request, so a client learns about
-// all of them at once.
-type params []InvalidParam
+// params collects every bad field of one request (tokens.Params), so a
+// client learns about all of them at once.
+type params = tokens.Params
 
-func (p *params) add(name, reason string) { *p = append(*p, InvalidParam{Name: name, Reason: reason}) }
+// quote shows a client's value in a reason, escaped and cut short.
+func quote(s string) string { return tokens.Quote(s) }
 
-func (p params) has(name string) bool {
-	for _, e := range p {
-		if e.Name == name {
-			return true
-		}
-	}
-	return false
-}
-
-// check adds a stand-alone validator's verdict on a field not yet reported.
-// Handlers use it instead of minting once a request is known to be bad, so
-// that a bad request still hears about every field but costs no token.
-func (p *params) check(name string, err error) {
-	if err != nil && !p.has(name) {
-		p.add(name, err.Error())
-	}
-}
-
-// merge adds the engine's complaints, renamed to the request's field names,
-// skipping fields already reported (the engine saw a placeholder for those).
-// An error that is not about parameters is returned as is.
-func (p *params) merge(err error, names map[string]string) error {
-	if err == nil {
-		return nil
-	}
-	var ipe *accesstoken.InvalidParamsError
-	if !errors.As(err, &ipe) {
-		return err
-	}
-	for _, e := range ipe.Params {
-		name := e.Name
-		if n, ok := names[name]; ok {
-			name = n
-		}
-		if !p.has(name) {
-			p.add(name, e.Reason)
-		}
-	}
-	return nil
-}
-
-// quote shows a client's value in a reason: escaped, and cut short so a
-// 16 KB parameter does not come back as a 16 KB error.
-func quote(s string) string {
-	const max = 40
-	if len(s) > max {
-		return strconv.Quote(s[:max]) + "…"
-	}
-	return strconv.Quote(s)
-}
-
-// expiry turns a lifetime asked for in seconds into the engine's uint32.
-// Absent means the configured default; anything outside 1..max is refused,
-// never clamped, and the reason names the maximum.
-type expiry struct {
-	def, max time.Duration
-}
-
-func (e expiry) maxSeconds() uint64 { return uint64(e.max / time.Second) }
-
-// fromQuery reads the values of ?name=N (absent or empty: default). A
-// repeated parameter is refused: which one would the client have meant?
-func (e expiry) fromQuery(vals []string, name string, bad *params) uint32 {
-	switch {
-	case len(vals) == 0 || (len(vals) == 1 && vals[0] == ""):
-		return uint32(e.def / time.Second)
-	case len(vals) > 1:
-		bad.add(name, "must be given once")
-		return 1
-	}
-	return e.parse(vals[0], name, bad)
-}
-
-// parse checks a decimal number of seconds.
-func (e expiry) parse(s, name string, bad *params) uint32 {
-	if s == "" || strings.Trim(s, "0123456789") != "" {
-		bad.add(name, "must be a whole number of seconds (got "+quote(s)+")")
-		return 1
-	}
-	n, err := strconv.ParseUint(s, 10, 64)
-	if err != nil { // only overflow is left
-		n = ^uint64(0)
-	}
-	return e.check(n, s, name, bad)
-}
-
-// fromJSON checks a JSON number of seconds; zero means default when
-// zeroIsDefault (the compat /getToken, whose clients send 0 for "unset").
-func (e expiry) fromJSON(n *int64, zeroIsDefault bool, name string, bad *params) uint32 {
-	switch {
-	case n == nil || (*n == 0 && zeroIsDefault):
-		return uint32(e.def / time.Second)
-	case *n < 1:
-		bad.add(name, "must be at least 1 second (got "+strconv.FormatInt(*n, 10)+")")
-		return 1
-	}
-	return e.check(uint64(*n), strconv.FormatInt(*n, 10), name, bad)
-}
-
-func (e expiry) check(n uint64, raw, name string, bad *params) uint32 {
-	switch {
-	case n < 1:
-		bad.add(name, "must be at least 1 second (got 0)")
-		return 1
-	case n > e.maxSeconds():
-		bad.add(name, fmt.Sprintf("must be at most %d seconds (%s), the server's maximum (got %s)",
-			e.maxSeconds(), e.max, cut(raw)))
-		return 1
-	}
-	return uint32(n)
-}
-
+// cut shortens a client's name for a reason, as quote does.
 func cut(s string) string {
 	if len(s) > 40 {
 		return s[:40] + "…"
 	}
 	return s
-}
-
-// parseRole accepts the names and numbers existing token servers accept:
-// publisher/1, and subscriber/2 (the Node server calls it audience).
-func parseRole(s, name string, bad *params) accesstoken.Role {
-	switch s {
-	case "publisher", "1":
-		return accesstoken.RolePublisher
-	case "subscriber", "audience", "2":
-		return accesstoken.RoleSubscriber
-	}
-	bad.add(name, "must be publisher or subscriber (or 1, 2) (got "+quote(s)+")")
-	return accesstoken.RolePublisher
-}
-
-// rtcUID reads an RTC uid, the one place that does: a decimal uint32
-// (digits only, no sign), 0 meaning any user. ok is false for anything else,
-// which /getToken and /v1/tokens then take for a user account.
-func rtcUID(s string) (uid uint32, ok bool) {
-	if s == "" || strings.Trim(s, "0123456789") != "" {
-		return 0, false
-	}
-	n, err := strconv.ParseUint(s, 10, 32)
-	if err != nil {
-		return 0, false
-	}
-	return uint32(n), true
-}
-
-// parseRTCUID is rtcUID for a field that must hold a uid.
-func parseRTCUID(s, name string, bad *params) uint32 {
-	n, ok := rtcUID(s)
-	if !ok {
-		bad.add(name, "must be a number 0-4294967295 (got "+quote(s)+")")
-	}
-	return n
 }
 
 // jsonField is one member a JSON request body may have.
@@ -277,18 +130,18 @@ func decodeObject(body []byte, rules bodyRules, fields []jsonField) (params, err
 		switch dst := f.dst.(type) {
 		case *string:
 			if err := json.Unmarshal(raw, dst); err != nil {
-				bad.add(f.name, "must be a string")
+				bad.Add(f.name, "must be a string")
 			}
 		case **int64:
 			var n int64
 			if err := json.Unmarshal(raw, &n); err != nil {
-				bad.add(f.name, "must be a whole number")
+				bad.Add(f.name, "must be a whole number")
 				continue
 			}
 			*dst = &n
 		case objectField:
 			if reason := dst.decode(raw); reason != "" {
-				bad.add(f.name, reason)
+				bad.Add(f.name, reason)
 			}
 		default:
 			panic("api: decodeObject: unsupported field type") // a programming error, caught by tests

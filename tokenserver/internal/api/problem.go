@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+	"signaling-auth/tokenserver/internal/tokens"
 )
 
 // problemContentType is RFC 9457's media type for error bodies.
@@ -27,11 +28,9 @@ type Problem struct {
 	Message string `json:"message,omitempty"`
 }
 
-// InvalidParam names one bad request field and the rule it broke.
-type InvalidParam struct {
-	Name   string `json:"name"`
-	Reason string `json:"reason"`
-}
+// InvalidParam names one bad request field and the rule it broke
+// (tokens.InvalidParam: the token service names them as the JSON does).
+type InvalidParam = tokens.InvalidParam
 
 // ctxCompat marks a request of a compatible route (compatErrors).
 const ctxCompat = "tokenserver.compat"

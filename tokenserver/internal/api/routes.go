@@ -1,6 +1,10 @@
 package api
 
-import "github.com/gin-gonic/gin"
+import (
+	"github.com/gin-gonic/gin"
+
+	"signaling-auth/tokenserver/internal/tokens"
+)
 
 // routes maps the whole HTTP surface. Every path is also described in
 // openapi.go; TestOpenAPIMatchesRoutes fails when the two disagree.
@@ -22,18 +26,19 @@ func (a *API) routes(r *gin.Engine, limit gin.HandlerFunc) {
 	// same paths and JSON, with or without the trailing slash; their errors
 	// also carry error and message (compatErrors), which those clients read.
 	compat := r.Group("", compatErrors, limit, noStore, a.tokenMode, a.limitIP, a.authenticate)
-	both(compat, "GET", "/rtm/:uid", mintRoute(a, decodeUserPath, a.mintUser(a.minter.Signaling, typeSignaling, "rtmToken")))
+	both(compat, "GET", "/rtm/:uid", mintRoute(a, decodeUserPath, a.mintUser(a.minter.Signaling, tokens.TypeSignaling, "rtmToken")))
 	both(compat, "GET", "/rtc/:channel/:role/:tokentype/:uid", mintRoute(a, decodeRTCPath, a.mintRTC))
 	both(compat, "GET", "/rte/:channel/:role/:tokentype/:rtcuid", mintRoute(a, decodeRTEPath, a.mintRTE))
 	both(compat, "GET", "/rte/:channel/:role/:tokentype/:rtcuid/:rtmuid", mintRoute(a, decodeRTEPath, a.mintRTE))
 	both(compat, "GET", "/chat/app", mintRoute(a, decodeChatApp, a.mintChatApp))
-	both(compat, "GET", "/chat/account/:uid", mintRoute(a, decodeUserPath, a.mintUser(a.minter.ChatUser, typeChatUser, "chatToken")))
+	both(compat, "GET", "/chat/account/:uid", mintRoute(a, decodeUserPath, a.mintUser(a.minter.ChatUser, tokens.TypeChatUser, "chatToken")))
 	both(compat, "POST", "/getToken", mintRoute(a, decodeGetToken, a.mintGetToken))
 
-	// Native API. Inspect hands out no token, but it is a signature oracle
+	// Native API. Inspect and diagnose hand out no token, but it is a signature oracle
 	// and costs CPU: it is not left open when callers need credentials.
 	gated.POST("/v1/tokens", mintRoute(a, decodeMintRequest, a.mintNative))
 	gated.POST("/v1/tokens/inspect", a.handleInspect())
+	gated.POST("/v1/tokens/diagnose", a.handleDiagnose())
 }
 
 // both registers path and path + "/" because gin, with redirects off, would

@@ -9,6 +9,7 @@ import (
 
 	"signaling-auth/tokenserver/internal/accesstoken"
 	"signaling-auth/tokenserver/internal/accesstoken/tokentest"
+	"signaling-auth/tokenserver/internal/tokens"
 )
 
 // service is what a test expects of one service in a token.
@@ -301,7 +302,7 @@ func TestInspect(t *testing.T) {
 	}
 	t.Run("every service and privilege of an RTE token is listed by name", func(t *testing.T) {
 		a := do(t, srv, call{method: "POST", path: "/v1/tokens/inspect", contentType: "application/json", body: `{"token":"` + fresh + `"}`})
-		var in Inspection
+		var in tokens.Inspection
 		if err := jsonUnmarshalStrict(a.body, &in); err != nil {
 			t.Fatal(err)
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"signaling-auth/tokenserver/internal/tokens"
 	"slices"
 	"strings"
 	"testing"
@@ -106,9 +107,17 @@ func TestMintNewFieldsRefuseBadInput(t *testing.T) {
 		{"an unknown privilege", `{"type":"rtc","uid":"1","channel":"c","privilegeExpiresIn":{"kick":60}}`, []string{"privilegeExpiresIn"}, `unknown member "kick"`},
 		{"a privilege named in other letter case", `{"type":"rtc","uid":"1","channel":"c","privilegeExpiresIn":{"JOIN":5}}`, []string{"privilegeExpiresIn"}, `unknown member "JOIN"`},
 		{"privilege expiries with a subscriber", `{"type":"rtc","uid":"1","channel":"c","role":"subscriber","privilegeExpiresIn":{"join":60}}`, []string{"role"}, "publisher's"},
-		{"privilege expiries on an rte token", `{"type":"rte","uid":"1","channel":"c","privilegeExpiresIn":{"join":60}}`, []string{"privilegeExpiresIn"}, "only for type rtc"},
+		{"privilege expiries on an rte token", `{"type":"rte","uid":"1","channel":"c","privilegeExpiresIn":{"join":60}}`, []string{"privilegeExpiresIn"}, "only for types rtc, convoai and stt"},
 		{"privilege expiries and a bad channel", `{"type":"rtc","uid":"1","channel":"","privilegeExpiresIn":{"join":0}}`, []string{"privilegeExpiresIn.join", "channel"}, ""},
 		{"privilege expiries and a bad account", `{"type":"rtc","uid":"` + strings.Repeat("b", 256) + `","channel":"c","privilegeExpiresIn":{"join":60}}`, []string{"uid"}, ""},
+
+		{"a convoai token without a channel", `{"type":"convoai","uid":"1001"}`, []string{"channel"}, "1-64 bytes"},
+		{"an stt token without a uid (so without the Signaling user it defaults to)", `{"type":"stt","channel":"c"}`, []string{"uid", "rtmUid"}, "required"},
+		{"a convoai token for uid 0 without a Signaling user", `{"type":"convoai","uid":"0","channel":"c"}`, []string{"rtmUid"}, `cannot be "0"`},
+		{"an stt subscriber given a publish lifetime", `{"type":"stt","uid":"1001","channel":"c","role":"subscriber","privilegeExpiresIn":{"join":60,"publishAudio":60}}`, []string{"privilegeExpiresIn.publishAudio"}, "a subscriber has no publish privileges"},
+		{"a convoai privilege lifetime one second above the token's", `{"type":"convoai","uid":"1001","channel":"c","expiresIn":600,"privilegeExpiresIn":{"publishData":601}}`, []string{"privilegeExpiresIn.publishData"}, "at most the token's expiresIn, 600 seconds (got 601)"},
+		{"a convoai token with RTM2 permissions", `{"type":"convoai","uid":"1001","channel":"c","permissions":{"users":{"read":["a"]}}}`, []string{"permissions"}, "only for type signaling"},
+		{"an stt token with a bad role, channel and Signaling user", `{"type":"stt","uid":"1001","channel":"c/d","role":"boss","rtmUid":"a\nb"}`, []string{"role", "channel", "rtmUid"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -163,6 +172,17 @@ func TestNewTokenKindsRoundTrip(t *testing.T) {
 			`{"type":"rtc","uid":"42","channel":"room1","expiresIn":900,"privilegeExpiresIn":{"join":900,"publishAudio":300,"publishVideo":1}}`,
 			[]service{{Type: 1, Name: "rtc", Channel: "room1", UID: "42", Privileges: []privilege{
 				{"joinChannel", 900}, {"publishAudioStream", 300}, {"publishVideoStream", 1}, {"publishDataStream", 900}}}}},
+		{"convoai for an agent uid, publisher, per-privilege lifetimes",
+			`{"type":"convoai","uid":"1001","channel":"room1","expiresIn":900,"privilegeExpiresIn":{"join":900,"publishAudio":300,"publishVideo":1}}`,
+			[]service{{Type: 1, Name: "rtc", Channel: "room1", UID: "1001", Privileges: []privilege{
+				{"joinChannel", 900}, {"publishAudioStream", 300}, {"publishVideoStream", 1}, {"publishDataStream", 900}}},
+				{Type: 2, Name: "rtm", UID: "1001", Privileges: []privilege{{"login", 900}}},
+				{Type: 9, Name: "convoai", Privileges: []privilege{}}}},
+		{"stt for any uid, a subscriber, with its own Signaling user",
+			`{"type":"stt","uid":"0","rtmUid":"stt-bot","channel":"room1","role":"subscriber","expiresIn":600,"privilegeExpiresIn":{"join":60}}`,
+			[]service{{Type: 1, Name: "rtc", Channel: "room1", Privileges: []privilege{{"joinChannel", 60}}},
+				{Type: 2, Name: "rtm", UID: "stt-bot", Privileges: []privilege{{"login", 600}}},
+				{Type: 10, Name: "stt", Privileges: []privilege{}}}},
 		{"rtc by account with per-privilege expiries at the server's maximum",
 			`{"type":"rtc","uid":"bob","channel":"room1","privilegeExpiresIn":{"join":86400,"publishAudio":86400,"publishVideo":86400,"publishData":86400}}`,
 			[]service{{Type: 1, Name: "rtc", Channel: "room1", UID: "bob", Privileges: []privilege{
@@ -174,7 +194,14 @@ func TestNewTokenKindsRoundTrip(t *testing.T) {
 			if minted.status != http.StatusOK {
 				t.Fatalf("mint: %d %s", minted.status, minted.body)
 			}
-			tok, _ := minted.json(t)["token"].(string)
+			resp := minted.json(t)
+			tok, _ := resp["token"].(string)
+			// A token with RTC and Signaling users answers with the Signaling one.
+			if strings.Contains(tt.body, `"type":"convoai"`) || strings.Contains(tt.body, `"type":"stt"`) {
+				if rtmUID, _ := resp["rtmUid"].(string); rtmUID != tt.want[1].UID {
+					t.Errorf("rtmUid %q in the answer, the token's Signaling user is %q", rtmUID, tt.want[1].UID)
+				}
+			}
 			body, _ := json.Marshal(map[string]string{"token": tok})
 			inspected := do(t, srv, call{method: "POST", path: "/v1/tokens/inspect", contentType: js, body: string(body)})
 			if inspected.status != http.StatusOK {
@@ -201,15 +228,14 @@ func TestNewTokenKindsRoundTrip(t *testing.T) {
 	}
 }
 
-// Inspect names every service by type and keeps repeated ones in order; a
-// service AccessToken2 does not define is service(N).
+// Inspect names every service by type and keeps repeated ones in order.
 func TestInspectNamesEveryService(t *testing.T) {
 	m := newTestAPI(t, nil).minter
 	minted, err := m.SignalingWithChannel("alice", "room1", 60)
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := Inspect(mustToken(t, minted.Token), m, time.Now())
+	in := tokens.Inspect(mustToken(t, minted.Token), m, time.Now())
 	var names []string
 	for _, s := range in.Services {
 		names = append(names, s.Name)
@@ -241,6 +267,15 @@ func TestOpenAPIDescribesNewFields(t *testing.T) {
 	}
 	if !strings.Contains(props["privilegeExpiresIn"].Description, "1 to expiresIn") {
 		t.Errorf("privilegeExpiresIn: %q", props["privilegeExpiresIn"].Description)
+	}
+	if d := props["type"].Description; !strings.Contains(d, "Conversational AI") || !strings.Contains(d, "STT") {
+		t.Errorf("type: %q", d)
+	}
+	if !strings.Contains(props["privilegeExpiresIn"].Description, "convoai, stt") {
+		t.Errorf("privilegeExpiresIn: %q", props["privilegeExpiresIn"].Description)
+	}
+	if _, ok := doc.Components.Schemas["Inspection"].Properties["unreadServices"]; !ok {
+		t.Error("Inspection has no unreadServices")
 	}
 	for _, f := range []string{"error", "message"} {
 		if _, ok := doc.Components.Schemas["Problem"].Properties[f]; !ok {

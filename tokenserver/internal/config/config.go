@@ -53,6 +53,11 @@ type Config struct {
 	Listen         string
 	AppID          string
 	AppCertificate Secret
+	// AppCertificateSecondary is the project's other certificate during a
+	// rotation (Agora lets a project hold two); zero when not set. Only the
+	// token doctor checks signatures against it; tokens are minted with
+	// AppCertificate.
+	AppCertificateSecondary Secret
 	// Demo is true when neither an App ID nor a certificate is configured:
 	// serve then mints with a random pair made for this run.
 	Demo           bool
@@ -94,6 +99,8 @@ Durations take Go syntax (90s, 24h) or plain seconds (90). Unknown keys are an e
 		{Name: "agora.app_id", Doc: "Agora App ID, 32 hex characters. Leave it and the certificate empty for demo mode\n(a random pair for this run: tokens are well-formed but Agora rejects them)."},
 		{Name: "agora.app_certificate", Doc: "Agora App Certificate, 32 hex characters. Keep it out of this file: use the\nenvironment (TOKENSERVER_AGORA_APP_CERTIFICATE or APP_CERTIFICATE) or the _file key."},
 		{Name: "agora.app_certificate_file", Doc: "File holding the App Certificate (e.g. a Docker secret); not together with app_certificate."},
+		{Name: "agora.app_certificate_secondary", Doc: "The project's secondary App Certificate during a rotation, 32 hex characters. Only the token\ndoctor (POST /v1/tokens/diagnose, tokenserver doctor) checks signatures against it, and\nsays which certificate signed; tokens are minted with app_certificate. Keep it out of this\nfile too (environment or the _file key)."},
+		{Name: "agora.app_certificate_secondary_file", Doc: "File holding the secondary App Certificate; not together with app_certificate_secondary."},
 		{Name: "token.default_expiry", Kind: settings.Duration, Default: "24h", Doc: "Token lifetime when the client asks for none (1h is agora-token-service's default)."},
 		{Name: "token.max_expiry", Kind: settings.Duration, Default: "24h", Doc: "Longest lifetime a client may ask for (at most 24h, Agora's limit); larger requests get 400, never clamped."},
 		{Name: "cors.allowed_origins", Kind: settings.List, Doc: "Origins allowed by the built-in CORS, e.g. [http://localhost:9000] or [\"*\"]; empty turns it off\n(the usual setup puts corsproxy in front instead). Same rules as corsproxy's: exact origins\nand https://*.example.com patterns; a default port or trailing slash is dropped at start."},
@@ -170,6 +177,15 @@ func Load(src Source) (Config, error) {
 	if !c.AppCertificate.IsZero() {
 		if err := accesstoken.ValidateCertificate(c.AppCertificate.Reveal()); err != nil {
 			vs.Fail(certKey, "%v", err)
+		}
+	}
+	secondKey := "agora.app_certificate_secondary"
+	c.AppCertificateSecondary, secondKey = vs.SecretOrFile(secondKey, secondKey+"_file")
+	if !c.AppCertificateSecondary.IsZero() {
+		if err := accesstoken.ValidateCertificate(c.AppCertificateSecondary.Reveal()); err != nil {
+			vs.Fail(secondKey, "%v", err)
+		} else if c.AppCertificate.IsZero() {
+			vs.Fail(secondKey, "needs agora.app_certificate (the primary one) too")
 		}
 	}
 	switch {

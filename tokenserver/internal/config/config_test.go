@@ -171,6 +171,8 @@ func TestCredentials(t *testing.T) {
 		args     []string
 		wantID   string
 		wantCert string
+		// wantSecondary is the secondary certificate, "" for none.
+		wantSecondary string
 	}{
 		{name: "APP_ID and APP_CERTIFICATE from the existing servers are read",
 			env:    map[string]string{"APP_ID": testAppID, "APP_CERTIFICATE": testCert},
@@ -189,6 +191,14 @@ func TestCredentials(t *testing.T) {
 		{name: "flags set both credentials",
 			args:   []string{"--agora.app_id", testAppID, "--agora.app_certificate", testCert},
 			wantID: testAppID, wantCert: testCert},
+		{name: "a secondary certificate is read beside the primary one",
+			env:    map[string]string{"APP_ID": testAppID, "APP_CERTIFICATE": testCert, "TOKENSERVER_AGORA_APP_CERTIFICATE_SECONDARY": otherCert},
+			wantID: testAppID, wantCert: testCert, wantSecondary: otherCert},
+		{name: "the secondary certificate file is read and trimmed",
+			files:  map[string]string{"secret": otherCert + "\n"},
+			env:    map[string]string{"APP_ID": testAppID, "APP_CERTIFICATE": testCert},
+			args:   []string{"--agora.app_certificate_secondary_file", "SECRETPATH"},
+			wantID: testAppID, wantCert: testCert, wantSecondary: otherCert},
 		{name: "the file sets both credentials",
 			files:  map[string]string{DefaultFile: "agora:\n  app_id: " + testAppID + "\n  app_certificate: \"" + testCert + "\"\n"},
 			wantID: testAppID, wantCert: testCert},
@@ -208,6 +218,9 @@ func TestCredentials(t *testing.T) {
 			cfg := mustLoad(t, tt.files, tt.env, args...)
 			if cfg.AppID != tt.wantID || cfg.AppCertificate.Reveal() != tt.wantCert || cfg.Demo {
 				t.Errorf("got app_id=%q, certificate matches=%v, demo=%v", cfg.AppID, cfg.AppCertificate.Reveal() == tt.wantCert, cfg.Demo)
+			}
+			if cfg.AppCertificateSecondary.Reveal() != tt.wantSecondary {
+				t.Errorf("the secondary certificate is not the one configured (set: %v)", !cfg.AppCertificateSecondary.IsZero())
 			}
 		})
 	}
@@ -292,6 +305,12 @@ func TestInvalidConfig(t *testing.T) {
 		{name: "a certificate and a certificate file together are refused",
 			env:  map[string]string{"APP_ID": testAppID, "APP_CERTIFICATE": testCert, "TOKENSERVER_AGORA_APP_CERTIFICATE_FILE": filepath.Join(dir, "x")},
 			want: []string{`config: agora.app_certificate_file: set either agora.app_certificate or agora.app_certificate_file, not both`}},
+		{name: "a secondary certificate that is not hex is refused without echoing it",
+			env:  map[string]string{"APP_ID": testAppID, "APP_CERTIFICATE": testCert, "TOKENSERVER_AGORA_APP_CERTIFICATE_SECONDARY": "zCFd2fd1755d40ecb72977518be15d3b"},
+			want: []string{`config: agora.app_certificate_secondary: must be 32 hex characters (the character at offset 0 is not hex)`}},
+		{name: "a secondary certificate without a primary one is refused",
+			env:  map[string]string{"TOKENSERVER_AGORA_APP_CERTIFICATE_SECONDARY": otherCert},
+			want: []string{`config: agora.app_certificate_secondary: needs agora.app_certificate (the primary one) too`}},
 		{name: "a missing certificate file is refused",
 			env:  map[string]string{"APP_ID": testAppID, "TOKENSERVER_AGORA_APP_CERTIFICATE_FILE": filepath.Join(dir, "missing")},
 			want: []string{`config: agora.app_certificate_file: cannot read ` + filepath.Join(dir, "missing") + `: no such file or directory`}},

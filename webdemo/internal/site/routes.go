@@ -17,6 +17,8 @@ func addRoutes(mux *http.ServeMux, cfg config.Config, version string, reg *prome
 	mux.Handle("/authentication_guide/{$}", serveAsset(assets, "authentication_guide/index.html"))
 	// The original sample's guide links to the path without the slash.
 	mux.Handle("/authentication_guide", http.RedirectHandler("/authentication_guide/", http.StatusMovedPermanently))
+	mux.Handle("/token_doctor/{$}", serveAsset(assets, "token_doctor/index.html"))
+	mux.Handle("/token_doctor", http.RedirectHandler("/token_doctor/", http.StatusMovedPermanently))
 	mux.Handle("/assets/", serveAssets(assets))
 	if sdk != nil {
 		mux.Handle(localSDKPath, http.HandlerFunc(sdk.serve))

@@ -73,6 +73,9 @@ func TestRoutes(t *testing.T) {
 		{"the guide page has the user ID field", "GET", "/authentication_guide/", 200, "text/html; charset=utf-8", `<label for="uid">User ID</label>`},
 		{"the guide page has the optional session token field", "GET", "/authentication_guide/", 200, "text/html; charset=utf-8", `<label for="session-token">Session token (optional)</label>`},
 		{"the guide without its slash redirects to it", "GET", "/authentication_guide", 301, "", ""},
+		{"the root lists the token doctor", "GET", "/", 200, "text/html; charset=utf-8", `<option value="/token_doctor/">`},
+		{"the token doctor page has the token field", "GET", "/token_doctor/", 200, "text/html; charset=utf-8", `<label for="token">Token</label>`},
+		{"the token doctor without its slash redirects to it", "GET", "/token_doctor", 301, "", ""},
 		{"an ES module is served as JavaScript", "GET", "/assets/js/guide.js", 200, "text/javascript; charset=utf-8", "renewToken"},
 		{"the stylesheet is served as CSS", "GET", "/assets/css/site.css", 200, "text/css; charset=utf-8", ".card"},
 		{"the page configuration is JSON", "GET", "/config.json", 200, "application/json", `"proxyUrl"`},
@@ -290,7 +293,7 @@ func TestEveryReferencedFileIsServed(t *testing.T) {
 	ref := regexp.MustCompile(`(?:src|href)="(/assets/[^"]+)"`)
 	imp := regexp.MustCompile(`(?m)^import .* from '\./([^']+)';$`)
 	seen := map[string]bool{}
-	queue := []string{"/", "/authentication_guide/"}
+	queue := []string{"/", "/authentication_guide/", "/token_doctor/"}
 	for len(queue) > 0 {
 		p := queue[0]
 		queue = queue[1:]
@@ -313,7 +316,7 @@ func TestEveryReferencedFileIsServed(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"/assets/js/guide.js", "/assets/js/token.js", "/assets/js/uid.js", "/assets/js/tokenclient.js", "/assets/js/sdk.js", "/assets/css/site.css"} {
+	for _, want := range []string{"/assets/js/guide.js", "/assets/js/doctor.js", "/assets/js/token.js", "/assets/js/uid.js", "/assets/js/tokenclient.js", "/assets/js/sdk.js", "/assets/css/site.css"} {
 		if !seen[want] {
 			t.Errorf("%s was never reached from the pages", want)
 		}

@@ -4,11 +4,15 @@ import { Problem } from './problem.js';
 
 export const FETCH_TIMEOUT_MS = 10000;
 
-// tokenURL is proxyUrl + serverUrl + "/rtm/{uid}/?expiry=N" (the cors-anywhere style
-// of the original proxy.js) when a server URL is set, else proxyUrl + "rtm/...".
+// serverBase is where the token server's routes are: proxyUrl + serverUrl + "/" (the
+// cors-anywhere style of the original proxy.js) when a server URL is set, else proxyUrl.
+export function serverBase(cfg) {
+  return cfg.serverUrl ? `${cfg.proxyUrl}${cfg.serverUrl}/` : cfg.proxyUrl;
+}
+
+// tokenURL is serverBase + "rtm/{uid}/?expiry=N".
 export function tokenURL(cfg, uid) {
-  const base = cfg.serverUrl ? `${cfg.proxyUrl}${cfg.serverUrl}/` : cfg.proxyUrl;
-  return `${base}rtm/${encodeURIComponent(uid)}/?expiry=${cfg.tokenExpiry}`;
+  return `${serverBase(cfg)}rtm/${encodeURIComponent(uid)}/?expiry=${cfg.tokenExpiry}`;
 }
 
 // credentialProblem says what is wrong with a session token typed into the page, or ''.
@@ -62,7 +66,7 @@ export async function fetchToken(cfg, uid, credential = '', timeoutMs = FETCH_TI
   }
 }
 
-function originOf(url) {
+export function originOf(url) {
   try {
     return new URL(url).origin;
   } catch {
@@ -70,7 +74,7 @@ function originOf(url) {
   }
 }
 
-function timedOut(url, ms) {
+export function timedOut(url, ms) {
   return new Problem('Token request timed out',
     `Nothing came back from ${originOf(url)} within ${ms / 1000} s.`,
     'Check that the proxy and the token server are running and not overloaded (make run starts both), then try again.');
@@ -79,7 +83,7 @@ function timedOut(url, ms) {
 // A fetch that fails with a TypeError is either a server that cannot be reached or an
 // answer the browser withheld because of CORS; the error does not say which. An opaque
 // "no-cors" request tells them apart: it succeeds whenever the server answers at all.
-async function networkProblem(url, err) {
+export async function networkProblem(url, err) {
   const ctrl = new AbortController();
   const timer = setTimeout(() => ctrl.abort(), 3000);
   let reachable = false;
@@ -208,7 +212,7 @@ function timeOfDay(d) {
   return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
 }
 
-function describeProblem(body) {
+export function describeProblem(body) {
   if (!body || typeof body !== 'object') return '';
   const parts = [body.title, body.detail].filter((s) => typeof s === 'string' && s !== '');
   const invalid = invalidParams(body).map((p) => `${p.name}: ${p.reason}`);
@@ -218,7 +222,7 @@ function describeProblem(body) {
   return ` It said: ${said}${/[.!?]$/.test(said) ? '' : '.'}`;
 }
 
-function invalidParams(body) {
+export function invalidParams(body) {
   if (!body || !Array.isArray(body.invalidParams)) return [];
   return body.invalidParams
     .filter((p) => p && typeof p.name === 'string' && typeof p.reason === 'string');
