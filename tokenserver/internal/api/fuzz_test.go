@@ -84,7 +84,9 @@ func FuzzMintJSON(f *testing.F) {
 		`{"type":"signaling","uid":"a","permissions":{"streamChannels":{"read":["room-*"],"write":["room-1"]}}}`,
 		`{"type":"signaling","uid":"a","channel":"c","expiresIn":60}`,
 		`{"type":"rtc","uid":"1","channel":"c","expiresIn":60,"privilegeExpiresIn":{"join":60,"publishData":61}}`,
-		`{"type":"rtc","uid":"a","channel":"c","privilegeExpiresIn":{"publishAudio":-9223372036854775808}}`} {
+		`{"type":"rtc","uid":"a","channel":"c","privilegeExpiresIn":{"publishAudio":-9223372036854775808}}`,
+		`{"type":"convoai","uid":"1001","rtmUid":"agent","channel":"c","expiresIn":600,"privilegeExpiresIn":{"join":600,"publishAudio":60}}`,
+		`{"type":"stt","uid":"0","rtmUid":"bot","channel":"c","role":"subscriber","privilegeExpiresIn":{"join":60,"publishData":1}}`} {
 		f.Add(s)
 	}
 	a := newTestAPI(f, nil)
