@@ -45,10 +45,10 @@
 // signingKey = HMAC-SHA256(key=u32le(salt), HMAC-SHA256(key=u32le(issueTs), appCertificate)),
 // so a token can only be checked by someone who holds the App Certificate.
 //
-// Tokens are compressed by deflate.go, which writes exactly the bytes compress/zlib
+// Tokens are compressed by package zlibexact, which writes exactly the bytes compress/zlib
 // writes at the default level (as the reference does) at a fraction of the cost.
 //
 // A [Minter] holds one app's credentials and is safe for concurrent use; [Parse] decodes
 // any "007" string without ever panicking and [Token.Verify] checks its signature in
-// constant time. The package imports only the standard library.
+// constant time. The package imports only the standard library and zlibexact.
 package accesstoken
