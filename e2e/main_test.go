@@ -8,15 +8,20 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 )
 
-// programs are the binaries TestMain builds, each from the module directory of the
-// same name next to this one.
-var programs = []string{"tokenserver", "corsproxy", "webdemo"}
+// binDir holds the programs' binaries for the whole run; TestMain removes it.
+var binDir string
 
-// built maps a program to its binary, or to why there is none.
-var built = map[string]buildResult{}
+// built maps a program to its binary, or to why there is none. Each program is built
+// once per run, by the first test that needs it, and every later test reuses that
+// binary: a build costs minutes on a cold cache.
+var (
+	builtMu sync.Mutex
+	built   = map[string]buildResult{}
+)
 
 type buildResult struct {
 	path string
@@ -34,28 +39,34 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	for _, name := range programs {
-		built[name] = build(dir, name)
-	}
+	binDir = dir
 	code := m.Run()
 	closeBrowser()
 	return code
 }
 
-// build compiles ../name into dir. A program whose main package does not exist yet is
-// recorded, not fatal: tests that need it say so (and fail in CI).
-func build(dir, name string) buildResult {
-	src := filepath.Join("..", name)
-	if _, err := os.Stat(filepath.Join(src, "main.go")); err != nil {
-		return buildResult{err: errMissing{name}}
+// programBinary returns name's binary, building it the first time with the go build
+// command line its Dockerfile runs (see opsBuild), so every test runs what the image
+// would hold. A failed build fails this test and every later one that needs the program.
+func programBinary(t *testing.T, name string) string {
+	t.Helper()
+	builtMu.Lock()
+	defer builtMu.Unlock()
+	if r, ok := built[name]; ok {
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		return r.path
 	}
-	out := filepath.Join(dir, name)
-	cmd := exec.Command(goTool(), "build", "-o", out, ".")
-	cmd.Dir = src
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return buildResult{err: fmt.Errorf("go build %s: %v\n%s", name, err, b)}
-	}
-	return buildResult{path: out}
+	done := false
+	defer func() {
+		if !done {
+			built[name] = buildResult{err: fmt.Errorf("building %s failed in an earlier test", name)}
+		}
+	}()
+	path := opsBuildOne(t, binDir, name)
+	built[name], done = buildResult{path: path}, true
+	return path
 }
 
 type errMissing struct{ name string }
@@ -80,16 +91,11 @@ func inCI() bool {
 // program does not exist yet.
 func binary(t *testing.T, name string) string {
 	t.Helper()
-	r, ok := built[name]
-	switch {
-	case !ok:
-		t.Fatalf("no build result for %s", name)
-	case r.err == nil:
-		return r.path
+	if _, err := os.Stat(filepath.Join("..", name, "main.go")); err != nil {
+		if !inCI() {
+			t.Skip(errMissing{name})
+		}
+		t.Fatal(errMissing{name})
 	}
-	if _, missing := r.err.(errMissing); missing && !inCI() {
-		t.Skip(r.err)
-	}
-	t.Fatal(r.err)
-	return ""
+	return programBinary(t, name)
 }

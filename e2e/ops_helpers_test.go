@@ -276,27 +276,34 @@ func opsWaitHealthy(t *testing.T, p *opsProc, argv, env []string, timeout time.D
 	}
 }
 
-// opsBuild builds the named programs into dir with the go build command line each one's
-// Dockerfile runs (flags, build-stage ENV, VERSION=test), so the binaries under test are
-// the ones the images would hold. It returns the binary paths by program name.
-func opsBuild(t *testing.T, dir string, names ...string) map[string]string {
+// opsBuild returns the binaries of the named programs by name, each built once per run
+// (programBinary) with the go build command line its Dockerfile runs.
+func opsBuild(t *testing.T, names ...string) map[string]string {
 	t.Helper()
-	root := opsRepoRoot(t)
 	bins := map[string]string{}
 	for _, name := range names {
-		df := opsParseDockerfile(t, filepath.Join(root, name, "Dockerfile"))
-		build := df.goBuild(t)
-		out := filepath.Join(dir, name)
-		args := opsBuildArgs(t, build.args, map[string]string{"VERSION": "test"}, out)
-		cmd := exec.Command("go", args...)
-		cmd.Dir = filepath.Join(root, name)
-		cmd.Env = append(os.Environ(), build.env...)
-		if b, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("building %s as its Dockerfile does (go %s): %v\n%s", name, strings.Join(args, " "), err, b)
-		}
-		bins[name] = out
+		bins[name] = programBinary(t, name)
 	}
 	return bins
+}
+
+// opsBuildOne builds program name into dir with the go build command line its
+// Dockerfile runs (flags, build-stage ENV, VERSION=test), so the binaries under test are
+// the ones the images would hold, and returns the binary's path.
+func opsBuildOne(t *testing.T, dir, name string) string {
+	t.Helper()
+	root := opsRepoRoot(t)
+	df := opsParseDockerfile(t, filepath.Join(root, name, "Dockerfile"))
+	build := df.goBuild(t)
+	out := filepath.Join(dir, name)
+	args := opsBuildArgs(t, build.args, map[string]string{"VERSION": "test"}, out)
+	cmd := exec.Command(goTool(), args...)
+	cmd.Dir = filepath.Join(root, name)
+	cmd.Env = append(os.Environ(), build.env...)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building %s as its Dockerfile does (go %s): %v\n%s", name, strings.Join(args, " "), err, b)
+	}
+	return out
 }
 
 // opsBuildArgs turns the Dockerfile's `go build …` words into arguments for this machine:
