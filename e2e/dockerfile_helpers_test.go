@@ -68,8 +68,8 @@ func opsIgnored(patterns []string, rel string) bool {
 	return ignored
 }
 
-// opsBuild returns the binaries of the named programs by name, each built once per run
-// (programBinary) with the go build command line its Dockerfile runs.
+// opsBuild returns the binaries of the named programs by name, as TestMain built them
+// with the go build command line each one's Dockerfile runs.
 func opsBuild(t *testing.T, names ...string) map[string]string {
 	t.Helper()
 	bins := map[string]string{}
@@ -82,7 +82,7 @@ func opsBuild(t *testing.T, names ...string) map[string]string {
 // opsBuildOne builds program name into dir with the go build command line its
 // Dockerfile runs (flags, build-stage ENV, VERSION=test), so the binaries under test are
 // the ones the images would hold, and returns the binary's path.
-func opsBuildOne(t *testing.T, dir, name string) string {
+func opsBuildOne(t testing.TB, dir, name string) string {
 	t.Helper()
 	root := opsRepoRoot(t)
 	df := opsParseDockerfile(t, filepath.Join(root, name, "Dockerfile"))

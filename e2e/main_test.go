@@ -4,24 +4,19 @@
 package e2e
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 )
 
-// binDir holds the programs' binaries for the whole run; TestMain removes it.
-var binDir string
-
-// built maps a program to its binary, or to why there is none. Each program is built
-// once per run, by the first test that needs it, and every later test reuses that
-// binary: a build costs minutes on a cold cache.
-var (
-	builtMu sync.Mutex
-	built   = map[string]buildResult{}
-)
+// built maps each program to its binary, or to why there is none. TestMain builds each
+// once, before any test runs (outside go test's -timeout), with the go build command line
+// its Dockerfile runs (opsBuildOne), and every test reuses that binary: processes,
+// config files and the compose stack alike.
+var built = map[string]buildResult{}
 
 type buildResult struct {
 	path string
@@ -39,34 +34,66 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	binDir = dir
+	for _, name := range opsPrograms {
+		built[name] = build(dir, name)
+	}
 	code := m.Run()
 	closeBrowser()
 	return code
 }
 
-// programBinary returns name's binary, building it the first time with the go build
-// command line its Dockerfile runs (see opsBuild), so every test runs what the image
-// would hold. A failed build fails this test and every later one that needs the program.
-func programBinary(t *testing.T, name string) string {
-	t.Helper()
-	builtMu.Lock()
-	defer builtMu.Unlock()
-	if r, ok := built[name]; ok {
-		if r.err != nil {
-			t.Fatal(r.err)
-		}
-		return r.path
+// build builds ../name into dir as its Dockerfile does. A program whose main package
+// does not exist yet is recorded, not fatal: tests that need it say so (and fail in CI).
+func build(dir, name string) (res buildResult) {
+	if _, err := os.Stat(filepath.Join("..", name, "main.go")); err != nil {
+		return buildResult{err: errMissing{name}}
 	}
-	done := false
+	tb := &mainTB{}
 	defer func() {
-		if !done {
-			built[name] = buildResult{err: fmt.Errorf("building %s failed in an earlier test", name)}
+		if r := recover(); r != nil {
+			if _, ok := r.(mainTBFatal); !ok {
+				panic(r)
+			}
+			res = buildResult{err: tb.err}
 		}
 	}()
-	path := opsBuildOne(t, binDir, name)
-	built[name], done = buildResult{path: path}, true
-	return path
+	return buildResult{path: opsBuildOne(tb, dir, name)}
+}
+
+// mainTB lets TestMain call the helpers the tests share, which report through Fatal and
+// Fatalf: it records the failure and unwinds to build, as Fatal ends a test. The helpers
+// use no other method of testing.TB (the nil one embedded would panic).
+type mainTB struct {
+	testing.TB
+	err error
+}
+
+type mainTBFatal struct{}
+
+func (*mainTB) Helper() {}
+
+func (tb *mainTB) Fatal(a ...any) {
+	tb.err = errors.New(fmt.Sprint(a...))
+	panic(mainTBFatal{})
+}
+
+func (tb *mainTB) Fatalf(format string, a ...any) {
+	tb.err = fmt.Errorf(format, a...)
+	panic(mainTBFatal{})
+}
+
+// programBinary returns name's binary as TestMain built it, or fails the test with why
+// there is none.
+func programBinary(t *testing.T, name string) string {
+	t.Helper()
+	r, ok := built[name]
+	switch {
+	case !ok:
+		t.Fatalf("no build result for %s", name)
+	case r.err != nil:
+		t.Fatal(r.err)
+	}
+	return r.path
 }
 
 type errMissing struct{ name string }
