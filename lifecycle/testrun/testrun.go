@@ -8,8 +8,8 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -75,7 +75,7 @@ func Start(t testing.TB, p Program) *Running {
 			t.Fatalf("%q record without service=%s: %v", msg, p.Service, rec)
 		}
 		addr, _ := rec["addr"].(string)
-		if _, port, err := net.SplitHostPort(addr); err != nil || port == "0" {
+		if ap, err := netip.ParseAddrPort(addr); err != nil || ap.Port() == 0 {
 			t.Fatalf("%q record has no real address: %v", msg, rec)
 		}
 		r.addrs[msg] = addr
