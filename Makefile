@@ -71,7 +71,9 @@ test: ## go vet + go test -race in every module (deploy: without -race)
 		echo "== $$m"; \
 		extra=; [ $$m = e2e ] && extra="$(E2E_ARTIFACTS)"; \
 		race=-race; w=; [ $$m = deploy ] && race= && w=GOWORK=off; \
+		start=$$SECONDS; \
 		(cd $$m && env $$w go vet ./... && env $$w go test $$race -count=1 $$extra ./...); \
+		echo "== $$m took $$((SECONDS - start)) s"; \
 	done
 	@$(MAKE) --no-print-directory screenshots
 

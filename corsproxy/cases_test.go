@@ -10,8 +10,8 @@ import (
 	"signaling-auth/corsproxy/internal/testnet"
 )
 
-// TestCORSAndOpenProxyCases is the table the issue asks for: behaviour
-// from the Fetch standard, the known bugs of other CORS proxies, and
+// TestCORSAndOpenProxyCases is one table of what a browser and an attacker
+// can send a CORS proxy: behaviour from the Fetch standard, the known bugs of other CORS proxies, and
 // attempts to use the proxy as an open proxy. Each case is one hand-written
 // HTTP request to the real program (run in-process) in front of a real
 // upstream. Besides its own expectations, every case checks:

@@ -3,7 +3,7 @@ package main
 import (
 	"io"
 	"net/http"
-	"strings"
+	"signaling-auth/lifecycle/testrun"
 	"testing"
 )
 
@@ -19,38 +19,18 @@ func adminGet(t *testing.T, p *proxyProc, path string) (int, string) {
 	return res.StatusCode, string(b)
 }
 
-// TestDrainOnSIGTERM: with SIGTERM's cause the admin /readyz turns 503 at
-// once while /healthz stays 200 and requests are still proxied, for the
-// configured timeouts.drain, and run then returns nil. (Were the drain shorter, those
-// requests would find the listener closed.) The sequence itself
-// (drain, shutting down, stopped; SIGINT and drain 0 skip the drain) is
-// lifecycle's, tested there.
+// TestDrainOnSIGTERM: corsproxy drains as every program does (testrun.CheckDrain), on
+// its admin listener, and what it adds: requests are still proxied while it drains,
+// each answer asking the client to reconnect (through the load balancer, to another
+// replica).
 func TestDrainOnSIGTERM(t *testing.T) {
 	up := newTestUpstream(t)
 	p := startProxy(t, "--upstream="+up.URL, "--timeouts.drain=3s")
-	if code, body := adminGet(t, p, "/readyz"); code != http.StatusOK {
-		t.Fatalf("/readyz before SIGTERM: %d %s", code, body)
-	}
-	p.terminate()
-	p.logs.WaitRecord(t, func(r map[string]any) bool { return r["msg"] == "draining: not ready, serving for 3s" })
-	if code, body := adminGet(t, p, "/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "shutting down") {
-		t.Errorf("/readyz while draining: %d %s, want 503 saying shutting down", code, body)
-	}
-	if code, body := adminGet(t, p, "/healthz"); code != http.StatusOK {
-		t.Errorf("/healthz while draining: %d %s, want 200", code, body)
-	}
-	res, err := http.Get(p.url() + "/rtm/alice/")
-	if err != nil {
-		t.Fatalf("a request while draining: %v", err)
-	}
-	res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		t.Errorf("a request while draining: %s, want 200 from the upstream", res.Status)
-	}
-	if !res.Close {
-		t.Error("an answer while draining kept the connection open; want Connection: close")
-	}
-	if err := p.stop(); err != nil {
-		t.Fatalf("run returned %v", err)
-	}
+	testrun.CheckDrain(t, p.Running, testrun.Drain{
+		Drain:           "3s",
+		Readyz:          "http://" + p.admin + "/readyz",
+		Healthz:         "http://" + p.admin + "/healthz",
+		Served:          map[string]string{p.url() + "/rtm/alice/": ""},
+		ConnectionClose: true,
+	})
 }

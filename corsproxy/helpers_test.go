@@ -2,29 +2,28 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"signaling-auth/lifecycle"
 	"signaling-auth/lifecycle/testlog"
+	"signaling-auth/lifecycle/testrun"
 )
 
-// proxyProc is the real program, started in-process with run.
+// proxyProc is the real program, started in-process with run (testrun.Running).
 type proxyProc struct {
+	*testrun.Running
 	addr  string // proxy listener host:port
 	admin string // admin listener host:port
 	logs  *testlog.Buffer
-	stop  func() error // cancels run's context (as SIGINT would) and returns run's error
-	// terminate cancels run's context with cause lifecycle.ErrTerminated, as SIGTERM does.
-	terminate func()
 }
+
+// stop cancels run's context (as SIGINT would) and returns run's error.
+func (p *proxyProc) stop() error { return p.Stop() }
 
 func (p *proxyProc) url() string { return "http://" + p.addr }
 
@@ -46,42 +45,9 @@ func startProxy(t testing.TB, args ...string) *proxyProc {
 // startProxyDefaultPaths is startProxy without opening every path.
 func startProxyDefaultPaths(t testing.TB, args ...string) *proxyProc {
 	t.Helper()
-	logs := &testlog.Buffer{}
-	ctx, cancelCause := context.WithCancelCause(context.Background())
-	cancel := func() { cancelCause(context.Canceled) }
-	done := make(chan error, 1)
 	full := append([]string{"corsproxy", "serve", "--listen=127.0.0.1:0", "--admin_listen=127.0.0.1:0", "--log.format=json"}, args...)
-	go func() { done <- run(ctx, full, func(string) string { return "" }, io.Discard, logs) }()
-
-	p := &proxyProc{logs: logs, terminate: func() { cancelCause(lifecycle.ErrTerminated) }}
-	deadline := time.Now().Add(5 * time.Second)
-	for p.addr == "" || p.admin == "" {
-		select {
-		case err := <-done:
-			cancel()
-			t.Fatalf("run returned before listening: %v\nlogs:\n%s", err, logs.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			cancel()
-			t.Fatalf("proxy did not log its listeners:\n%s", logs.String())
-		}
-		for _, r := range logs.Records(t, "") {
-			switch r["msg"] {
-			case "listening":
-				p.addr, _ = r["addr"].(string)
-			case "admin listening":
-				p.admin, _ = r["addr"].(string)
-			}
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-	var once sync.Once
-	var runErr error
-	p.stop = func() error {
-		once.Do(func() { cancel(); runErr = <-done })
-		return runErr
-	}
+	r := testrun.Start(t, testrun.Program{Run: run, Args: full, Listening: []string{"listening", "admin listening"}})
+	p := &proxyProc{Running: r, addr: r.Addr("listening"), admin: r.Addr("admin listening"), logs: r.Stderr}
 	t.Cleanup(func() {
 		if err := p.stop(); err != nil {
 			t.Errorf("run returned %v on shutdown", err)

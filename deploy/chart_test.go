@@ -486,7 +486,7 @@ func checkConfigKeys(t *testing.T, r *rendered) {
 	}
 }
 
-// pendingDrainKey is timeouts.drain, which issue 15's drain work adds to every program;
+// pendingDrainKey is timeouts.drain, the graceful-shutdown key every program is gaining;
 // accepted until configs/*.yaml list it (then it is checked like every other key).
 const pendingDrainKey = "timeouts.drain"
 

@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// The built tokenserver answers agora-token-service's clients as issue 14 asks: the RTM
+// The built tokenserver answers agora-token-service's clients as they expect: the RTM
 // token of /rte and of POST /getToken with a channel also joins the channel, /getToken
 // reads JSON whatever the Content-Type and ignores unknown members, an empty RTC uid is
 // uid 0, and errors carry error and message next to detail. The tokens are read back

@@ -546,7 +546,7 @@ func opsStopAll(t *testing.T, order []string, procs map[string]*opsProc, dirs ma
 
 func TestComposeStackServesThePageAndTokensWhenStartedAsComposeWould(t *testing.T) {
 	opsRequirePrograms(t, opsPrograms...)
-	bins := opsBuild(t, t.TempDir(), opsPrograms...)
+	bins := opsBuild(t, opsPrograms...)
 
 	certFile := filepath.Join(t.TempDir(), "agora_app_certificate")
 	if err := os.WriteFile(certFile, []byte(opsTestCertificate), 0o600); err != nil {
@@ -607,7 +607,7 @@ func TestComposeStackServesThePageAndTokensWhenStartedAsComposeWould(t *testing.
 
 func TestComposeProxyOnlyFrontsAnExistingTokenServer(t *testing.T) {
 	opsRequirePrograms(t, "tokenserver", "corsproxy")
-	bins := opsBuild(t, t.TempDir(), "tokenserver", "corsproxy")
+	bins := opsBuild(t, "tokenserver", "corsproxy")
 
 	// "Someone's existing token server": ours, started by hand on a port of its own.
 	tsPort := freePort(t)

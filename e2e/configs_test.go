@@ -119,7 +119,7 @@ func TestConfigFilesHoldEveryKeyWithTheProgramsDefault(t *testing.T) {
 	for _, prog := range opsPrograms {
 		t.Run(prog+": every key the program knows is in configs/"+prog+".yaml with its default, and no other", func(t *testing.T) {
 			opsRequirePrograms(t, prog)
-			bin := opsBuild(t, t.TempDir(), prog)[prog]
+			bin := opsBuild(t, prog)[prog]
 			want := opsProgramKeys(t, bin)
 			got := opsFileKeys(t, filepath.Join(root, "configs", prog+".yaml"))
 
@@ -162,7 +162,7 @@ func TestConfigFilesLoadThroughTheRealLoaderAndBrokenCopiesAreRefused(t *testing
 	for _, prog := range opsPrograms {
 		t.Run(prog, func(t *testing.T) {
 			opsRequirePrograms(t, prog)
-			bin := opsBuild(t, t.TempDir(), prog)[prog]
+			bin := opsBuild(t, prog)[prog]
 			shipped := filepath.Join(root, "configs", prog+".yaml")
 			orig, err := os.ReadFile(shipped)
 			if err != nil {
@@ -280,7 +280,7 @@ func TestConfigKeysAreDocumented(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			bin := opsBuild(t, t.TempDir(), prog)[prog]
+			bin := opsBuild(t, prog)[prog]
 			var missing []string
 			for k := range opsProgramKeys(t, bin) {
 				env := strings.ToUpper(prog) + "_" + strings.ToUpper(strings.ReplaceAll(k, ".", "_"))

@@ -202,7 +202,7 @@ func TestDocsLinkCheckerCatchesBrokenLinks(t *testing.T) {
 }
 
 // The README is the first screen: it opens with the two commands and stays short, the
-// rest lives in docs/ (issue 13).
+// rest lives in docs/, so a newcomer is running the stack before reading the details.
 func TestReadmeOpensWithTheTwoCommandsAndStaysShort(t *testing.T) {
 	text, err := os.ReadFile(filepath.Join(opsRepoRoot(t), "README.md"))
 	if err != nil {

@@ -4,6 +4,7 @@
 package e2e
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,11 +12,10 @@ import (
 	"testing"
 )
 
-// programs are the binaries TestMain builds, each from the module directory of the
-// same name next to this one.
-var programs = []string{"tokenserver", "corsproxy", "webdemo"}
-
-// built maps a program to its binary, or to why there is none.
+// built maps each program to its binary, or to why there is none. TestMain builds each
+// once, before any test runs (outside go test's -timeout), with the go build command line
+// its Dockerfile runs (opsBuildOne), and every test reuses that binary: processes,
+// config files and the compose stack alike.
 var built = map[string]buildResult{}
 
 type buildResult struct {
@@ -34,7 +34,7 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	for _, name := range programs {
+	for _, name := range opsPrograms {
 		built[name] = build(dir, name)
 	}
 	code := m.Run()
@@ -42,20 +42,58 @@ func runTests(m *testing.M) int {
 	return code
 }
 
-// build compiles ../name into dir. A program whose main package does not exist yet is
-// recorded, not fatal: tests that need it say so (and fail in CI).
-func build(dir, name string) buildResult {
-	src := filepath.Join("..", name)
-	if _, err := os.Stat(filepath.Join(src, "main.go")); err != nil {
+// build builds ../name into dir as its Dockerfile does. A program whose main package
+// does not exist yet is recorded, not fatal: tests that need it say so (and fail in CI).
+func build(dir, name string) (res buildResult) {
+	if _, err := os.Stat(filepath.Join("..", name, "main.go")); err != nil {
 		return buildResult{err: errMissing{name}}
 	}
-	out := filepath.Join(dir, name)
-	cmd := exec.Command(goTool(), "build", "-o", out, ".")
-	cmd.Dir = src
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return buildResult{err: fmt.Errorf("go build %s: %v\n%s", name, err, b)}
+	tb := &mainTB{}
+	defer func() {
+		if r := recover(); r != nil {
+			if _, ok := r.(mainTBFatal); !ok {
+				panic(r)
+			}
+			res = buildResult{err: tb.err}
+		}
+	}()
+	return buildResult{path: opsBuildOne(tb, dir, name)}
+}
+
+// mainTB lets TestMain call the helpers the tests share, which report through Fatal and
+// Fatalf: it records the failure and unwinds to build, as Fatal ends a test. The helpers
+// use no other method of testing.TB (the nil one embedded would panic).
+type mainTB struct {
+	testing.TB
+	err error
+}
+
+type mainTBFatal struct{}
+
+func (*mainTB) Helper() {}
+
+func (tb *mainTB) Fatal(a ...any) {
+	tb.err = errors.New(fmt.Sprint(a...))
+	panic(mainTBFatal{})
+}
+
+func (tb *mainTB) Fatalf(format string, a ...any) {
+	tb.err = fmt.Errorf(format, a...)
+	panic(mainTBFatal{})
+}
+
+// programBinary returns name's binary as TestMain built it, or fails the test with why
+// there is none.
+func programBinary(t *testing.T, name string) string {
+	t.Helper()
+	r, ok := built[name]
+	switch {
+	case !ok:
+		t.Fatalf("no build result for %s", name)
+	case r.err != nil:
+		t.Fatal(r.err)
 	}
-	return buildResult{path: out}
+	return r.path
 }
 
 type errMissing struct{ name string }
@@ -80,16 +118,11 @@ func inCI() bool {
 // program does not exist yet.
 func binary(t *testing.T, name string) string {
 	t.Helper()
-	r, ok := built[name]
-	switch {
-	case !ok:
-		t.Fatalf("no build result for %s", name)
-	case r.err == nil:
-		return r.path
+	if _, err := os.Stat(filepath.Join("..", name, "main.go")); err != nil {
+		if !inCI() {
+			t.Skip(errMissing{name})
+		}
+		t.Fatal(errMissing{name})
 	}
-	if _, missing := r.err.(errMissing); missing && !inCI() {
-		t.Skip(r.err)
-	}
-	t.Fatal(r.err)
-	return ""
+	return programBinary(t, name)
 }

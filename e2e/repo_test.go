@@ -95,7 +95,7 @@ func TestTrackedFileProblemCatchesBinariesAndLargeFiles(t *testing.T) {
 // leave a file git would pick up.
 func TestProgramBinariesBuiltInTheirDirectoryAreIgnored(t *testing.T) {
 	root, _ := filepath.Abs("..")
-	for _, p := range programs {
+	for _, p := range opsPrograms {
 		name := p + "/" + p
 		if err := exec.Command("git", "-C", root, "check-ignore", "-q", name).Run(); err != nil {
 			t.Errorf("%s (what go build writes in %s/) is not ignored by .gitignore", name, p)

@@ -1,6 +1,6 @@
 package e2e
 
-// The first ten minutes of a newcomer (issue 16): the page says when the token server runs
+// The first ten minutes of a newcomer: the page says when the token server runs
 // in demo mode, loads the Signaling SDK from webdemo itself after `make sdk`, with a
 // Content-Security-Policy that allows exactly that script, reports a missing SDK once, and
 // works with the real agora-rtm-sdk 2.x, not only with the stand-in.

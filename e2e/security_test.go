@@ -1,6 +1,6 @@
 package e2e
 
-// Issue 7 end to end: a real app's page sends its session JWT through corsproxy to a token
+// Caller authentication end to end: a real app's page sends its session JWT through corsproxy to a token
 // server in jwt mode, in real Chromium, and reads the 401/403/429 answers it gets back.
 
 import (

@@ -11,7 +11,7 @@ import (
 
 // TestMintDefaultsToTheDefaultExpiry: with a default expiry below the
 // maximum, `tokenserver mint` without --expire makes a token for the
-// default, not the maximum (issue 13: only GET /rtm was tested that way).
+// default, not the maximum, as the HTTP routes do.
 func TestMintDefaultsToTheDefaultExpiry(t *testing.T) {
 	t.Chdir(t.TempDir())
 	getenv := env("APP_ID", testAppID, "APP_CERTIFICATE", testCert,

@@ -14,7 +14,8 @@ import (
 
 // The request shapes and status codes of agora-token-service's own endpoint
 // tests (AgoraIO-Community/agora-token-service, service/endpoints_test.go and
-// service/http_handlers_POST_test.go), plus the cases of issue 14, run against
+// service/http_handlers_POST_test.go), plus what its clients rely on beyond
+// those tests (the numbered cases below), run against
 // the real server started by run() with token.default_expiry 1h, the peer's
 // default. Where this server answers differently on purpose, the row asserts
 // our status and its comment names the difference (README, "Differences from
@@ -106,7 +107,7 @@ func TestAgoraTokenServiceCompat(t *testing.T) {
 			tokens: map[string][]peerService{"token": {peerRTC("my_channel", "123", peerSubscriber)}}},
 		{name: "getToken rtc without channel", method: "POST", path: "/getToken", contentType: "application/json",
 			body: `{"tokenType":"rtc","role":"publisher","expire":3600}`, status: 400},
-		// Difference (issue 14): no uid is uid 0 (any user), as the peer's GET routes read an
+		// Difference: no uid is uid 0 (any user), as the peer's GET routes read an
 		// empty uid; the peer's POST answers 400.
 		{name: "getToken rtc without uid", method: "POST", path: "/getToken", contentType: "application/json",
 			body: `{"tokenType":"rtc","channel":"my_channel","role":"subscriber"}`, status: 200, expire: hour,
@@ -125,11 +126,11 @@ func TestAgoraTokenServiceCompat(t *testing.T) {
 		{name: "getToken with an unknown tokenType", method: "POST", path: "/getToken", contentType: "application/json",
 			body: `{"tokenType":"voice","uid":"a"}`, status: 400},
 
-		// Issue 14, 1: the RTM token for a channel also joins it as a stream channel.
+		// Clients rely on 1: the RTM token for a channel also joins it as a stream channel.
 		{name: "getToken rtm with a channel", method: "POST", path: "/getToken", contentType: "application/json",
 			body: `{"tokenType":"rtm","uid":"user123","channel":"my_channel","expire":600}`, status: 200, expire: 600,
 			tokens: map[string][]peerService{"token": peerRTMIn("my_channel", "user123")}},
-		// Issue 14, 2: JSON whatever the Content-Type; only a body that is not JSON is refused.
+		// Clients rely on 2: JSON whatever the Content-Type; only a body that is not JSON is refused.
 		{name: "getToken JSON as text/plain (fetch)", method: "POST", path: "/getToken", contentType: "text/plain;charset=UTF-8",
 			body: `{"tokenType":"rtm","uid":"user123","expire":600}`, status: 200, expire: 600, tokens: map[string][]peerService{"token": {peerRTM("user123")}}},
 		{name: "getToken JSON as a form (curl -d)", method: "POST", path: "/getToken", contentType: "application/x-www-form-urlencoded",
@@ -138,11 +139,11 @@ func TestAgoraTokenServiceCompat(t *testing.T) {
 			body: `{"tokenType":"rtm","uid":"user123","expire":600}`, status: 200, expire: 600, tokens: map[string][]peerService{"token": {peerRTM("user123")}}},
 		{name: "getToken a form that is not JSON", method: "POST", path: "/getToken", contentType: "application/x-www-form-urlencoded",
 			body: `tokenType=rtm&uid=user123`, status: 400},
-		// Issue 14, 3: unknown members are ignored.
+		// Clients rely on 3: unknown members are ignored.
 		{name: "getToken with unknown members", method: "POST", path: "/getToken", contentType: "application/json",
 			body: `{"tokenType":"rtm","uid":"user123","expire":600,"platform":"web","debug":true}`, status: 200, expire: 600,
 			tokens: map[string][]peerService{"token": {peerRTM("user123")}}},
-		// Issue 14, 5: an empty RTC uid is uid 0.
+		// Clients rely on 4: an empty RTC uid is uid 0.
 		{name: "rtc with an empty uid", path: "/rtc/fsda/publisher/uid//?expiry=600", status: 200, expire: 600,
 			tokens: map[string][]peerService{"rtcToken": {peerRTC("fsda", "", peerPublisher)}}},
 		// ... but an empty user account is no account at all.

@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"signaling-auth/lifecycle"
 	"signaling-auth/lifecycle/testlog"
+	"signaling-auth/lifecycle/testrun"
 	"signaling-auth/tokenserver/internal/accesstoken"
 )
 
@@ -27,43 +27,24 @@ const (
 	testCert  = "5CFd2fd1755d40ecb72977518be15d3b"
 )
 
-// server is run() serving in-process.
+// server is run() serving in-process (testrun.Running) and its base URL.
 type server struct {
-	url    string
-	stderr *testlog.Buffer
-	stdout *testlog.Buffer
-	cancel context.CancelFunc // as SIGINT would
-	// terminate cancels with cause lifecycle.ErrTerminated, as SIGTERM does.
-	terminate func()
-	done      chan struct{} // closed when run has returned
-	err       error         // what run returned; read after done
+	*testrun.Running
+	url            string
+	stderr, stdout *testlog.Buffer
 }
 
 // waitFor waits for a JSON record with msg on stderr; it fails the test
 // when run ends first.
 func (s *server) waitFor(t *testing.T, msg string) map[string]any {
 	t.Helper()
-	return s.stderr.WaitRecord(t, func(r map[string]any) bool {
-		select {
-		case <-s.done:
-			t.Fatalf("run ended before %q: %v\n%s", msg, s.err, s.stderr)
-		default:
-		}
-		return r["msg"] == msg
-	})
+	return s.WaitFor(t, msg)
 }
 
-// stop cancels run's context (as SIGTERM would) and returns run's result.
+// stop cancels run's context (as SIGINT would) and returns run's result.
 func (s *server) stop(t *testing.T) error {
 	t.Helper()
-	s.cancel()
-	select {
-	case <-s.done:
-		return s.err
-	case <-time.After(15 * time.Second):
-		t.Fatalf("run did not return after its context was cancelled:\n%s", s.stderr)
-		return nil
-	}
+	return s.Stop()
 }
 
 // env turns pairs into a getenv; every test gets JSON logs on a free port
@@ -86,25 +67,9 @@ func startRun(t *testing.T, getenv func(string) string, args ...string) *server 
 // startRunIn is startRun with a prepared working directory.
 func startRunIn(t *testing.T, dir string, getenv func(string) string, args ...string) *server {
 	t.Helper()
-	t.Chdir(dir)
-	ctx, cancel := context.WithCancelCause(context.Background())
-	s := &server{stderr: &testlog.Buffer{}, stdout: &testlog.Buffer{}, done: make(chan struct{}),
-		cancel: func() { cancel(context.Canceled) }, terminate: func() { cancel(lifecycle.ErrTerminated) }}
-	go func() {
-		defer close(s.done)
-		s.err = run(ctx, append([]string{"tokenserver"}, args...), getenv, s.stdout, s.stderr)
-	}()
-	rec := s.waitFor(t, "listening")
-	if rec["service"] != "tokenserver" {
-		t.Fatalf("listening record without service=tokenserver: %v", rec)
-	}
-	addr, _ := rec["addr"].(string)
-	if _, port, err := net.SplitHostPort(addr); err != nil || port == "0" {
-		t.Fatalf("listening record has no real address: %v", rec)
-	}
-	s.url = "http://" + addr
-	t.Cleanup(func() { _ = s.stop(t) })
-	return s
+	r := testrun.Start(t, testrun.Program{Run: run, Args: append([]string{"tokenserver"}, args...), Getenv: getenv,
+		Dir: dir, Service: "tokenserver"})
+	return &server{Running: r, url: "http://" + r.Addr("listening"), stderr: r.Stderr, stdout: r.Stdout}
 }
 
 func get(t *testing.T, url string) (int, []byte) {
@@ -213,7 +178,7 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	s.cancel()
+	s.Interrupt()
 	s.waitFor(t, "shutting down")
 	// New connections are refused once shutdown has begun.
 	if c, err := net.Dial("tcp", strings.TrimPrefix(s.url, "http://")); err == nil {
@@ -221,7 +186,7 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Error("a new connection was accepted during shutdown")
 	}
 	select {
-	case <-s.done:
+	case <-s.Done():
 		t.Fatal("run returned while a request was in flight")
 	default:
 	}

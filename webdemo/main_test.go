@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -9,68 +8,31 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
-	"signaling-auth/lifecycle"
 	"signaling-auth/lifecycle/testlog"
+	"signaling-auth/lifecycle/testrun"
 )
 
 func noEnv(string) string { return "" }
 
-// started is a webdemo running in-process.
+// started is a webdemo running in-process (testrun.Running) and where it listens.
 type started struct {
+	*testrun.Running
 	addr   string
 	stderr *testlog.Buffer
-	cancel context.CancelFunc // as SIGINT would
-	// terminate cancels run's context with cause lifecycle.ErrTerminated, as SIGTERM does.
-	terminate func()
-	done      chan error
-
-	stopOnce sync.Once
-	err      error
 }
 
 // stop cancels run's context and returns what run returned.
-func (s *started) stop() error {
-	s.stopOnce.Do(func() {
-		s.cancel()
-		s.err = <-s.done
-	})
-	return s.err
-}
+func (s *started) stop() error { return s.Stop() }
 
+// startRun runs webdemo on a free loopback port with JSON logs, in a fresh working
+// directory (so a repository configs/ stays out of it), and waits until it listens.
 func startRun(t *testing.T, args ...string) *started {
 	t.Helper()
-	t.Chdir(t.TempDir()) // keep a repository configs/ out of it
-	ctx, cancel := context.WithCancelCause(context.Background())
-	s := &started{stderr: &testlog.Buffer{}, done: make(chan error, 1),
-		cancel: func() { cancel(context.Canceled) }, terminate: func() { cancel(lifecycle.ErrTerminated) }}
 	argv := append([]string{"webdemo", "--listen", "127.0.0.1:0", "--log.format", "json"}, args...)
-	go func() { s.done <- run(ctx, argv, noEnv, io.Discard, s.stderr) }()
-	t.Cleanup(func() { _ = s.stop() })
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		sc := bufio.NewScanner(strings.NewReader(s.stderr.String()))
-		for sc.Scan() {
-			var rec struct{ Msg, Service, Addr string }
-			if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.Msg == "listening" {
-				if rec.Service != "webdemo" {
-					t.Fatalf("listening record names service %q", rec.Service)
-				}
-				s.addr = rec.Addr
-				return s
-			}
-		}
-		select {
-		case err := <-s.done:
-			t.Fatalf("run returned before listening: %v\n%s", err, s.stderr)
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
-	t.Fatalf("no listening record:\n%s", s.stderr)
-	return nil
+	r := testrun.Start(t, testrun.Program{Run: run, Args: argv, Getenv: noEnv, Dir: t.TempDir(), Service: "webdemo"})
+	return &started{Running: r, addr: r.Addr("listening"), stderr: r.Stderr}
 }
 
 func TestServesAndShutsDownCleanly(t *testing.T) {

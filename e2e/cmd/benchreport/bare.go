@@ -41,7 +41,8 @@ func bare(ctx context.Context, args []string, stderr io.Writer) error {
 // reverseProxy is a bare httputil.ReverseProxy in front of -upstream: no
 // CORS, no limits, no logs, no metrics, and net/http's default transport
 // with only its idle pool sized to the clients — the baseline corsproxy is
-// compared with (issue 12: corsproxy ≥ 1.0 × this). Its own process, like bare.
+// compared with (corsproxy must reach ≥ 1.0 × its throughput: the proxy's features
+// must not cost a user throughput). Its own process, like bare.
 func reverseProxy(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("reverseproxy", flag.ContinueOnError)
 	fs.SetOutput(stderr)

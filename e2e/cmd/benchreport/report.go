@@ -59,7 +59,8 @@ func loadAvg() string {
 	return f[0]
 }
 
-// The targets (issues 8 and 12).
+// The targets each report is judged against, the figures bench/results/README.md
+// discusses.
 const (
 	targetTokenVsBare = 0.5
 	// corsproxy against a bare httputil.ReverseProxy in front of the same

@@ -73,10 +73,10 @@
 // and "" as its user). The signature is HMAC-SHA256(key=appCertificate, appId |
 // channel | user | message), so checking it needs the channel and user as well.
 //
-// Tokens are compressed by deflate.go, which writes exactly the bytes compress/zlib
+// Tokens are compressed by package zlibexact, which writes exactly the bytes compress/zlib
 // writes at the default level (as the reference does) at a fraction of the cost.
 //
 // A [Minter] holds one app's credentials and is safe for concurrent use; [Parse] decodes
 // any "007" string and [Parse006] any "006" one without ever panicking; [Token.Verify]
-// and [Token006.Verify] check signatures in constant time. The package imports only the standard library.
+// and [Token006.Verify] check signatures in constant time. The package imports only the standard library and zlibexact.
 package accesstoken

@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"hash"
 	"sync"
+
+	"signaling-auth/tokenserver/internal/zlibexact"
 )
 
 // version is the AccessToken2 prefix.
@@ -46,7 +48,8 @@ func (sp *spec) grant(p Privilege, expire uint32) {
 // allocates only the returned string.
 type scratch struct {
 	raw []byte // packString(signature) + content
-	z   deflater
+	z   zlibexact.Compressor
+	zip []byte // the compressed raw, reused
 	out []byte
 	h   hash.Hash
 	pad [sha256.BlockSize]byte
@@ -175,8 +178,8 @@ func build(appID string, cert *secret, issueTs, salt uint32, sp *spec) string {
 	s.hmacSHA256(&s.sig, s.key[:], b[content:])
 	copy(b[2:content], s.sig[:])
 
-	compressed := s.z.appendZlib(s.z.out[:0], b)
+	s.zip = s.z.AppendZlib(s.zip[:0], b)
 	s.out = append(s.out[:0], version...)
-	s.out = base64.StdEncoding.AppendEncode(s.out, compressed)
+	s.out = base64.StdEncoding.AppendEncode(s.out, s.zip)
 	return string(s.out)
 }

@@ -1,7 +1,6 @@
 package api
 
-// Tests for careless edits that once slipped past every other test (issue
-// 13): each case here fails when the check it names is weakened by one step.
+// Tests for careless edits that once slipped past every other test: each case here fails when the check it names is weakened by one step.
 
 import (
 	"crypto/sha256"

@@ -12,7 +12,8 @@ import (
 	"signaling-auth/tokenserver/internal/auth"
 )
 
-// The gates in front of the token routes (issue 7), in the order they run:
+// The gates in front of the token routes, so only the app's own callers get
+// tokens, in the order they run:
 //
 //	limitIP       per client IP, before anything else, so guessing API keys
 //	              or tokens costs the guesser its own rate limit (429)

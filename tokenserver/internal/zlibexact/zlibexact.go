@@ -1,4 +1,19 @@
-package accesstoken
+// Package zlibexact writes the zlib stream that compress/zlib.NewWriter (default level)
+// writes for one Write and Close, byte for byte, at a fraction of its cost for small inputs.
+//
+// Why a deflate encoder of our own: AccessToken2 tokens must be byte-identical to Agora's
+// reference builder, which compresses with compress/zlib at the default level. Reusing a
+// zlib.Writer through Reset gives identical bytes but still costs ~25 µs per token, because
+// Reset clears the compressor's 640 KB of hash tables and rebuilds three Huffman codes the
+// slow way; that alone misses the token server's 10x speed bar over the reference.
+// [Compressor] makes exactly the decisions compress/flate makes at level 6 for a single
+// small input (the same LZ77 hash chains and lazy matching, the same length-limited Huffman
+// lengths, the same choice between stored, fixed and dynamic blocks), with state sized to
+// the input. BenchmarkDeflate and BenchmarkZlibWriterReset in accesstoken measure the
+// difference on real token contents; TestDeflateMatchesCompressZlib and FuzzDeflate here
+// compare it with compress/zlib byte for byte. Inputs above maxDeflateInput go to
+// compress/zlib itself.
+package zlibexact
 
 import (
 	"bytes"
@@ -10,18 +25,7 @@ import (
 	"slices"
 )
 
-// Why a deflate encoder of our own: tokens must be byte-identical to the reference, which
-// compresses with compress/zlib at the default level. Reusing a zlib.Writer through Reset
-// gives identical bytes but still costs ~25 µs per token, because Reset clears the
-// compressor's 640 KB of hash tables and rebuilds three Huffman codes the slow way; that
-// alone misses the 10x speed bar. deflater makes exactly the decisions compress/flate
-// makes at level 6 for a single small input (the same LZ77 hash chains and lazy matching,
-// the same length-limited Huffman lengths, the same choice between stored, fixed and
-// dynamic blocks), with state sized to the input. TestDeflateMatchesCompressZlib and
-// FuzzDeflate compare it with compress/zlib byte for byte; inputs above
-// maxDeflateInput go to compress/zlib itself.
-
-// maxDeflateInput bounds the inputs deflater handles itself. Below it, compress/flate
+// maxDeflateInput bounds the inputs a Compressor handles itself. Below it, compress/flate
 // never slides its window, never splits a block (16384 tokens) and every distance is
 // below the 32 KiB window, so those cases need no code here. Tokens are under 1 KiB.
 const maxDeflateInput = 8 << 10
@@ -150,8 +154,10 @@ type hnode struct {
 	freq int32
 }
 
-// deflater is the reusable state of one compression.
-type deflater struct {
+// A Compressor is the reusable state of one compression at a time; its zero value is
+// ready to use. It is not safe for concurrent use: give each goroutine its own (the
+// token builder keeps one in each pooled scratch).
+type Compressor struct {
 	keys   []uint32 // open-addressing map from hash+1 (0: empty slot)...
 	slots  []uint32 // ...to the chain head: position+1 (0: none)
 	prev   []int32  // prev[i]: the chain's next older position+1 (0: none)
@@ -183,9 +189,9 @@ type deflater struct {
 	nbits uint
 }
 
-// appendZlib appends to dst the zlib stream of src that compress/zlib.NewWriter (default
+// AppendZlib appends to dst the zlib stream of src that compress/zlib.NewWriter (default
 // level) writes for one Write and Close.
-func (d *deflater) appendZlib(dst, src []byte) []byte {
+func (d *Compressor) AppendZlib(dst, src []byte) []byte {
 	if len(src) > maxDeflateInput {
 		var b bytes.Buffer
 		zw := zlib.NewWriter(&b)
@@ -211,7 +217,7 @@ func hash4(b []byte) uint32 {
 }
 
 // resetChains sizes the position→hash-head map for n positions (load factor <= 1/2).
-func (d *deflater) resetChains(n int) {
+func (d *Compressor) resetChains(n int) {
 	size := 64
 	for size < 2*n {
 		size <<= 1
@@ -225,7 +231,7 @@ func (d *deflater) resetChains(n int) {
 
 // headSlot finds the slot of hash h: compress/flate's hashHead[h] lives in slots[i]
 // when keys[i] == h+1.
-func (d *deflater) headSlot(h uint32) *uint32 {
+func (d *Compressor) headSlot(h uint32) *uint32 {
 	mask := uint32(len(d.keys) - 1)
 	for i := (h * 0x9e3779b1) >> 16 & mask; ; i = (i + 1) & mask {
 		switch d.keys[i] {
@@ -241,7 +247,7 @@ func (d *deflater) headSlot(h uint32) *uint32 {
 
 // insert adds position i to its hash chain and returns the previous head (position+1,
 // or 0 for none), as compress/flate does.
-func (d *deflater) insert(src []byte, i int) int32 {
+func (d *Compressor) insert(src []byte, i int) int32 {
 	head := d.headSlot(hash4(src[i:]))
 	old := int32(*head)
 	d.prev[i] = old
@@ -252,7 +258,7 @@ func (d *deflater) insert(src []byte, i int) int32 {
 // lz77 turns src into literal and match tokens exactly as compress/flate's deflate loop
 // does at level 6 when the whole input is processed at Close (lazy matching, a match is
 // taken only if the next position does not start a longer one).
-func (d *deflater) lz77(src []byte) {
+func (d *Compressor) lz77(src []byte) {
 	d.resetChains(len(src))
 	n := len(src)
 	maxInsert := n - (minMatch - 1)
@@ -301,7 +307,7 @@ func (d *deflater) lz77(src []byte) {
 // findMatch walks the hash chain from candidate for a match longer than minMatch-1, as
 // compress/flate's findMatch does (including its refusal of 4-byte matches further
 // back than 4096 bytes).
-func (d *deflater) findMatch(src []byte, pos, candidate, lookahead int) (length, offset int, ok bool) {
+func (d *Compressor) findMatch(src []byte, pos, candidate, lookahead int) (length, offset int, ok bool) {
 	limit := min(maxMatch, lookahead)
 	win := src[:pos+limit]
 	nice := min(limit, niceMatch)
@@ -345,7 +351,7 @@ func matchLen(a, b []byte) int {
 
 // writeBlock writes the tokens as one non-final block, choosing stored, fixed or dynamic
 // Huffman by the sizes compress/flate computes, with its tie-breaks.
-func (d *deflater) writeBlock(src []byte) {
+func (d *Compressor) writeBlock(src []byte) {
 	clear(d.litFreq[:])
 	clear(d.distFreq[:])
 	for _, t := range d.tokens {
@@ -472,7 +478,7 @@ var fixedDistLens = [numDistCodes]uint8{5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5
 
 var fixedDistCodes = canonicalCodes(fixedDistLens[:])
 
-func (d *deflater) writeTokens(litCodes []uint16, litLens []uint8, distCodes []uint16, distLens []uint8) {
+func (d *Compressor) writeTokens(litCodes []uint16, litLens []uint8, distCodes []uint16, distLens []uint8) {
 	for _, t := range d.tokens {
 		if t&tokenMatchBit == 0 {
 			d.putBits(uint32(litCodes[t]), uint(litLens[t]))
@@ -498,7 +504,7 @@ func (d *deflater) writeTokens(litCodes []uint16, litLens []uint8, distCodes []u
 // symbols 0-18 into d.cl and counts them in d.clFreq, making compress/flate's choices
 // (a nonzero length is sent once, then repeated with 16 in runs of up to 6; zeros use
 // 18 for 11-138 and 17 for 3-10).
-func (d *deflater) codeLengthCodes(numLit, numDist int) {
+func (d *Compressor) codeLengthCodes(numLit, numDist int) {
 	clear(d.clFreq[:])
 	d.cl = d.cl[:0]
 	// The two alphabets are coded as one sequence; runs may cross from one to the other.
@@ -545,7 +551,7 @@ func (d *deflater) codeLengthCodes(numLit, numDist int) {
 
 // byFrequency appends the used symbols of freq to list, ordered by (frequency, symbol)
 // as compress/flate orders them before building a code.
-func (d *deflater) byFrequency(freq []int32, list []hnode) []hnode {
+func (d *Compressor) byFrequency(freq []int32, list []hnode) []hnode {
 	list = usedSymbols(freq, list)
 	d.sortByFreq(list)
 	return list
@@ -565,7 +571,7 @@ func usedSymbols(freq []int32, list []hnode) []hnode {
 // list (from byFrequency): with one or two symbols every length is 1; otherwise the
 // per-length counts of a boundary package-merge limited to maxBits, the most frequent
 // symbols getting the shortest codes.
-func (d *deflater) assignLengths(list []hnode, lens []uint8, maxBits int32) {
+func (d *Compressor) assignLengths(list []hnode, lens []uint8, maxBits int32) {
 	clear(lens)
 	if len(list) <= 2 {
 		for _, n := range list {
@@ -588,7 +594,7 @@ func (d *deflater) assignLengths(list []hnode, lens []uint8, maxBits int32) {
 // optimal prefix code with no length limit: the sum of the merged weights of Huffman's
 // algorithm, run with two queues since list is sorted. No code, limited or not, is
 // smaller.
-func (d *deflater) huffmanCost(list []hnode) int {
+func (d *Compressor) huffmanCost(list []hnode) int {
 	switch len(list) {
 	case 0:
 		return 0
@@ -625,7 +631,7 @@ func (d *deflater) huffmanCost(list []hnode) int {
 // and distances added, it bounds the whole dynamic block; tokens almost always end up
 // in a fixed block, so the tighter this bound, the more often the Huffman codes need
 // not be built at all.
-func (d *deflater) codeLengthsLowerBound(numLit, numDist int, litSyms, distSyms []hnode) int {
+func (d *Compressor) codeLengthsLowerBound(numLit, numDist int, litSyms, distSyms []hnode) int {
 	numCL := max(minNumCL(len(litSyms)), minNumCL(len(distSyms)))
 	bound := 3 + 5 + 5 + 4 + 3*numCL
 	var zeros, rep17, rep18, lengths int32
@@ -729,7 +735,7 @@ func runSymbols(r int) int32 {
 
 // sortByFreq sorts by frequency, then symbol. list is in symbol order, so a stable
 // counting sort by frequency gives that order without comparisons.
-func (d *deflater) sortByFreq(list []hnode) {
+func (d *Compressor) sortByFreq(list []hnode) {
 	if len(list) <= 2 {
 		return // every code length is 1, whatever the order
 	}
@@ -766,7 +772,7 @@ func (d *deflater) sortByFreq(list []hnode) {
 // level L's last chain after L-j steps down. A level's last chain lives in the level
 // itself and enters the arena only when a package above refers to it, which most never
 // do; this loop is the hottest part of building a dynamic block.
-func (d *deflater) packageMerge(list []hnode, maxBits int32, counts *[maxLitBits + 1]int32) int32 {
+func (d *Compressor) packageMerge(list []hnode, maxBits int32, counts *[maxLitBits + 1]int32) int32 {
 	n := int32(len(list))
 	maxBits = min(maxBits, n-1)
 	// freqs[i] is leaf i's frequency, with a sentinel for "no leaf left".
@@ -851,7 +857,7 @@ type chain struct {
 }
 
 // putBits appends the low nb bits of v to the LSB-first bit stream.
-func (d *deflater) putBits(v uint32, nb uint) {
+func (d *Compressor) putBits(v uint32, nb uint) {
 	d.acc |= uint64(v) << d.nbits
 	d.nbits += nb
 	for d.nbits >= 32 {
@@ -862,7 +868,7 @@ func (d *deflater) putBits(v uint32, nb uint) {
 }
 
 // alignByte flushes the pending bits, zero-padded to a byte boundary.
-func (d *deflater) alignByte() {
+func (d *Compressor) alignByte() {
 	for d.nbits > 0 {
 		d.out = append(d.out, byte(d.acc))
 		d.acc >>= 8

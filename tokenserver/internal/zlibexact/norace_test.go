@@ -1,0 +1,5 @@
+//go:build !race
+
+package zlibexact
+
+const raceEnabled = false
