@@ -144,6 +144,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("%s: %v", prog, err)
 	}
 	defer sec.close()
+	audit, releaseAudit, err := openAudit(ctx, cfg.AuditOutput, stdout, stderr, log)
+	if err != nil {
+		return fmt.Errorf("%s: %v", prog, err)
+	}
+	defer releaseAudit()
 	authCtx, stopAuth := context.WithCancel(ctx)
 	defer stopAuth()
 	go sec.auth.Run(authCtx)
@@ -158,6 +163,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		MaxBodyBytes:   cfg.MaxBodyBytes,
 		Version:        version,
 		Logger:         log,
+		Audit:          audit,
 		Auth:           sec.auth,
 		Limiter:        sec.limiter,
 		PerIP:          cfg.RateLimit.PerIP,

@@ -51,7 +51,7 @@ func TestDefaults(t *testing.T) {
 		{"cors.allow_credentials", c.CORS.AllowCredentials, false},
 		{"cors.allowed_methods", c.CORS.AllowedMethods, []string{"GET", "HEAD", "POST"}},
 		{"cors.allowed_headers", c.CORS.AllowedHeaders, []string{"Content-Type", "Authorization", "X-Requested-With"}},
-		{"cors.exposed_headers", c.CORS.ExposedHeaders, []string{"Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"}},
+		{"cors.exposed_headers", c.CORS.ExposedHeaders, []string{"X-Request-Id", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"}},
 		{"trusted_proxies", len(c.TrustedProxies), 0},
 		{"rate_limit.per_ip", c.RateLimit.PerIP.String(), "10/s burst 40"},
 		{"rate_limit.store", c.RateLimit.Store, "memory"},

@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -38,6 +39,9 @@ type Options struct {
 	MaxBodyBytes int64
 	Version      string
 	Logger       *slog.Logger
+	// Audit receives the audit log, one JSON line (AuditRecord) per write;
+	// nil means no audit log.
+	Audit io.Writer
 	// Now tells inspect whether a token has expired; nil means time.Now.
 	Now func() time.Time
 }
@@ -59,6 +63,7 @@ type API struct {
 	perIP, perUID ratelimit.Limit
 	clientIPs     *clientip.Resolver
 	ready         func() []string
+	audit         *auditWriter // nil: off
 }
 
 // New builds the handler. It fails on options that cannot work, such as a
@@ -105,6 +110,9 @@ func New(o Options) (*API, error) {
 		perUID:    o.PerUID,
 		clientIPs: clientIPs,
 		ready:     o.Ready,
+	}
+	if o.Audit != nil {
+		a.audit = &auditWriter{w: o.Audit}
 	}
 	// gin's mode is process-wide; release mode stops its debug printing to stdout.
 	gin.SetMode(gin.ReleaseMode)
