@@ -17,6 +17,7 @@ require (
 	signaling-auth/origin v0.0.0
 	signaling-auth/ratelimit v0.0.0
 	signaling-auth/settings v0.0.0
+	signaling-auth/telemetry v0.0.0
 )
 
 require (
@@ -77,4 +78,5 @@ replace (
 	signaling-auth/origin => ../origin
 	signaling-auth/ratelimit => ../ratelimit
 	signaling-auth/settings => ../settings
+	signaling-auth/telemetry => ../telemetry
 )

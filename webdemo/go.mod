@@ -8,6 +8,7 @@ require (
 	github.com/spf13/viper v1.21.0
 	signaling-auth/lifecycle v0.0.0
 	signaling-auth/settings v0.0.0
+	signaling-auth/telemetry v0.0.0
 )
 
 require (
@@ -34,4 +35,5 @@ require (
 replace (
 	signaling-auth/lifecycle => ../lifecycle
 	signaling-auth/settings => ../settings
+	signaling-auth/telemetry => ../telemetry
 )
