@@ -59,7 +59,7 @@ func benchProxy(b *testing.B, upstream string) string {
 	}
 	// A real handler formatting every record, so logging is in the cost.
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	h, err := newHandler(cfg, log, metrics.New())
+	h, err := newHandler(cfg, log, metrics.New(), nil)
 	if err != nil {
 		b.Fatal(err)
 	}

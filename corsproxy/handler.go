@@ -12,6 +12,7 @@ import (
 	"signaling-auth/corsproxy/internal/proxy"
 	"signaling-auth/corsproxy/internal/target"
 	"signaling-auth/ratelimit/clientip"
+	"signaling-auth/telemetry"
 )
 
 // newHandler builds the proxy's whole request path from cfg. Outside in:
@@ -22,7 +23,10 @@ import (
 //	  429 carries CORS headers and the page can read it, before anything
 //	  reaches the upstream)
 //	→ proxy (target allowlist 403, body cap 413, forwarding, 502/504)
-func newHandler(cfg config.Config, log *slog.Logger, m *metrics.Metrics, extra ...func(http.Handler) http.Handler) (http.Handler, error) {
+//
+// tr adds a client span to each upstream request (and its traceparent);
+// serve wraps the whole handler in tr's server span.
+func newHandler(cfg config.Config, log *slog.Logger, m *metrics.Metrics, tr *telemetry.Tracing, extra ...func(http.Handler) http.Handler) (http.Handler, error) {
 	corsMW, err := cors.New(cfg.CORS, m)
 	if err != nil {
 		return nil, err
@@ -33,14 +37,14 @@ func newHandler(cfg config.Config, log *slog.Logger, m *metrics.Metrics, extra .
 	}
 	var h http.Handler = proxy.New(proxy.Options{
 		Resolver: target.New(cfg.Upstream, cfg.AllowedTargets, cfg.AllowedPaths),
-		Transport: proxy.NewTransport(proxy.TransportConfig{
+		Transport: tr.Transport(proxy.NewTransport(proxy.TransportConfig{
 			DialTimeout:           cfg.Timeouts.Dial,
 			TLSHandshakeTimeout:   cfg.Timeouts.TLSHandshake,
 			ResponseHeaderTimeout: cfg.Timeouts.ResponseHeader,
 			IdleConnTimeout:       cfg.Timeouts.UpstreamIdle,
 			MaxIdleConnsPerHost:   cfg.Transport.MaxIdleConnsPerHost,
 			Proxy:                 cfg.Transport.Proxy,
-		}),
+		})),
 		MaxBodyBytes:   cfg.MaxBodyBytes,
 		Logger:         log,
 		Observer:       m,

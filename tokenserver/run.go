@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"signaling-auth/lifecycle"
+	"signaling-auth/telemetry"
 	"signaling-auth/tokenserver/internal/accesstoken"
 	"signaling-auth/tokenserver/internal/api"
 	"signaling-auth/tokenserver/internal/auth"
@@ -144,6 +145,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("%s: %v", prog, err)
 	}
 	defer sec.close()
+	tracing, err := telemetry.NewTracing(prog, getenv)
+	if err != nil {
+		return fmt.Errorf("%s: %v", prog, err)
+	}
+	defer tracing.Flush(log)
 	audit, releaseAudit, err := openAudit(ctx, cfg.AuditOutput, stdout, stderr, log)
 	if err != nil {
 		return fmt.Errorf("%s: %v", prog, err)
@@ -164,6 +170,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Version:        version,
 		Logger:         log,
 		Audit:          audit,
+		Tracer:         tracing.Tracer(prog),
 		Auth:           sec.auth,
 		Limiter:        sec.limiter,
 		PerIP:          cfg.RateLimit.PerIP,
@@ -183,7 +190,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	srv := lifecycle.NewServer(lifecycle.CloseWhileDraining(handler, &draining), cfg.Timeouts, cfg.MaxHeaderBytes, log)
+	srv := lifecycle.NewServer(lifecycle.CloseWhileDraining(tracing.Handler(handler, prog), &draining), cfg.Timeouts, cfg.MaxHeaderBytes, log)
 	srv.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
 	log.Info("listening", "service", prog, "addr", ln.Addr().String(), "version", version, "mode", api.Mode(cfg.Demo),
 		"appId", minter.AppID(), "config", cfg.File, "cors", len(cfg.AllowedOrigins) > 0,

@@ -50,7 +50,7 @@ func TestDefaults(t *testing.T) {
 		{"cors.allowed_origins", c.CORS.AllowedOrigins, []string{"http://localhost:9000"}},
 		{"cors.allow_credentials", c.CORS.AllowCredentials, false},
 		{"cors.allowed_methods", c.CORS.AllowedMethods, []string{"GET", "HEAD", "POST"}},
-		{"cors.allowed_headers", c.CORS.AllowedHeaders, []string{"Content-Type", "Authorization", "X-Requested-With"}},
+		{"cors.allowed_headers", c.CORS.AllowedHeaders, []string{"Content-Type", "Authorization", "X-Requested-With", "traceparent", "tracestate"}},
 		{"cors.exposed_headers", c.CORS.ExposedHeaders, []string{"X-Request-Id", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"}},
 		{"trusted_proxies", len(c.TrustedProxies), 0},
 		{"rate_limit.per_ip", c.RateLimit.PerIP.String(), "10/s burst 40"},

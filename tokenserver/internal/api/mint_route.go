@@ -63,7 +63,9 @@ func mintRoute[R mintRequest](a *API, decode func(*gin.Context) (R, bool), mint 
 			return
 		}
 		var bad params
+		_, span := a.tracer.Start(c.Request.Context(), "mint")
 		ans, err := mint(r, &bad)
+		span.End()
 		if err := bad.merge(err, nil); err != nil {
 			// Not a parameter problem: the engine failed. Its message never
 			// carries the certificate (contract), but we still keep it to the log.
