@@ -1,6 +1,6 @@
 # signaling-auth: one Makefile for the whole go.work repository.
 SHELL := /bin/bash
-MODULES := lifecycle ratelimit settings origin tokenserver corsproxy webdemo e2e deploy
+MODULES := lifecycle ratelimit settings origin telemetry tokenserver corsproxy webdemo e2e deploy
 # deploy (the Helm chart's tests) stays out of go.work, so Helm's dependencies never raise the
 # versions the programs are built and tested with; it runs with GOWORK=off, and without -race:
 # the Helm SDK compiles slowly and the tests start no goroutines of their own.

@@ -63,7 +63,7 @@ func benchProxy(b *testing.B, upstream string) string {
 	}
 	// A real handler formatting every record, so logging is in the cost.
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	h, install, err := newHandler(cfg, log, metrics.New(), limits{})
+	h, install, err := newHandler(cfg, log, metrics.New(), nil, limits{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -171,8 +171,8 @@ func TestCORSAndOpenProxyCases(t *testing.T) {
 		{name: "an upstream that sends its own CORS headers still yields exactly one Access-Control-Allow-Origin",
 			target: "/cors/", headers: [][2]string{origin(allowed)}, status: 200, acao: allowed, reaches: true,
 			check: all(lacks("Access-Control-Allow-Credentials", "Access-Control-Max-Age"), hasHeader("Vary", "Origin"),
-				// The proxy's own exposed headers (the rate-limit ones), not the upstream's.
-				hasHeader("Access-Control-Expose-Headers", "Retry-After, Ratelimit-Limit, Ratelimit-Remaining, Ratelimit-Reset, Token-Mode"))},
+				// The proxy's own exposed headers (the request ID and the rate-limit ones), not the upstream's.
+				hasHeader("Access-Control-Expose-Headers", "X-Request-Id, Retry-After, Ratelimit-Limit, Ratelimit-Remaining, Ratelimit-Reset, Token-Mode"))},
 		{name: "an upstream's own CORS headers are dropped even for a disallowed origin when rejecting is off",
 			proxy: "lenient", target: "/cors/", headers: [][2]string{origin("https://evil.example")}, status: 200, reaches: true,
 			check: lacks("Access-Control-Allow-Credentials", "Access-Control-Expose-Headers")},

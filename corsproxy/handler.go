@@ -12,6 +12,7 @@ import (
 	"signaling-auth/corsproxy/internal/proxy"
 	"signaling-auth/corsproxy/internal/target"
 	"signaling-auth/ratelimit/clientip"
+	"signaling-auth/telemetry"
 )
 
 // newHandler builds the proxy's whole request path from cfg. Outside in:
@@ -26,7 +27,9 @@ import (
 //
 // install puts the hooks the upstream transport needs (one per client
 // connection, see proxy.PerConnection) on the http.Server that serves h.
-func newHandler(cfg config.Config, log *slog.Logger, m *metrics.Metrics, lim limits) (h http.Handler, install func(*http.Server), err error) {
+// tr adds a client span to each upstream request (and its traceparent);
+// serve wraps the whole handler in tr's server span.
+func newHandler(cfg config.Config, log *slog.Logger, m *metrics.Metrics, tr *telemetry.Tracing, lim limits) (h http.Handler, install func(*http.Server), err error) {
 	corsMW, err := cors.New(cfg.CORS, m)
 	if err != nil {
 		return nil, nil, err
@@ -46,7 +49,7 @@ func newHandler(cfg config.Config, log *slog.Logger, m *metrics.Metrics, lim lim
 	})
 	h = proxy.New(proxy.Options{
 		Resolver:       target.New(cfg.Upstream, cfg.AllowedTargets, cfg.AllowedPaths),
-		Transport:      upstream,
+		Transport:      tr.Transport(upstream),
 		MaxBodyBytes:   cfg.MaxBodyBytes,
 		Logger:         log,
 		Observer:       m,

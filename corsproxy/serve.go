@@ -16,6 +16,7 @@ import (
 	"signaling-auth/corsproxy/internal/metrics"
 	"signaling-auth/corsproxy/internal/proxy"
 	"signaling-auth/lifecycle"
+	"signaling-auth/telemetry"
 )
 
 // serve runs the proxy and its admin listener until ctx is done, then shuts
@@ -38,10 +39,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer closeLimits()
-	handler, installUpstream, err := newHandler(cfg, log, m, limits)
+	tracing, err := telemetry.NewTracing("corsproxy", getenv)
+	if err != nil {
+		return fmt.Errorf("corsproxy: %v", err)
+	}
+	defer tracing.Flush(log)
+	handler, installUpstream, err := newHandler(cfg, log, m, tracing, limits)
 	if err != nil {
 		return err
 	}
+	handler = tracing.Handler(handler, "corsproxy")
 
 	ln, err := lifecycle.Listen(ctx, "corsproxy", "listen", cfg.Listen)
 	if err != nil {

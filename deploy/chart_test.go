@@ -97,6 +97,7 @@ var valueSets = []valueSet{
 				"autoscaling": map[string]any{"enabled": true}},
 			"redis":          map[string]any{"enabled": true},
 			"serviceMonitor": map[string]any{"enabled": true},
+			"monitoring":     map[string]any{"dashboard": map[string]any{"enabled": true}, "rules": map[string]any{"enabled": true}},
 			"ingress": map[string]any{"enabled": true, "className": "nginx", "corsproxyHost": "tokens.example.com",
 				"webdemoHost": "demo.example.com", "tls": []any{map[string]any{"secretName": "tls", "hosts": []any{"tokens.example.com"}}},
 				"controllerAddresses": []any{"10.244.0.0/16"}},

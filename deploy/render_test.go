@@ -80,6 +80,7 @@ type rendered struct {
 	ingresses       map[string]*networkingv1.Ingress
 	networkPolicies map[string]*networkingv1.NetworkPolicy
 	serviceMonitors map[string]*serviceMonitor
+	prometheusRules map[string]*prometheusRule
 }
 
 // renderChart renders the chart as `helm template` does: values coalesced with the chart's
@@ -180,7 +181,7 @@ func decodeManifest(manifest string) (*rendered, error) {
 		configMaps: map[string]*corev1.ConfigMap{}, secrets: map[string]*corev1.Secret{},
 		hpas: map[string]*autoscalingv2.HorizontalPodAutoscaler{}, pdbs: map[string]*policyv1.PodDisruptionBudget{},
 		ingresses: map[string]*networkingv1.Ingress{}, networkPolicies: map[string]*networkingv1.NetworkPolicy{},
-		serviceMonitors: map[string]*serviceMonitor{},
+		serviceMonitors: map[string]*serviceMonitor{}, prometheusRules: map[string]*prometheusRule{},
 	}
 	reader := k8syaml.NewYAMLReader(bufio.NewReader(strings.NewReader(manifest)))
 	for {
@@ -223,6 +224,8 @@ func decodeManifest(manifest string) (*rendered, error) {
 			obj, err = decodeInto(js, r.networkPolicies)
 		case "monitoring.coreos.com/v1/ServiceMonitor":
 			obj, err = decodeInto(js, r.serviceMonitors)
+		case "monitoring.coreos.com/v1/PrometheusRule":
+			obj, err = decodeInto(js, r.prometheusRules)
 		default:
 			return nil, fmt.Errorf("unexpected kind %s", key)
 		}

@@ -16,7 +16,8 @@ import (
 // TestCertificateNeverLeaks runs the program as an operator would, drives
 // every route (errors included) and every CLI path, and then searches every
 // log line, answer (headers and body), stdout and error text for the
-// certificate. It also checks no full token is ever logged.
+// certificate. It also checks no full token is ever logged, in the access
+// log or the audit log (on stdout here).
 func TestCertificateNeverLeaks(t *testing.T) {
 	certVariants := []string{testCert, strings.ToLower(testCert), strings.ToUpper(testCert)}
 	var seen bytes.Buffer // everything a person or a log collector could see
@@ -27,7 +28,7 @@ func TestCertificateNeverLeaks(t *testing.T) {
 		}
 	}
 
-	s := startRun(t, env("APP_ID", testAppID, "APP_CERTIFICATE", testCert, "TOKENSERVER_LOG_LEVEL", "debug",
+	s := startRun(t, env("APP_ID", testAppID, "APP_CERTIFICATE", testCert, "TOKENSERVER_LOG_LEVEL", "debug", "TOKENSERVER_AUDIT_OUTPUT", "stdout",
 		"TOKENSERVER_CORS_ALLOWED_ORIGINS", "http://localhost:9000"))
 	js := "application/json"
 	type req struct{ method, path, ctype, body string }
@@ -80,8 +81,11 @@ func TestCertificateNeverLeaks(t *testing.T) {
 	if err := s.stop(t); err != nil {
 		t.Fatal(err)
 	}
-	logs := s.stderr.String()
-	record(logs, s.stdout.String())
+	logs := s.stderr.String() + s.stdout.String()
+	if !strings.Contains(logs, `"outcome":"minted"`) {
+		t.Error("no audit line was written")
+	}
+	record(logs)
 	for _, tok := range tokens {
 		if strings.Contains(logs, tok) || strings.Contains(logs, tok[:len(tok)/2]) {
 			t.Errorf("a token (or half of one) is in the logs")

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"signaling-auth/lifecycle"
+	"signaling-auth/telemetry"
 	"signaling-auth/tokenserver/internal/accesstoken"
 	"signaling-auth/tokenserver/internal/api"
 	"signaling-auth/tokenserver/internal/auth"
@@ -180,6 +181,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("%s: %v", prog, err)
 	}
 	defer sec.close()
+	tracing, err := telemetry.NewTracing(prog, getenv)
+	if err != nil {
+		return fmt.Errorf("%s: %v", prog, err)
+	}
+	defer tracing.Flush(log)
+	audit, releaseAudit, err := openAudit(ctx, cfg.AuditOutput, stdout, stderr, log)
+	if err != nil {
+		return fmt.Errorf("%s: %v", prog, err)
+	}
+	defer releaseAudit()
 	authCtx, stopAuth := context.WithCancel(ctx)
 	defer stopAuth()
 	go sec.auth.Run(authCtx)
@@ -199,6 +210,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		MaxBodyBytes:    cfg.MaxBodyBytes,
 		Version:         version,
 		Logger:          log,
+		Audit:           audit,
+		Tracer:          tracing.Tracer(prog),
 		Auth:            sec.auth,
 		Limiter:         sec.limiter,
 		PerIP:           cfg.RateLimit.PerIP,
@@ -218,7 +231,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	srv := lifecycle.NewServer(lifecycle.CloseWhileDraining(handler, &draining), cfg.Timeouts, cfg.MaxHeaderBytes, log)
+	srv := lifecycle.NewServer(lifecycle.CloseWhileDraining(tracing.Handler(handler, prog), &draining), cfg.Timeouts, cfg.MaxHeaderBytes, log)
 	srv.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
 	// HTTP/2 without TLS (prior knowledge) besides HTTP/1.1, for a proxy in
 	// front that speaks it (corsproxy's transport.protocol=h2c): every

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"signaling-auth/lifecycle"
+	"signaling-auth/telemetry"
 	"signaling-auth/webdemo/internal/config"
 	"signaling-auth/webdemo/internal/site"
 )
@@ -72,7 +73,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		return nil
 	}
-	return serve(ctx, cfg, stderr)
+	return serve(ctx, cfg, getenv, stderr)
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
@@ -83,8 +84,13 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
+func serve(ctx context.Context, cfg config.Config, getenv func(string) string, stderr io.Writer) error {
 	logger := newLogger(cfg, stderr)
+	tracing, err := telemetry.NewTracing(name, getenv)
+	if err != nil {
+		return fmt.Errorf("%s: %v", name, err)
+	}
+	defer tracing.Flush(logger)
 
 	ln, err := lifecycle.Listen(ctx, name, "", cfg.Listen)
 	if err != nil {
@@ -94,7 +100,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	// The page's requests are small and quick; only the drain and the grace are settings.
 	timeouts := lifecycle.Timeouts{ReadHeader: 5 * time.Second, Read: 10 * time.Second, Write: 30 * time.Second,
 		Idle: 60 * time.Second, Shutdown: cfg.Timeouts.Shutdown, Drain: cfg.Timeouts.Drain}
-	srv := lifecycle.NewServer(lifecycle.CloseWhileDraining(site.New(cfg, version, logger, draining.Load), &draining),
+	srv := lifecycle.NewServer(lifecycle.CloseWhileDraining(tracing.Handler(site.New(cfg, version, logger, draining.Load), name), &draining),
 		timeouts, 64<<10, logger)
 	logger.Info("listening", "service", name, "addr", ln.Addr().String(), "version", version,
 		"config_file", cfg.File, "token_url", cfg.TokenURLPrefix()+"rtm/{uid}/")

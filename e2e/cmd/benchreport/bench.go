@@ -39,6 +39,9 @@ type scenario struct {
 	start func(launcher) ([]*server, error)
 	cors  bool
 	pre   bool
+	// sampling turns tracing on in both programs, exporting to a sink in
+	// this process at this ratio (OTEL_TRACES_SAMPLER_ARG); "": off.
+	sampling string
 }
 
 // measured is a scenario's servers and what was measured against them.
@@ -74,6 +77,16 @@ type launcher struct {
 	bins     map[string]string // program name → binary
 	logLevel string
 	clients  int
+	otlp     string // the span sink's URL
+	sampling string // scenario.sampling
+}
+
+// otelEnv is the tracing environment of a scenario with sampling.
+func (l launcher) otelEnv() []string {
+	if l.sampling == "" {
+		return nil
+	}
+	return []string{"OTEL_EXPORTER_OTLP_ENDPOINT=" + l.otlp, "OTEL_TRACES_SAMPLER=parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG=" + l.sampling}
 }
 
 // addrs picks the listen addresses: port 0 and the listening record at
@@ -116,7 +129,7 @@ func (l launcher) token() (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return startServer(l.work, "tokenserver", l.bins["tokenserver"], known, tokenEnv(),
+	return startServer(l.work, "tokenserver", l.bins["tokenserver"], known, append(tokenEnv(), l.otelEnv()...),
 		append([]string{"serve", "--log.format", "json", "--log.level", l.logLevel}, listen...)...)
 }
 
@@ -127,7 +140,7 @@ func (l launcher) proxy(upstream *server, extra ...string) (*server, error) {
 	}
 	args := append([]string{"serve", "--upstream", "http://" + upstream.addr, "--cors.allowed_origins", allowedOrigin,
 		"--rate_limit.per_ip", "off", "--max_conns_per_ip", "0", "--log.format", "json", "--log.level", l.logLevel}, listen...)
-	return startServer(l.work, "corsproxy", l.bins["corsproxy"], known, nil, append(args, extra...)...)
+	return startServer(l.work, "corsproxy", l.bins["corsproxy"], known, l.otelEnv(), append(args, extra...)...)
 }
 
 // proxied starts a token server and a proxy in front of it.
@@ -178,6 +191,9 @@ var scenarios = []scenario{
 	{title: "corsproxy → tokenserver, allowed Origin (default transport.protocol http1: upstream connections per client connection)", start: proxied, cors: true},
 	{title: "corsproxy → tokenserver, preflight before each GET", start: proxied, cors: true, pre: true},
 	{title: "corsproxy → tokenserver, allowed Origin, transport.protocol h2c (one HTTP/2 connection shared by all clients)", start: proxiedWith("--transport.protocol", "h2c"), cors: true},
+	// Tracing's cost: (4) is the same stack with tracing off.
+	{title: "corsproxy → tokenserver, allowed Origin, tracing on, sampling 1.0", start: proxied, cors: true, sampling: "1.0"},
+	{title: "corsproxy → tokenserver, allowed Origin, tracing on, sampling 0.01", start: proxied, cors: true, sampling: "0.01"},
 }
 
 func bench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -265,6 +281,11 @@ func bench(ctx context.Context, args []string, getenv func(string) string, stdou
 // every scenario alike instead of on whichever ran at the wrong moment.
 // Each scenario has processes of its own, so its peak RSS is its own.
 func measureHTTP(ctx context.Context, work string, bins map[string]string, c benchConfig) ([]measured, error) {
+	sink, err := spanSink()
+	if err != nil {
+		return nil, err
+	}
+	defer sink.Close()
 	ms := make([]measured, len(scenarios))
 	defer func() {
 		for _, m := range ms {
@@ -276,7 +297,8 @@ func measureHTTP(ctx context.Context, work string, bins map[string]string, c ben
 		if len(c.only) > 0 && !c.only[i+1] {
 			continue
 		}
-		servers, err := sc.start(launcher{work: work, bins: bins, logLevel: c.logLevel, clients: c.clients})
+		servers, err := sc.start(launcher{work: work, bins: bins, logLevel: c.logLevel, clients: c.clients,
+			otlp: "http://" + sink.Addr().String(), sampling: sc.sampling})
 		if err != nil {
 			return nil, fmt.Errorf("(%d) %s: %v", i+1, sc.title, err)
 		}

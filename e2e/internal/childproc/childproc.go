@@ -21,7 +21,7 @@ func CleanEnv() []string {
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
 		switch {
-		case strings.HasPrefix(k, "TOKENSERVER_"), strings.HasPrefix(k, "CORSPROXY_"), strings.HasPrefix(k, "WEBDEMO_"):
+		case strings.HasPrefix(k, "TOKENSERVER_"), strings.HasPrefix(k, "CORSPROXY_"), strings.HasPrefix(k, "WEBDEMO_"), strings.HasPrefix(k, "OTEL_"):
 		case k == "APP_ID", k == "APP_CERTIFICATE", k == "SERVER_PORT", k == "PORT", k == "CORS_ALLOW_ORIGIN":
 		case strings.HasSuffix(strings.ToLower(k), "_proxy"):
 		default:

@@ -2,11 +2,14 @@ package api
 
 import (
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"signaling-auth/ratelimit"
 	"signaling-auth/ratelimit/clientip"
@@ -42,6 +45,11 @@ type Options struct {
 	MaxBodyBytes int64
 	Version      string
 	Logger       *slog.Logger
+	// Audit receives the audit log, one JSON line (AuditRecord) per write;
+	// nil means no audit log.
+	Audit io.Writer
+	// Tracer makes the span around minting; nil means none.
+	Tracer trace.Tracer
 	// Now tells inspect whether a token has expired; nil means time.Now.
 	Now func() time.Time
 }
@@ -64,6 +72,8 @@ type API struct {
 	perIP, perUID ratelimit.Limit
 	clientIPs     *clientip.Resolver
 	ready         func() []string
+	audit         *auditWriter // nil: off
+	tracer        trace.Tracer
 }
 
 // New builds the handler. It fails on options that cannot work, such as a
@@ -112,6 +122,13 @@ func New(o Options) (*API, error) {
 		clientIPs: clientIPs,
 		ready:     o.Ready,
 	}
+	if o.Tracer == nil {
+		o.Tracer = noop.NewTracerProvider().Tracer("")
+	}
+	a.tracer = o.Tracer
+	if o.Audit != nil {
+		a.audit = &auditWriter{w: o.Audit}
+	}
 	// gin's mode is process-wide; release mode stops its debug printing to stdout.
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
@@ -126,7 +143,7 @@ func New(o Options) (*API, error) {
 	// and limits alike; gin's own ClientIP, which trusts every proxy by
 	// default, is not used.
 	_ = r.SetTrustedProxies(nil)
-	r.Use(requestID(), observe(a.log, a.metrics, func(c *gin.Context) string { return a.clientAddr(c).String() }), recovery(a.log))
+	r.Use(requestID(), nameSpan, observe(a.log, a.metrics, func(c *gin.Context) string { return a.clientAddr(c).String() }), recovery(a.log))
 	if len(o.AllowedOrigins) > 0 {
 		r.Use(newCORS(o.AllowedOrigins))
 	}

@@ -79,14 +79,16 @@ func (a *API) refused(c *gin.Context, d ratelimit.Decision, limit, detail string
 	}
 	if d.StoreErr != nil {
 		c.Header("Retry-After", "1")
-		writeProblem(c, http.StatusServiceUnavailable,
-			"rate limits cannot be checked right now (rate_limit.on_store_error is deny); retry shortly")
+		detail = "rate limits cannot be checked right now (rate_limit.on_store_error is deny); retry shortly"
+		auditRefused(c, "limit", detail)
+		writeProblem(c, http.StatusServiceUnavailable, detail)
 		return true
 	}
 	a.metrics.rateLimited.WithLabelValues(limit).Inc()
 	a.noteLimit(c, d.Result)
-	writeProblem(c, http.StatusTooManyRequests,
-		detail+"; retry after "+strconv.FormatInt(ratelimit.RetryAfterSeconds(d.Result), 10)+" s")
+	detail += "; retry after " + strconv.FormatInt(ratelimit.RetryAfterSeconds(d.Result), 10) + " s"
+	auditRefused(c, "limit", detail)
+	writeProblem(c, http.StatusTooManyRequests, detail)
 	return true
 }
 
@@ -100,6 +102,7 @@ func (a *API) authenticate(c *gin.Context) {
 		}
 		a.log.Debug("caller refused", "request_id", c.GetString(ctxRequestID), "route", routeLabel(c),
 			"status", e.Status, "reason", e.Reason)
+		auditRefused(c, "auth", e.Reason)
 		writeProblem(c, e.Status, e.Reason)
 		return
 	}

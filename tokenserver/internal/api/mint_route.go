@@ -37,6 +37,8 @@ type mintRequest interface {
 	// users lists the user IDs its tokens would carry; app reports a chat
 	// app token, which carries none.
 	users() (users []user, app bool)
+	// asks is what the audit log says it asks for (audit.go).
+	asks(route string, e tokens.Limits) (kind, channel string, expire uint32)
 }
 
 // mintAnswer is a successful answer: its JSON body and the token types it holds
@@ -54,11 +56,17 @@ type mintAnswer struct {
 func mintRoute[R mintRequest](a *API, decode func(*gin.Context) (R, bool), mint func(R, *params) (mintAnswer, error)) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		r, ok := decode(c)
-		if !ok || !a.admit(c, r) {
+		if !ok {
+			return
+		}
+		a.auditAsked(c, r)
+		if !a.admit(c, r) {
 			return
 		}
 		var bad params
+		_, span := a.tracer.Start(c.Request.Context(), "mint")
 		ans, err := mint(r, &bad)
+		span.End()
 		if err := bad.Merge(err, nil); err != nil {
 			// Not a parameter problem: the engine failed. Its message never
 			// carries the certificate (contract), but we still keep it to the log.
@@ -73,6 +81,7 @@ func mintRoute[R mintRequest](a *API, decode func(*gin.Context) (R, bool), mint 
 		for _, t := range ans.types {
 			a.metrics.minted.WithLabelValues(t).Inc()
 		}
+		auditMinted(c, ans.types)
 		c.JSON(http.StatusOK, ans.body)
 	}
 }
@@ -91,6 +100,7 @@ func (a *API) admit(c *gin.Context, r mintRequest) bool {
 		if e := bindingProblem(caller, users, app); e != nil {
 			a.metrics.authRefused.WithLabelValues("403").Inc()
 			c.Header("WWW-Authenticate", a.auth.Challenge(e))
+			auditRefused(c, "binding", e.Reason)
 			writeProblem(c, e.Status, e.Reason)
 			return false
 		}

@@ -19,13 +19,14 @@ func (a *API) routes(r *gin.Engine, limit gin.HandlerFunc) {
 
 	// Everything that hands out a token, behind the per-IP limit and caller
 	// authentication (gates.go), and then, as a mintRoute, the user ID
-	// binding and the per-user-ID limit (mint_route.go).
-	gated := r.Group("", limit, noStore, a.tokenMode, a.limitIP, a.authenticate)
+	// binding and the per-user-ID limit (mint_route.go); each minted or
+	// refused token is a line of the audit log (audit.go).
+	gated := r.Group("", a.auditTokens, limit, noStore, a.tokenMode, a.limitIP, a.authenticate)
 
 	// Compatible routes: agora-token-service and the Node token server,
 	// same paths and JSON, with or without the trailing slash; their errors
 	// also carry error and message (compatErrors), which those clients read.
-	compat := r.Group("", compatErrors, limit, noStore, a.tokenMode, a.limitIP, a.authenticate)
+	compat := r.Group("", a.auditTokens, compatErrors, limit, noStore, a.tokenMode, a.limitIP, a.authenticate)
 	both(compat, "GET", "/rtm/:uid", mintRoute(a, decodeUserPath, a.mintUser(a.minter.Signaling, tokens.TypeSignaling, "rtmToken")))
 	both(compat, "GET", "/rtc/:channel/:role/:tokentype/:uid", mintRoute(a, decodeRTCPath, a.mintRTC))
 	both(compat, "GET", "/rte/:channel/:role/:tokentype/:rtcuid", mintRoute(a, decodeRTEPath, a.mintRTE))
@@ -37,8 +38,9 @@ func (a *API) routes(r *gin.Engine, limit gin.HandlerFunc) {
 	// Native API. Inspect and diagnose hand out no token, but it is a signature oracle
 	// and costs CPU: it is not left open when callers need credentials.
 	gated.POST("/v1/tokens", mintRoute(a, decodeMintRequest, a.mintNative))
-	gated.POST("/v1/tokens/inspect", a.handleInspect())
-	gated.POST("/v1/tokens/diagnose", a.handleDiagnose())
+	ops := r.Group("", limit, noStore, a.tokenMode, a.limitIP, a.authenticate)
+	ops.POST("/v1/tokens/inspect", a.handleInspect())
+	ops.POST("/v1/tokens/diagnose", a.handleDiagnose())
 }
 
 // both registers path and path + "/" because gin, with redirects off, would

@@ -46,6 +46,15 @@ func ParseAPIKey(entry string) ([sha256.Size]byte, error) {
 	return sha256.Sum256([]byte(entry)), nil
 }
 
+// KeyIDOf is how logs name an API key: "sha256:" and the first 12 hex
+// digits of its SHA-256. An operator finds it for a key with
+// printf %s "$KEY" | sha256sum | cut -c1-12, or reads it off a sha256:
+// entry; 48 bits of a digest tell nothing usable about a random key.
+func KeyIDOf(key string) string {
+	d := sha256.Sum256([]byte(key))
+	return HashPrefix + hex.EncodeToString(d[:6])
+}
+
 // keyRing holds the digests of the accepted keys.
 type keyRing struct {
 	digests [][sha256.Size]byte

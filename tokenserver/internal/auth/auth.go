@@ -60,6 +60,13 @@ type Caller struct {
 	// UserID is, for Kind jwt, the value of the uid claim: the only user
 	// this caller may ask tokens for.
 	UserID string
+	// KeyID names the API key that matched (Kind api_key): KeyIDOf of it,
+	// the first 12 hex digits of its SHA-256, which identify a key among
+	// the configured ones without revealing it.
+	KeyID string
+	// Subject and Issuer are the JWT's sub and iss claims (Kind jwt), for
+	// the audit log; empty when the token has none.
+	Subject, Issuer string
 }
 
 // Bound reports whether the caller may ask tokens only for UserID.
@@ -159,7 +166,7 @@ func (a *Authenticator) Authenticate(r *http.Request) (Caller, *Error) {
 		if !a.keys.contains(key) {
 			return Caller{}, unauthorized("invalid_token", "the API key is not valid")
 		}
-		return Caller{Kind: ModeAPIKey}, nil
+		return Caller{Kind: ModeAPIKey, KeyID: KeyIDOf(key)}, nil
 	case ModeJWT:
 		tok, e := bearer(r)
 		if e != nil {

@@ -85,7 +85,9 @@ func (v *jwtVerifier) verify(ctx context.Context, raw string) (Caller, *Error) {
 	if !ok {
 		return Caller{}, unauthorized("invalid_token", "the token has no "+v.uidClaim+" claim holding a user ID")
 	}
-	return Caller{Kind: ModeJWT, UserID: uid}, nil
+	sub, _ := claimString(claims["sub"])
+	iss, _ := claims["iss"].(string)
+	return Caller{Kind: ModeJWT, UserID: uid, Subject: sub, Issuer: iss}, nil
 }
 
 // key is the jwt.Keyfunc. ValidMethods has already refused any algorithm

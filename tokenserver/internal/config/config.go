@@ -75,6 +75,9 @@ type Config struct {
 	LogFormat      string   // "text" or "json"
 	File           string   // config file that was read, "" if none
 	DotEnv         []string // the .env files looked for, the first one winning
+	// AuditOutput is where the audit log goes: "off", "stdout", "stderr"
+	// or a file path (appended to, reopened on SIGHUP).
+	AuditOutput string
 }
 
 // Timeouts are the HTTP server's limits and how it stops (Drain: how long
@@ -115,6 +118,7 @@ Durations take Go syntax (90s, 24h) or plain seconds (90). Unknown keys are an e
 		{Name: "max_body_bytes", Kind: settings.Int, Default: "16384", Doc: "Largest request body, in bytes (or 16KiB); larger bodies get 413."},
 		{Name: "log.level", Default: "info", Doc: "debug, info, warn or error."},
 		{Name: "log.format", Default: "text", Doc: "text or json."},
+		{Name: "audit.output", Default: "off", Doc: "Audit log (one JSON line per token minted or refused by a gate, see docs/operations.md):\noff, stdout, stderr or a file path, appended to and reopened on SIGHUP (logrotate)."},
 	}, authKeys, []settings.Key{
 		{Name: "rate_limit", Kind: settings.Section, Doc: "Token-bucket rate limits on the token routes and /v1/tokens/inspect; 429 with Retry-After\nbeyond them. Rates are N/s, N/min or N/h, or off."},
 		{Name: "rate_limit.per_ip", Default: "10/s", Doc: "Requests per client IP (the peer, or X-Forwarded-For from trusted_proxies)."},
@@ -224,6 +228,10 @@ func Load(src Source) (Config, error) {
 	c.MaxHeaderBytes = int(vs.Size("max_header_bytes", 1024, math.MaxInt64))
 	c.MaxBodyBytes = vs.Size("max_body_bytes", 1024, 1<<20)
 	c.LogLevel, c.LogFormat = vs.Level("log.level"), vs.OneOf("log.format", "text", "json")
+	c.AuditOutput = vs.String("audit.output")
+	if c.AuditOutput == "" {
+		vs.Fail("audit.output", "must be off, stdout, stderr or a file path (got an empty value)")
+	}
 	c.Auth = loadAuth(vs)
 	var burst int
 	c.RateLimit.StoreConfig, burst = limitsettings.Load(vs)

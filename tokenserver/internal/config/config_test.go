@@ -93,6 +93,7 @@ func TestDefaultsWithNothingConfigured(t *testing.T) {
 		MaxBodyBytes:   16384,
 		LogLevel:       slog.LevelInfo,
 		LogFormat:      "text",
+		AuditOutput:    "off",
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", cfg, want)
@@ -281,6 +282,9 @@ func TestInvalidConfig(t *testing.T) {
 		{name: "a missing --config file is refused",
 			args: []string{"--config", "nope.yaml"},
 			want: []string{`config: --config DIR/nope.yaml: cannot read: no such file or directory`}},
+		{name: "an empty audit.output is refused (off turns the audit log off)",
+			args: []string{"--audit.output="},
+			want: []string{`config: audit.output: must be off, stdout, stderr or a file path (got an empty value)`}},
 		{name: "a malformed listen address is refused",
 			env:  map[string]string{"TOKENSERVER_LISTEN": "8081"},
 			want: []string{`config: listen: must be host:port, e.g. :8080 or 127.0.0.1:0 (got "8081")`}},
