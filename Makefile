@@ -32,9 +32,12 @@ build: ## build every binary into bin/
 
 # When the script fails its last line already says why (e.g. a port in use). GNU make would
 # add "make: *** [Makefile:NN: run] Error 1" below it, for any failed recipe; ending make
-# with SIGINT, as Ctrl-C does, leaves the script's line last (make exits 130, not 0).
+# with SIGINT, as Ctrl-C does, leaves the script's line last (make exits 130, not 0). The
+# recipe then stays alive for a second: on SIGINT make waits for its running recipe, and
+# one that has already exited can be reaped before make's handler waits for it, which
+# then fails with "make: *** wait: No child processes.  Stop." (1 run in 3 while building).
 run: ## build and start tokenserver, corsproxy and webdemo on 127.0.0.1 (Ctrl-C stops all three)
-	@./scripts/run.sh || kill -INT $$PPID
+	@./scripts/run.sh || { kill -INT $$PPID; exec sleep 1; }
 
 sdk: ## fetch agora-rtm-sdk 2.x with npm into .sdk/ (git-ignored); webdemo then serves it, no CDN needed
 	@command -v npm >/dev/null 2>&1 || { echo "make sdk: npm is not on PATH: install Node.js (it brings npm)"; exit 1; }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"signaling-auth/corsproxy/internal/limit"
 	"signaling-auth/ratelimit/redistest"
 )
 
@@ -36,16 +37,18 @@ func getWith(t *testing.T, url string, header map[string]string) (*http.Response
 func TestATooManyRequestsAnswerCarriesCORSAndNeverReachesTheUpstream(t *testing.T) {
 	up := newTestUpstream(t)
 	p := startProxy(t, "--upstream="+up.URL, "--rate_limit.per_ip=1/h", "--rate_limit.burst=3")
-	// Preflights have a bucket of their own, as big as the requests' one:
-	// they are limited, and do not use up the requests' bucket.
+	// Preflights have a bucket of their own, limit.PreflightFactor times the
+	// requests' one (a refused preflight hides the 429 from the page): they
+	// are limited, and do not use up the requests' bucket.
 	preflight := [][2]string{{"Origin", pageOrigin}, {"Access-Control-Request-Method", "GET"}, {"Access-Control-Request-Headers", "authorization"}}
-	for i := range 4 {
+	preflights := 3 * limit.PreflightFactor
+	for i := range preflights + 1 {
 		want := http.StatusNoContent
-		if i == 3 {
+		if i == preflights {
 			want = http.StatusTooManyRequests
 		}
 		if res := rawDo(t, p.addr, "OPTIONS", "/rtm/a/", preflight, ""); res.StatusCode != want {
-			t.Fatalf("preflight %d with a burst of 3: %d, want %d", i+1, res.StatusCode, want)
+			t.Fatalf("preflight %d with a preflight burst of %d: %d, want %d", i+1, preflights, res.StatusCode, want)
 		}
 	}
 	// An OPTIONS that is not a preflight is an ordinary request.

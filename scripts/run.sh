@@ -163,7 +163,7 @@ say "building tokenserver corsproxy webdemo into $bin_dir (version $version)"
 # is compiling every few seconds, as N of about M packages (M: go list -deps, the most a
 # build compiles); a warm rebuild finishes before the first line is due.
 if ! [ -x "$bin_dir/tokenserver" ] || ! [ -x "$bin_dir/corsproxy" ] || ! [ -x "$bin_dir/webdemo" ]; then
-	say "the first build compiles about 430 packages (gin, viper, Prometheus, ...): measured 2½ to 10 minutes on a 2-core machine, depending on its load; progress every 5 s"
+	say "the first build compiles about 580 packages (gin, viper, Prometheus, ...): measured 2½ to 10 minutes on a 2-core machine, depending on its load; progress every 5 s"
 fi
 build_log=$(mktemp "${TMPDIR:-/tmp}/signaling-auth-build.XXXXXX") || die "mktemp failed"
 deps_list="$build_log.deps"

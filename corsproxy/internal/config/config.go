@@ -161,7 +161,7 @@ stream; every upstream must speak HTTP/2 (tokenserver does). Not with transport.
 		{Name: "tls.key_file", Doc: "PEM private key for tls.cert_file."},
 		{Name: "trusted_proxies", Kind: settings.List, Doc: "Proxy IPs/CIDRs whose X-Forwarded-For gives the client IP for rate limits; that client\n(else the TCP peer) goes on to the upstream as the only X-Forwarded-For entry."},
 		{Name: "rate_limit", Kind: settings.Section, Doc: "Token-bucket limit per client IP; 429 with Retry-After beyond it (CORS headers included)."},
-		{Name: "rate_limit.per_ip", Default: "10/s", Doc: "Requests per client IP: N/s, N/min, N/h or off. CORS preflights have a bucket of their own at\nthe same rate (a page sends at most one per request)."},
+		{Name: "rate_limit.per_ip", Default: "10/s", Doc: "Requests per client IP: N/s, N/min, N/h or off. CORS preflights have a bucket of their own,\nfour times this rate and rate_limit.burst, so a refused request is still preflighted and its 429\nread by the page."},
 	}, limitsettings.Keys, []settings.Key{
 		{Name: "log.level", Default: "info", Doc: "debug, info, warn or error."},
 		{Name: "log.format", Default: "text", Doc: "text or json."},

@@ -2,13 +2,17 @@
 // Middleware sits after CORS (so a 429 carries the CORS headers and the page
 // can read it) and before anything reaches the upstream. Preflights never
 // get there, as the CORS layer answers them itself; Preflights sits before
-// it and gives them a bucket of their own at the same rate: a page sends at
-// most one preflight per request (fewer while Access-Control-Max-Age holds),
-// so its own bucket never refuses a browser before the request bucket would,
-// where a shared bucket would halve the token rate of a page whose every
-// request is preflighted (a JSON POST, an Authorization header). Without a
+// it and gives them a bucket of their own, PreflightFactor times the rate
+// and the burst of the requests' one. A page sends at most one preflight per
+// request (fewer while Access-Control-Max-Age holds), and a browser cannot
+// read a refused preflight at all: it reports a CORS failure, not the 429.
+// So the preflight bucket must outlast the request bucket: the page's first
+// refused requests (and a few retries) are preflighted successfully and their
+// 429 is read and explained, where a bucket of the same size would run dry
+// with the request bucket and hide every 429 behind a CORS error. Without a
 // limit, preflights cost a client nothing and could be repeated for ever to
-// keep connections busy.
+// keep connections busy; with it, a client sending only preflights is held to
+// PreflightFactor times rate_limit.per_ip.
 //
 // The bucket logic, the stores and the client address rule come from the
 // shared module signaling-auth/ratelimit; this package only turns a refusal
@@ -56,18 +60,33 @@ func Middleware(o Options) func(http.Handler) http.Handler {
 	}
 }
 
+// PreflightFactor is how much larger the preflight bucket is than the
+// request bucket, in rate and in burst.
+const PreflightFactor = 4
+
 // Preflights returns the preflight limit: CORS preflights (cors.IsPreflight)
-// take a token from the client's preflight bucket, at the rate of PerIP, and
-// are refused like other requests beyond it (a browser fails a preflight
+// take a token from the client's preflight bucket (PreflightLimit of PerIP)
+// and are refused like other requests beyond it (a browser fails a preflight
 // that is not 2xx either way, so the refusal needs no CORS headers). Other
 // requests pass untouched.
 func Preflights(o Options) func(http.Handler) http.Handler {
+	o.PerIP = PreflightLimit(o.PerIP)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if !cors.IsPreflight(r) || o.allow(w, r, "preflight:") {
 				next.ServeHTTP(w, r)
 			}
 		})
+	}
+}
+
+// PreflightLimit is the preflight bucket for a request limit: PreflightFactor
+// times its rate and burst, kept within ratelimit's bounds.
+func PreflightLimit(perIP ratelimit.Limit) ratelimit.Limit {
+	return ratelimit.Limit{
+		Rate:   min(perIP.Rate*PreflightFactor, ratelimit.MaxRate),
+		Period: perIP.Period,
+		Burst:  min(perIP.Burst*PreflightFactor, ratelimit.MaxBurst),
 	}
 }
 
