@@ -30,6 +30,8 @@ func TestDrainOnSIGTERM(t *testing.T) {
 		Drain:           "3s",
 		Readyz:          "http://" + p.admin + "/readyz",
 		Healthz:         "http://" + p.admin + "/healthz",
+		Metrics:         "http://" + p.admin + "/metrics",
+		DrainingGauge:   "corsproxy_draining",
 		Served:          map[string]string{p.url() + "/rtm/alice/": ""},
 		ConnectionClose: true,
 	})

@@ -17,6 +17,7 @@ import (
 	"signaling-auth/corsproxy/internal/proxy"
 	"signaling-auth/lifecycle"
 	"signaling-auth/telemetry"
+	"signaling-auth/telemetry/connmetrics"
 )
 
 // serve runs the proxy and its admin listener until ctx is done, then shuts
@@ -61,6 +62,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	var draining atomic.Bool
+	conns := cfg.Conns.ConnLimits()
+	connMetrics := connmetrics.New("corsproxy", conns.Max, draining.Load)
+	m.Registry().MustRegister(connMetrics)
+	conns.Observer = connMetrics
 	srv := lifecycle.NewServer(lifecycle.CloseWhileDraining(handler, &draining), cfg.Timeouts.Timeouts, cfg.MaxHeaderBytes, log)
 	installUpstream(srv)
 	if cfg.TLS != nil {
@@ -90,7 +95,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Draining: &draining},
 		// The admin listener has no connection limits, so probes and
 		// scrapes still answer while clients fill the proxy's.
-		lifecycle.Listener{Server: srv, Listener: ln, Conns: cfg.Conns.ConnLimits()}, lifecycle.Listener{Server: adminSrv, Listener: adminLn})
+		lifecycle.Listener{Server: srv, Listener: ln, Conns: conns}, lifecycle.Listener{Server: adminSrv, Listener: adminLn})
 }
 
 // readiness reports the upstream (or every allowed target) that does not

@@ -142,7 +142,7 @@ func TestAlertRulesParseAndNameRealMetrics(t *testing.T) {
 		}
 	}
 	slices.Sort(alerts)
-	want := []string{"SignalingAuthErrorsHigh", "SignalingAuthLatencyHigh", "SignalingAuthNotReady", "SignalingAuthRateLimitStoreFailing", "SignalingAuthRefusalsHigh"}
+	want := []string{"SignalingAuthConnectionCapSaturated", "SignalingAuthErrorsHigh", "SignalingAuthLatencyHigh", "SignalingAuthNotReady", "SignalingAuthRateLimitStoreFailing", "SignalingAuthRefusalsHigh"}
 	if !slices.Equal(alerts, want) {
 		t.Errorf("alerts %v, want %v", alerts, want)
 	}
@@ -181,7 +181,8 @@ func TestDashboardPanelsNameRealMetrics(t *testing.T) {
 			checkExported(t, "panel "+p.Title, metricNames(t, q.Expr), families)
 		}
 	}
-	for _, want := range []string{"Tokens per second by kind", "Refusals by reason", "p50 / p99 latency per program", "429s per second", "Rate-limit store (Redis) errors"} {
+	for _, want := range []string{"Tokens per second by kind", "Refusals by reason", "p50 / p99 latency per program", "429s per second", "Rate-limit store (Redis) errors",
+		"Connection cap (max_conns) saturation", "Connections refused and waiting per second", "Pods draining"} {
 		if !slices.Contains(titles, want) {
 			t.Errorf("no panel %q", want)
 		}

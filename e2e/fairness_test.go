@@ -62,6 +62,18 @@ func TestFairnessOneClientCannotLockOthersOut(t *testing.T) {
 			if held.refused.Load() == 0 {
 				t.Error("no preflight was refused: the attacker's preflights are not rate-limited")
 			}
+			// The metrics ops alert on say what happened: the address was stopped
+			// at its own cap, and the program never held more than max_conns.
+			prefix := p.name + "_connections_"
+			if n := metricValue(t, p, prefix+"refused_total"); n == 0 {
+				t.Errorf("%srefused_total is 0 after 127.0.0.2 was held at its cap", prefix)
+			}
+			if n := metricValue(t, p, prefix+"max"); n != maxConns {
+				t.Errorf("%smax = %v, want %d", prefix, n, maxConns)
+			}
+			if n := metricValue(t, p, prefix+"open"); n < 1 || n > maxConns {
+				t.Errorf("%sopen = %v while 127.0.0.2 holds connections, want 1 to %d", prefix, n, maxConns)
+			}
 		})
 	}
 }

@@ -102,6 +102,12 @@ var faultHTTP = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transpo
 // connection is served by one goroutine, in every reading alike.
 func faultGoroutines(t *testing.T, p *process) int {
 	t.Helper()
+	return int(metricValue(t, p, "go_goroutines"))
+}
+
+// metricValue reads one unlabelled sample from the program's /metrics.
+func metricValue(t *testing.T, p *process, name string) float64 {
+	t.Helper()
 	res, err := faultHTTP.Get("http://" + faultMetricsAddr(p) + "/metrics")
 	if err != nil {
 		t.Fatalf("%s /metrics: %v", p.name, err)
@@ -110,15 +116,15 @@ func faultGoroutines(t *testing.T, p *process) int {
 	sc := bufio.NewScanner(res.Body)
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "go_goroutines "); ok {
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
 			f, err := strconv.ParseFloat(v, 64)
 			if err != nil {
-				t.Fatalf("%s go_goroutines %q", p.name, v)
+				t.Fatalf("%s %s %q", p.name, name, v)
 			}
-			return int(f)
+			return f
 		}
 	}
-	t.Fatalf("%s /metrics has no go_goroutines", p.name)
+	t.Fatalf("%s /metrics has no %s", p.name, name)
 	return 0
 }
 

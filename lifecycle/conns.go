@@ -33,10 +33,21 @@ import (
 // early error answer (431, 400) and a client still sending gets a reset
 // instead of the answer. No request data is held: only counts.
 type ConnLimits struct {
-	Max    int                     // all clients together; 0: no cap
-	PerIP  int                     // one client (one Key); 0: no cap
-	Key    func(netip.Addr) string // required when PerIP > 0
-	Exempt func(netip.Addr) bool   // peers PerIP does not apply to; nil: none
+	Max      int                     // all clients together; 0: no cap
+	PerIP    int                     // one client (one Key); 0: no cap
+	Key      func(netip.Addr) string // required when PerIP > 0
+	Exempt   func(netip.Addr) bool   // peers PerIP does not apply to; nil: none
+	Observer ConnObserver            // told what the limits do, for metrics; nil: nobody
+}
+
+// ConnObserver is told what ConnLimits do, for metrics. Its methods are
+// called with the connection table locked: they must be quick and must not
+// block.
+type ConnObserver interface {
+	ConnsOpen(n int) // the connections open now, after each change
+	ConnRefused()    // a connection from a client at PerIP, closed unread
+	ConnEvicted()    // an idle connection closed to make room at Max
+	ConnQueued()     // a connection that waits: Max reached and none idle
 }
 
 // IsZero reports whether l caps nothing.
@@ -99,6 +110,9 @@ func (t *connTable) admit(addr netip.Addr, e *tracked) (ok bool) {
 	}
 	t.mu.Lock()
 	if e.key != "" && t.perKey[e.key] >= l.PerIP {
+		if l.Observer != nil {
+			l.Observer.ConnRefused()
+		}
 		t.mu.Unlock()
 		return false
 	}
@@ -106,16 +120,25 @@ func (t *connTable) admit(addr netip.Addr, e *tracked) (ok bool) {
 		t.perKey[e.key]++
 	}
 	t.open++ // counted now, so a client cannot queue past its PerIP either
+	t.observeOpen()
+	queued := false
 	for l.Max > 0 && t.open > l.Max && !t.closed {
 		if f := t.idle.Front(); f != nil {
 			victim := f.Value.(*tracked)
 			t.idle.Remove(f)
 			victim.idleElem = nil
+			if l.Observer != nil {
+				l.Observer.ConnEvicted()
+			}
 			t.mu.Unlock()
 			_ = victim.close() // releases its slot
 			t.mu.Lock()
 			continue
 		}
+		if !queued && l.Observer != nil {
+			l.Observer.ConnQueued()
+		}
+		queued = true
 		t.waiting = true
 		t.cond.Wait()
 	}
@@ -135,6 +158,7 @@ func (t *connTable) release(e *tracked) {
 		t.mu.Lock()
 		defer t.mu.Unlock()
 		t.open--
+		t.observeOpen()
 		e.released = true
 		if e.key != "" {
 			if t.perKey[e.key]--; t.perKey[e.key] <= 0 {
@@ -147,6 +171,13 @@ func (t *connTable) release(e *tracked) {
 		}
 		t.cond.Broadcast()
 	})
+}
+
+// observeOpen tells the observer the open count; t.mu is held.
+func (t *connTable) observeOpen() {
+	if t.limits.Observer != nil {
+		t.limits.Observer.ConnsOpen(t.open)
+	}
 }
 
 // state follows http.Server's ConnState: idle connections join the

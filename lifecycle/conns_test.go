@@ -20,6 +20,29 @@ import (
 // byAddress is the key of tests over IPv4 loopback: every address a client.
 func byAddress(a netip.Addr) string { return a.String() }
 
+// countingObserver records what ConnLimits tell their Observer.
+type countingObserver struct {
+	open, maxOpen, refused, evicted, queued atomic.Int64
+}
+
+func (o *countingObserver) ConnsOpen(n int) {
+	o.open.Store(int64(n))
+	if int64(n) > o.maxOpen.Load() {
+		o.maxOpen.Store(int64(n))
+	}
+}
+func (o *countingObserver) ConnRefused() { o.refused.Add(1) }
+func (o *countingObserver) ConnEvicted() { o.evicted.Add(1) }
+func (o *countingObserver) ConnQueued()  { o.queued.Add(1) }
+
+// want fails t unless the counts are refused, evicted and queued.
+func (o *countingObserver) want(t *testing.T, refused, evicted, queued int64) {
+	t.Helper()
+	if r, e, q := o.refused.Load(), o.evicted.Load(), o.queued.Load(); r != refused || e != evicted || q != queued {
+		t.Errorf("observer counted %d refused, %d evicted, %d queued; want %d, %d, %d", r, e, q, refused, evicted, queued)
+	}
+}
+
 // limitedServer is Serve with limits on a real loopback listener: / answers
 // at once, /slow when release is closed.
 type limitedServer struct {
@@ -138,7 +161,8 @@ func (k *client) get(t *testing.T, path string) {
 // one of the client's connections closes.
 func TestPerIPCapHoldsExactlyTheLimit(t *testing.T) {
 	const perIP = 3
-	s := startLimited(t, ConnLimits{Max: 100, PerIP: perIP, Key: byAddress})
+	obs := &countingObserver{}
+	s := startLimited(t, ConnLimits{Max: 100, PerIP: perIP, Key: byAddress, Observer: obs})
 	var held []*client
 	for range perIP {
 		k := dialFrom(t, "127.0.0.2", s.addr)
@@ -150,7 +174,11 @@ func TestPerIPCapHoldsExactlyTheLimit(t *testing.T) {
 	if got := over.read(t, 10*time.Second); got != closed {
 		t.Fatalf("connection %d from one client: %v, want closed", perIP+1, got)
 	}
+	obs.want(t, 1, 0, 0)
 	dialFrom(t, "127.0.0.3", s.addr).get(t, "/")
+	if n := obs.open.Load(); n != perIP+1 {
+		t.Errorf("observer says %d open; want %d (the refused one is not counted)", n, perIP+1)
+	}
 
 	held[0].c.Close()
 	// The server frees the slot once it reads the close; until then a new
@@ -207,7 +235,8 @@ func TestConnTableCountsByKeyAndSkipsExemptPeers(t *testing.T) {
 // At Max, a new connection takes the place of an idle keep-alive one, never
 // of one serving a request.
 func TestGlobalCapClosesIdleConnectionsFirst(t *testing.T) {
-	s := startLimited(t, ConnLimits{Max: 2})
+	obs := &countingObserver{}
+	s := startLimited(t, ConnLimits{Max: 2, Observer: obs})
 	idle := dialFrom(t, "127.0.0.2", s.addr)
 	idle.get(t, "/")
 	busy := dialFrom(t, "127.0.0.2", s.addr)
@@ -219,6 +248,10 @@ func TestGlobalCapClosesIdleConnectionsFirst(t *testing.T) {
 	idle.send(t, "/")
 	if got := idle.read(t, 10*time.Second); got != closed {
 		t.Errorf("the idle connection: %v, want closed to make room", got)
+	}
+	obs.want(t, 0, 1, 0)
+	if n := obs.maxOpen.Load(); n != 3 {
+		t.Errorf("observer saw at most %d open; want 3 (Max, and the newcomer before the idle one closed)", n)
 	}
 	close(s.release)
 	if got := busy.read(t, 10*time.Second); got != answered {
@@ -258,7 +291,8 @@ func TestGlobalCapClosesIdleTLSConnectionsFirst(t *testing.T) {
 // At Max with no connection idle, a new one waits (it is not refused) until
 // a connection goes idle.
 func TestGlobalCapWaitsWhenNoneIsIdle(t *testing.T) {
-	s := startLimited(t, ConnLimits{Max: 1})
+	obs := &countingObserver{}
+	s := startLimited(t, ConnLimits{Max: 1, Observer: obs})
 	busy := dialFrom(t, "127.0.0.2", s.addr)
 	busy.send(t, "/slow")
 	<-s.slow
@@ -268,6 +302,7 @@ func TestGlobalCapWaitsWhenNoneIsIdle(t *testing.T) {
 	if got := late.read(t, 300*time.Millisecond); got != noAnswer {
 		t.Fatalf("a connection past Max with none idle: %v, want no answer yet", got)
 	}
+	obs.want(t, 0, 0, 1)
 	close(s.release)
 	if got := busy.read(t, 10*time.Second); got != answered {
 		t.Fatalf("the busy connection: %v", got)

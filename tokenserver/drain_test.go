@@ -15,6 +15,8 @@ func TestDrainOnSIGTERM(t *testing.T) {
 		Drain:           "3s",
 		Readyz:          s.url + "/readyz",
 		Healthz:         s.url + "/healthz",
+		Metrics:         s.url + "/metrics",
+		DrainingGauge:   "tokenserver_draining",
 		Served:          map[string]string{s.url + "/rtm/alice/": `"007`},
 		ConnectionClose: true,
 	})

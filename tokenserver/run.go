@@ -14,10 +14,12 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/pflag"
 
 	"signaling-auth/lifecycle"
 	"signaling-auth/telemetry"
+	"signaling-auth/telemetry/connmetrics"
 	"signaling-auth/tokenserver/internal/accesstoken"
 	"signaling-auth/tokenserver/internal/api"
 	"signaling-auth/tokenserver/internal/auth"
@@ -195,6 +197,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer stopAuth()
 	go sec.auth.Run(authCtx)
 	var draining atomic.Bool
+	conns := cfg.Conns.ConnLimits()
+	connMetrics := connmetrics.New(prog, conns.Max, draining.Load)
+	conns.Observer = connMetrics
 	second, err := newSecondaryMinter(cfg)
 	if err != nil {
 		return err
@@ -212,6 +217,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Logger:          log,
 		Audit:           audit,
 		Tracer:          tracing.Tracer(prog),
+		Collectors:      []prometheus.Collector{connMetrics},
 		Auth:            sec.auth,
 		Limiter:         sec.limiter,
 		PerIP:           cfg.RateLimit.PerIP,
@@ -250,7 +256,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	return lifecycle.Serve(ctx, lifecycle.Options{Service: prog, Log: log, Timeouts: cfg.Timeouts,
-		Draining: &draining}, lifecycle.Listener{Server: srv, Listener: ln, Conns: cfg.Conns.ConnLimits()})
+		Draining: &draining}, lifecycle.Listener{Server: srv, Listener: ln, Conns: conns})
 }
 
 // healthcheck GETs /healthz on the configured port of this machine.

@@ -12,9 +12,11 @@ func TestDrainOnSIGTERM(t *testing.T) {
 	s := startRun(t, "--timeouts.drain", "3s")
 	base := "http://" + s.addr
 	testrun.CheckDrain(t, s.Running, testrun.Drain{
-		Drain:   "3s",
-		Readyz:  base + "/readyz",
-		Healthz: base + "/healthz",
-		Served:  map[string]string{base + "/authentication_guide/": ""},
+		Drain:         "3s",
+		Readyz:        base + "/readyz",
+		Healthz:       base + "/healthz",
+		Metrics:       base + "/metrics",
+		DrainingGauge: "webdemo_draining",
+		Served:        map[string]string{base + "/authentication_guide/": ""},
 	})
 }

@@ -16,6 +16,7 @@ import (
 
 	"signaling-auth/lifecycle"
 	"signaling-auth/telemetry"
+	"signaling-auth/telemetry/connmetrics"
 	"signaling-auth/webdemo/internal/config"
 	"signaling-auth/webdemo/internal/site"
 )
@@ -97,10 +98,13 @@ func serve(ctx context.Context, cfg config.Config, getenv func(string) string, s
 		return err
 	}
 	var draining atomic.Bool
+	conns := cfg.Conns.ConnLimits()
+	connMetrics := connmetrics.New(name, conns.Max, draining.Load)
+	conns.Observer = connMetrics
 	// The page's requests are small and quick; only the drain and the grace are settings.
 	timeouts := lifecycle.Timeouts{ReadHeader: 5 * time.Second, Read: 10 * time.Second, Write: 30 * time.Second,
 		Idle: 60 * time.Second, Shutdown: cfg.Timeouts.Shutdown, Drain: cfg.Timeouts.Drain}
-	srv := lifecycle.NewServer(lifecycle.CloseWhileDraining(tracing.Handler(site.New(cfg, version, logger, draining.Load), name), &draining),
+	srv := lifecycle.NewServer(lifecycle.CloseWhileDraining(tracing.Handler(site.New(cfg, version, logger, draining.Load, connMetrics), name), &draining),
 		timeouts, 64<<10, logger)
 	logger.Info("listening", "service", name, "addr", ln.Addr().String(), "version", version,
 		"config_file", cfg.File, "token_url", cfg.TokenURLPrefix()+"rtm/{uid}/")
@@ -109,5 +113,5 @@ func serve(ctx context.Context, cfg config.Config, getenv func(string) string, s
 	}
 
 	return lifecycle.Serve(ctx, lifecycle.Options{Service: name, Log: logger, Timeouts: timeouts,
-		Draining: &draining}, lifecycle.Listener{Server: srv, Listener: ln, Conns: cfg.Conns.ConnLimits()})
+		Draining: &draining}, lifecycle.Listener{Server: srv, Listener: ln, Conns: conns})
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -134,6 +135,9 @@ type Drain struct {
 	Readyz, Healthz string            // their URLs
 	Served          map[string]string // URL → text its 200 answer must still hold while draining
 	ConnectionClose bool              // answers while draining ask the client to close
+	// Metrics is the URL of /metrics, where the gauge named DrainingGauge
+	// must be 0 before SIGTERM and 1 while draining; "": not checked.
+	Metrics, DrainingGauge string
 }
 
 // CheckDrain is the drain every program does on SIGTERM: r's /readyz answers 200, then,
@@ -147,8 +151,10 @@ func CheckDrain(t *testing.T, r *Running, d Drain) {
 	if code, body, _ := get(t, d.Readyz); code != http.StatusOK {
 		t.Fatalf("/readyz before SIGTERM: %d %s", code, body)
 	}
+	d.checkGauge(t, "before SIGTERM", "0")
 	r.Terminate()
 	r.WaitFor(t, "draining: not ready, serving for "+d.Drain)
+	d.checkGauge(t, "while draining", "1")
 	if code, body, _ := get(t, d.Readyz); code != http.StatusServiceUnavailable || !strings.Contains(body, "shutting down") {
 		t.Errorf("/readyz while draining: %d %s, want 503 saying shutting down", code, body)
 	}
@@ -166,6 +172,18 @@ func CheckDrain(t *testing.T, r *Running, d Drain) {
 	}
 	if err := r.Stop(); err != nil {
 		t.Fatalf("run returned %v", err)
+	}
+}
+
+// checkGauge fails t unless d.Metrics shows d.DrainingGauge at want.
+func (d Drain) checkGauge(t *testing.T, when, want string) {
+	t.Helper()
+	if d.Metrics == "" {
+		return
+	}
+	code, body, _ := get(t, d.Metrics)
+	if line := d.DrainingGauge + " " + want; code != http.StatusOK || !slices.Contains(strings.Split(body, "\n"), line) {
+		t.Errorf("/metrics %s: %d, want the line %q", when, code, line)
 	}
 }
 

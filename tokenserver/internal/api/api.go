@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
@@ -52,6 +53,9 @@ type Options struct {
 	Tracer trace.Tracer
 	// Now tells inspect whether a token has expired; nil means time.Now.
 	Now func() time.Time
+	// Collectors are more metrics served on /metrics (the connection
+	// limits' and the drain's, which the program around the API owns).
+	Collectors []prometheus.Collector
 }
 
 // API is the tokenserver HTTP handler.
@@ -122,6 +126,7 @@ func New(o Options) (*API, error) {
 		clientIPs: clientIPs,
 		ready:     o.Ready,
 	}
+	a.metrics.reg.MustRegister(o.Collectors...)
 	if o.Tracer == nil {
 		o.Tracer = noop.NewTracerProvider().Tracer("")
 	}

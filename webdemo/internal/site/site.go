@@ -22,10 +22,12 @@ import (
 
 // New returns the whole site as one handler: routes, security headers, access log and
 // metrics. It does not listen; the caller owns the server. /readyz answers 503 while
-// draining reports true (nil: never).
-func New(cfg config.Config, version string, logger *slog.Logger, draining func() bool) http.Handler {
+// draining reports true (nil: never). /metrics also serves more (the connection
+// limits' metrics, which the program around the site owns).
+func New(cfg config.Config, version string, logger *slog.Logger, draining func() bool, more ...prometheus.Collector) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(more...)
 	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "webdemo_http_requests_total",
 		Help: "HTTP requests answered, by route pattern and status code.",
