@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	refchat "github.com/AgoraIO/Tools/DynamicKey/AgoraDynamicKey/go/src/chatTokenBuilder"
 	refrtc "github.com/AgoraIO/Tools/DynamicKey/AgoraDynamicKey/go/src/rtctokenbuilder2"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
@@ -81,6 +82,26 @@ func TestTokenDoctorPageShowsEveryFinding(t *testing.T) {
 		}
 		if !eval[bool](tb, `document.querySelector('#result').hidden && !document.querySelector('#diagnose').disabled`) {
 			t.Error("an old verdict is still shown, or the button is stuck")
+		}
+	})
+
+	t.Run("a Chat user token used as the app's asks for no channel or user and is refused", func(t *testing.T) {
+		chat, err := refchat.BuildChatUserToken(vectorAppID, vectorCertificate, "alice", 3600)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tb.exec(`document.querySelector('#service').value = 'chat:app', document.querySelector('#service').dispatchEvent(new Event('change'))`)
+		if !eval[bool](tb, `['#channel-field', '#user-field', '#user-kind-field', '#action-field'].every((f) => document.querySelector(f).hidden)`) {
+			t.Error("a Chat app token's form still asks for a channel, a user or an RTC action")
+		}
+		tb.exec(`document.querySelector('#token').value = ''`)
+		tb.do("diagnose", chromedp.SetValue(chromedp.CSS("#token"), chat), chromedp.Click(chromedp.CSS("#diagnose")))
+		tb.waitUntil("the verdict is shown", `!document.querySelector('#result').hidden`)
+		if codes := eval[[]string](tb, `[...document.querySelectorAll('#findings li')].map((li) => li.dataset.code)`); !slices.Equal(codes, []string{"privilege_missing"}) {
+			t.Errorf("findings shown %v", codes)
+		}
+		if findings := tb.text("#findings"); !strings.Contains(findings, "call Chat's REST API as the app") {
+			t.Errorf("the finding does not say what the token cannot do:\n%s", findings)
 		}
 	})
 	tb.requireCleanConsole()

@@ -33,11 +33,11 @@ func doctor(args []string, getenv func(string) string, stdout io.Writer) error {
 	var at string
 	var asJSON bool
 	fs := flagSet("doctor", func(fs *pflag.FlagSet) {
-		fs.StringVar(&in.Service, "service", "rtc", "what the token is for: rtc or signaling")
-		fs.StringVar(&in.Channel, "channel", "", "rtc: the channel the client joins")
-		fs.StringVar(&in.UID, "uid", "", "the numeric uid the client uses (not with --user-account)")
-		fs.StringVar(&in.UserAccount, "user-account", "", "the string user account (rtc) or user ID (signaling) the client uses")
-		fs.StringVar(&in.Action, "action", "", "rtc: join (default), publish-audio, publish-video or publish-data; signaling: login")
+		fs.StringVar(&in.Service, "service", "rtc", "what the token is for: "+strings.Join(tokens.Services, ", ")+" (convoai, stt: Agora's agent REST APIs)")
+		fs.StringVar(&in.Channel, "channel", "", "rtc, convoai, stt: the channel the client (or agent) joins")
+		fs.StringVar(&in.UID, "uid", "", "the numeric uid the client or agent uses (not with --user-account)")
+		fs.StringVar(&in.UserAccount, "user-account", "", "the string user account (rtc, convoai, stt) or user ID (signaling, chat) the client uses")
+		fs.StringVar(&in.Action, "action", "", "rtc: join (default), publish-audio, publish-video or publish-data; signaling: login; chat: user (default) or app; convoai, stt: join")
 		fs.StringVar(&at, "at", "", "when the client uses the token, RFC 3339 (default: now)")
 		fs.BoolVar(&asJSON, "json", false, "print the answer as JSON (as POST /v1/tokens/diagnose answers)")
 	})

@@ -49,13 +49,24 @@ var FindingCodes = []string{
 const (
 	ServiceRTC       = "rtc"
 	ServiceSignaling = "signaling"
+	ServiceChat      = "chat"
+	ServiceConvoAI   = "convoai" // Conversational AI REST API: an agent in an RTC channel
+	ServiceSTT       = "stt"     // real-time speech-to-text REST API: likewise
 
 	ActionJoin         = "join"
 	ActionPublishAudio = "publish-audio"
 	ActionPublishVideo = "publish-video"
 	ActionPublishData  = "publish-data"
 	ActionLogin        = "login"
+	ActionChatUser     = "user" // a Chat user logs in
+	ActionChatApp      = "app"  // a server calls Chat's REST API as the app
 )
+
+// Services lists the services an Intent may name.
+var Services = []string{ServiceRTC, ServiceSignaling, ServiceChat, ServiceConvoAI, ServiceSTT}
+
+// Actions lists the actions an Intent may name (each for some services).
+var Actions = []string{ActionJoin, ActionPublishAudio, ActionPublishVideo, ActionPublishData, ActionLogin, ActionChatUser, ActionChatApp}
 
 // maxExpiry is Agora's longest token lifetime, 24 hours.
 const maxExpiry = 24 * 60 * 60
@@ -70,12 +81,15 @@ const absoluteTimeFloor = 1_000_000_000
 // numeric RTC uid) and UserAccount names the user; a Signaling user ID may be
 // given as either and is compared as a string.
 type Intent struct {
-	Service     string // rtc (default) or signaling
-	Channel     string // rtc: required
+	Service     string // rtc (default), signaling, chat, convoai or stt
+	Channel     string // rtc, convoai, stt: required
 	UID         string // decimal uid; "0" is not a user
 	UserAccount string
-	Action      string // rtc: join (default), publish-audio, publish-video, publish-data; signaling: login (default)
-	At          time.Time
+	// Action: rtc: join (default), publish-audio, publish-video, publish-data;
+	// signaling: login (default); chat: user (default) or app; convoai, stt:
+	// join (default: the agent joins the channel).
+	Action string
+	At     time.Time
 }
 
 // Certificates are what signatures are checked against: the configured
@@ -124,6 +138,7 @@ func CheckIntent(in Intent) (Intent, []InvalidParam) {
 	if in.Service == "" {
 		in.Service = ServiceRTC
 	}
+	needsUser := true
 	switch in.Service {
 	case ServiceRTC:
 		if in.Action == "" {
@@ -134,11 +149,15 @@ func CheckIntent(in Intent) (Intent, []InvalidParam) {
 		default:
 			bad.Add("action", "for service rtc must be join, publish-audio, publish-video or publish-data (got "+Quote(in.Action)+")")
 		}
-		if in.Channel == "" {
-			bad.Add("channel", "required for service rtc: the channel the client joins")
-		} else {
-			bad.Check("channel", accesstoken.ValidateChannel(in.Channel))
+		checkChannel(&bad, in)
+	case ServiceConvoAI, ServiceSTT:
+		if in.Action == "" {
+			in.Action = ActionJoin
 		}
+		if in.Action != ActionJoin {
+			bad.Add("action", "for service "+in.Service+" must be join: the agent joins the channel (got "+Quote(in.Action)+")")
+		}
+		checkChannel(&bad, in)
 	case ServiceSignaling:
 		if in.Action == "" {
 			in.Action = ActionLogin
@@ -146,11 +165,27 @@ func CheckIntent(in Intent) (Intent, []InvalidParam) {
 		if in.Action != ActionLogin {
 			bad.Add("action", "for service signaling must be login (got "+Quote(in.Action)+")")
 		}
-		if in.Channel != "" {
-			bad.Add("channel", "not used by service signaling (a Signaling login names no channel); leave it out")
+		noChannel(&bad, in, "a Signaling login names no channel")
+	case ServiceChat:
+		if in.Action == "" {
+			in.Action = ActionChatUser
 		}
+		switch in.Action {
+		case ActionChatUser:
+		case ActionChatApp:
+			needsUser = false
+			if in.UID != "" || in.UserAccount != "" {
+				bad.Add("uid", "not used by a Chat app token (it names no user); leave uid and userAccount out")
+			}
+		default:
+			bad.Add("action", "for service chat must be user or app (got "+Quote(in.Action)+")")
+		}
+		noChannel(&bad, in, "Chat tokens name no channel")
 	default:
-		bad.Add("service", "must be rtc or signaling (got "+Quote(in.Service)+")")
+		bad.Add("service", "must be one of "+strings.Join(Services, ", ")+" (got "+Quote(in.Service)+")")
+	}
+	if !needsUser {
+		return in, bad
 	}
 	switch {
 	case in.UID != "" && in.UserAccount != "":
@@ -165,6 +200,22 @@ func CheckIntent(in Intent) (Intent, []InvalidParam) {
 		bad.Check("userAccount", accesstoken.ValidateAccount(in.UserAccount))
 	}
 	return in, bad
+}
+
+// checkChannel requires the channel a service joins.
+func checkChannel(bad *Params, in Intent) {
+	if in.Channel == "" {
+		bad.Add("channel", "required for service "+in.Service+": the channel the client joins")
+	} else {
+		bad.Check("channel", accesstoken.ValidateChannel(in.Channel))
+	}
+}
+
+// noChannel refuses a channel for a service that names none.
+func noChannel(bad *Params, in Intent, why string) {
+	if in.Channel != "" {
+		bad.Add("channel", "not used by service "+in.Service+" ("+why+"); leave it out")
+	}
 }
 
 // Diagnose says whether Agora will accept token for in (checked with
@@ -249,6 +300,12 @@ func diagnose(t *accesstoken.Token, in Intent, certs Certificates) Diagnosis {
 		diagnoseRTC(t, in, expired, issued, add)
 	case ServiceSignaling:
 		diagnoseSignaling(t, in, expired, issued, add)
+	case ServiceChat:
+		diagnoseChat(t, in, expired, issued, add)
+	case ServiceConvoAI:
+		diagnoseAgent(t, accesstoken.ServiceConvoAI, "Conversational AI", in, expired, issued, add)
+	case ServiceSTT:
+		diagnoseAgent(t, accesstoken.ServiceSTT, "real-time STT", in, expired, issued, add)
 	}
 	d.Findings = nonNil(d.Findings)
 	in2 := Inspect(t, certs.Primary, in.At)
@@ -392,6 +449,55 @@ func diagnoseSignaling(t *accesstoken.Token, in Intent, expired bool, issued tim
 	checkPrivileges(*s, []accesstoken.Privilege{accesstoken.PrivLogin}, in, expired, issued, "mint a Signaling token", add)
 }
 
+// diagnoseChat checks a Chat user token (the user's ID, compared as a
+// string, and the user privilege) or a Chat app token (the app privilege).
+func diagnoseChat(t *accesstoken.Token, in Intent, expired bool, issued time.Time, add addFinding) {
+	var chats []accesstoken.Service
+	for _, s := range t.Services {
+		if s.Type == accesstoken.ServiceChat {
+			chats = append(chats, s)
+		}
+	}
+	if len(chats) == 0 {
+		add(CodeServiceMissing, "the token has no Chat service, so Agora Chat refuses it",
+			"chat", servicesOf(t), "mint a Chat token (type chat-user for a user, chat-app for the app)")
+		return
+	}
+	if in.Action == ActionChatApp {
+		checkPrivileges(chats[0], []accesstoken.Privilege{accesstoken.PrivChatApp}, in, expired, issued, "mint a Chat app token (type chat-app)", add)
+		return
+	}
+	user := in.UID + in.UserAccount // exactly one is set
+	var users []string
+	for _, s := range chats {
+		if s.UserID == user {
+			checkPrivileges(s, []accesstoken.Privilege{accesstoken.PrivChatUser}, in, expired, issued, "mint a Chat user token (type chat-user) for the user", add)
+			return
+		}
+		users = append(users, describeChatUser(s.UserID))
+	}
+	add(CodeUserMismatch, "the token is for a different Chat user (IDs are compared as strings)",
+		strconv.Quote(user), strings.Join(users, ", "), "mint a Chat user token (type chat-user) for the user ID the client logs in with")
+}
+
+func describeChatUser(u string) string {
+	if u == "" {
+		return "no user (an app token)"
+	}
+	return strconv.Quote(u)
+}
+
+// diagnoseAgent checks a token for Agora's agent REST APIs (Conversational
+// AI, real-time STT): the API's own service, and an RTC service for the
+// channel and the agent's uid with the join privilege, as for an RTC join.
+func diagnoseAgent(t *accesstoken.Token, typ accesstoken.ServiceType, api string, in Intent, expired bool, issued time.Time, add addFinding) {
+	if !slices.ContainsFunc(t.Services, func(s accesstoken.Service) bool { return s.Type == typ }) {
+		add(CodeServiceMissing, "the token has no "+typ.String()+" service, so Agora's "+api+" REST API refuses it",
+			typ.String(), servicesOf(t), "mint a token of type "+in.Service+" for the channel and the agent's uid")
+	}
+	diagnoseRTC(t, in, expired, issued, add)
+}
+
 // checkPrivileges reports each needed privilege the service lacks, and, while
 // the token itself is valid, each that has expired.
 func checkPrivileges(s accesstoken.Service, needed []accesstoken.Privilege, in Intent, expired bool, issued time.Time, missingFix string, add addFinding) {
@@ -406,6 +512,12 @@ func checkPrivileges(s accesstoken.Service, needed []accesstoken.Privilege, in I
 		switch {
 		case got == nil:
 			doing := strings.ReplaceAll(in.Action, "-", " ")
+			switch in.Action {
+			case ActionChatUser:
+				doing = "log in to Chat as a user"
+			case ActionChatApp:
+				doing = "call Chat's REST API as the app"
+			}
 			problem := "the token lacks the " + name + " privilege needed to " + doing
 			if p != accesstoken.PrivJoinChannel && s.Type == accesstoken.ServiceRTC {
 				problem = "the token is a subscriber's: it lacks the " + name + " privilege needed to " + doing

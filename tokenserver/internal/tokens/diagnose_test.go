@@ -7,6 +7,7 @@ import (
 	"time"
 
 	ref006 "github.com/AgoraIO/Tools/DynamicKey/AgoraDynamicKey/go/src/RtcTokenBuilder"
+	refchat "github.com/AgoraIO/Tools/DynamicKey/AgoraDynamicKey/go/src/chatTokenBuilder"
 	refrtc "github.com/AgoraIO/Tools/DynamicKey/AgoraDynamicKey/go/src/rtctokenbuilder2"
 	refrtm "github.com/AgoraIO/Tools/DynamicKey/AgoraDynamicKey/go/src/rtmtokenbuilder2"
 
@@ -137,6 +138,54 @@ func TestEveryFindingHasAFaultyTokenAndAFaultFreeTwin(t *testing.T) {
 			faulty: func(t testing.TB) string { return ref(refrtm.BuildToken(testAppID, primaryCert, "123", 3600)) },
 			twin:   func(t testing.TB) string { return ref(refrtm.BuildToken(testAppID, primaryCert, "alice", 3600)) },
 			intent: Intent{Service: ServiceSignaling, UserAccount: "alice"}},
+		{name: "an RTC token cannot log in to Chat", code: CodeServiceMissing,
+			faulty: rtc("room", 42, refrtc.RolePublisher, 3600, 3600),
+			twin:   func(t testing.TB) string { return ref(refchat.BuildChatUserToken(testAppID, primaryCert, "42", 3600)) },
+			intent: Intent{Service: ServiceChat, UID: "42"}},
+		{name: "a Chat user token for another user is refused", code: CodeUserMismatch,
+			faulty: func(t testing.TB) string {
+				return ref(refchat.BuildChatUserToken(testAppID, primaryCert, "Alice", 3600))
+			},
+			twin: func(t testing.TB) string {
+				return ref(refchat.BuildChatUserToken(testAppID, primaryCert, "alice", 3600))
+			},
+			intent: Intent{Service: ServiceChat, UserAccount: "alice"}},
+		{name: "a Chat app token names no user, so no user logs in with it", code: CodeUserMismatch,
+			faulty: func(t testing.TB) string { return ref(refchat.BuildChatAppToken(testAppID, primaryCert, 3600)) },
+			twin: func(t testing.TB) string {
+				return ref(refchat.BuildChatUserToken(testAppID, primaryCert, "alice", 3600))
+			},
+			intent: Intent{Service: ServiceChat, UserAccount: "alice", Action: ActionChatUser}},
+		{name: "a Chat user token cannot call Chat's REST API as the app", code: CodePrivilegeMissing,
+			faulty: func(t testing.TB) string {
+				return ref(refchat.BuildChatUserToken(testAppID, primaryCert, "alice", 3600))
+			},
+			twin:   func(t testing.TB) string { return ref(refchat.BuildChatAppToken(testAppID, primaryCert, 3600)) },
+			intent: Intent{Service: ServiceChat, Action: ActionChatApp}},
+		{name: "an expired Chat user token is refused", code: CodeTokenExpired,
+			faulty: func(t testing.TB) string {
+				return ref(refchat.BuildChatUserToken(testAppID, primaryCert, "alice", 600))
+			},
+			twin: func(t testing.TB) string {
+				return ref(refchat.BuildChatUserToken(testAppID, primaryCert, "alice", 3600))
+			},
+			intent: Intent{Service: ServiceChat, UserAccount: "alice", At: now.Add(30 * time.Minute)}},
+		{name: "an RTC token lacks the ConvoAI service the Conversational AI REST API needs", code: CodeServiceMissing,
+			faulty: rtc("room", 42, refrtc.RolePublisher, 3600, 3600),
+			twin:   func(t testing.TB) string { return npmAgentToken(t, "convoai", primaryCert, "room", "42", 3600) },
+			intent: Intent{Service: ServiceConvoAI, Channel: "room", UID: "42"}},
+		{name: "a ConvoAI token is not an STT token", code: CodeServiceMissing,
+			faulty: func(t testing.TB) string { return npmAgentToken(t, "convoai", primaryCert, "room", "42", 3600) },
+			twin:   func(t testing.TB) string { return npmAgentToken(t, "stt", primaryCert, "room", "42", 3600) },
+			intent: Intent{Service: ServiceSTT, Channel: "room", UID: "42"}},
+		{name: "a ConvoAI token for another channel is refused", code: CodeChannelMismatch,
+			faulty: func(t testing.TB) string { return npmAgentToken(t, "convoai", primaryCert, "room2", "42", 3600) },
+			twin:   func(t testing.TB) string { return npmAgentToken(t, "convoai", primaryCert, "room", "42", 3600) },
+			intent: Intent{Service: ServiceConvoAI, Channel: "room", UID: "42"}},
+		{name: "an STT token for another agent uid is refused", code: CodeUserMismatch,
+			faulty: func(t testing.TB) string { return npmAgentToken(t, "stt", primaryCert, "room", "43", 3600) },
+			twin:   func(t testing.TB) string { return npmAgentToken(t, "stt", primaryCert, "room", "42", 3600) },
+			intent: Intent{Service: ServiceSTT, Channel: "room", UID: "42"}},
 		{name: "a 006 token is not the 007 Signaling 2.x needs", code: CodeVersion006,
 			faulty: func(t testing.TB) string {
 				return ref(ref006.BuildTokenWithUID(testAppID, primaryCert, "room", 42, ref006.RolePublisher, uint32(now.Unix())+3600))
@@ -249,6 +298,13 @@ func TestABadIntentNamesEachField(t *testing.T) {
 		{"an unknown action is named", tok, Intent{Channel: "c", UID: "1", Action: "dance"}, []string{"action"}},
 		{"signaling logs in only", tok, Intent{Service: "signaling", UID: "1", Action: "join"}, []string{"action"}},
 		{"signaling takes no channel", tok, Intent{Service: "signaling", UID: "1", Channel: "c"}, []string{"channel"}},
+		{"chat takes no channel", tok, Intent{Service: "chat", UID: "1", Channel: "c"}, []string{"channel"}},
+		{"a chat user token needs the user", tok, Intent{Service: "chat"}, []string{"uid"}},
+		{"a chat app token names no user", tok, Intent{Service: "chat", Action: "app", UserAccount: "a"}, []string{"uid"}},
+		{"chat has user and app tokens only", tok, Intent{Service: "chat", UID: "1", Action: "login"}, []string{"action"}},
+		{"convoai needs the agent's channel", tok, Intent{Service: "convoai", UID: "1"}, []string{"channel"}},
+		{"stt needs the agent's uid", tok, Intent{Service: "stt", Channel: "c"}, []string{"uid"}},
+		{"an agent only joins", tok, Intent{Service: "convoai", Channel: "c", UID: "1", Action: "publish-audio"}, []string{"action"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, bad := Diagnose(tt.token, tt.intent, testCertificates(t, false))
@@ -273,10 +329,12 @@ func FuzzDiagnose(f *testing.F) {
 	good, _ := refrtc.BuildTokenWithUid(testAppID, primaryCert, "room", 42, refrtc.RolePublisher, 3600, 3600)
 	rtm, _ := refrtm.BuildToken(testAppID, primaryCert, "alice", 3600)
 	old, _ := ref006.BuildTokenWithUID(testAppID, primaryCert, "room", 42, ref006.RolePublisher, 1)
+	chat, _ := refchat.BuildChatUserToken(testAppID, primaryCert, "alice", 3600)
 	for _, s := range []struct{ tok, svc, ch, uid, acct, act string }{
 		{good, "", "room", "42", "", ""}, {good, "rtc", "room", "", "42", "publish-video"}, {rtm, "signaling", "", "", "alice", ""},
 		{old, "", "room", "42", "", ""}, {"", "", "", "", "", ""}, {"007", "rtc", "r", "1", "", "join"}, {good[:40], "", "room", "42", "", ""},
 		{"006" + strings.Repeat("A", 100), "signaling", "", "1", "", ""},
+		{chat, "chat", "", "", "alice", ""}, {chat, "chat", "", "", "", "app"}, {good, "convoai", "room", "42", "", ""}, {good, "stt", "room", "", "42", "join"},
 	} {
 		f.Add(s.tok, s.svc, s.ch, s.uid, s.acct, s.act, int64(0))
 	}

@@ -11,11 +11,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	refchat "github.com/AgoraIO/Tools/DynamicKey/AgoraDynamicKey/go/src/chatTokenBuilder"
 	refrtc "github.com/AgoraIO/Tools/DynamicKey/AgoraDynamicKey/go/src/rtctokenbuilder2"
 	refrtm "github.com/AgoraIO/Tools/DynamicKey/AgoraDynamicKey/go/src/rtmtokenbuilder2"
 )
@@ -42,8 +44,33 @@ func TestMain(m *testing.M) {
 }
 
 // npmParse asks npm's AccessToken2 whether each token parses and verifies
-// with cert. Under CI=true a missing node or npm fails the test.
+// with cert.
 func npmParse(t *testing.T, cert string, toks []string) []struct{ OK, Verified bool } {
+	t.Helper()
+	var reqs []map[string]any
+	for _, tok := range toks {
+		reqs = append(reqs, map[string]any{"op": "parse", "token": tok, "cert": cert})
+	}
+	var answers []struct{ OK, Verified bool }
+	npmRun(t, reqs, &answers)
+	return answers
+}
+
+// npmAgentToken builds a ConvoAI or STT token (kind convoai or stt) with npm
+// agora-token's own builder, issued now: a publisher in channel with the RTC
+// user account ("" for uid 0) and the RTM user ID account, every lifetime
+// expire.
+func npmAgentToken(t testing.TB, kind, cert, channel, account string, expire uint32) string {
+	t.Helper()
+	var answers []struct{ Token string }
+	npmRun(t, []map[string]any{{"op": "agent", "kind": kind, "appId": testAppID, "cert": cert,
+		"args": []any{channel, account, 1, expire, expire, expire, expire, expire, account, expire}}}, &answers)
+	return answers[0].Token
+}
+
+// npmRun runs oracle.js on reqs and decodes its answers (one per request)
+// into answers. Under CI=true a missing node or npm fails the test.
+func npmRun(t testing.TB, reqs []map[string]any, answers any) {
 	t.Helper()
 	npmOracle.once.Do(func() {
 		for _, tool := range []string{"node", "npm"} {
@@ -69,10 +96,6 @@ func npmParse(t *testing.T, cert string, toks []string) []struct{ OK, Verified b
 		}
 		t.Skipf("no npm oracle (it is required under CI=true): %s", npmOracle.err)
 	}
-	var reqs []map[string]string
-	for _, tok := range toks {
-		reqs = append(reqs, map[string]string{"op": "parse", "token": tok, "cert": cert})
-	}
 	in, _ := json.Marshal(reqs)
 	script, err := filepath.Abs(filepath.Join("..", "accesstoken", "testdata", "npm", "oracle.js"))
 	if err != nil {
@@ -86,11 +109,13 @@ func npmParse(t *testing.T, cert string, toks []string) []struct{ OK, Verified b
 	if err != nil {
 		t.Fatalf("node oracle.js: %v\n%s", err, stderr.String())
 	}
-	var answers []struct{ OK, Verified bool }
-	if err := json.Unmarshal(out, &answers); err != nil || len(answers) != len(toks) {
+	var n []json.RawMessage
+	if err := json.Unmarshal(out, &n); err != nil || len(n) != len(reqs) {
 		t.Fatalf("oracle.js answer (%v): %s", err, out)
 	}
-	return answers
+	if err := json.Unmarshal(out, answers); err != nil {
+		t.Fatalf("oracle.js answer: %v: %s", err, out)
+	}
 }
 
 // signed packs content as a token signed with cert, the AccessToken2 way,
@@ -138,10 +163,15 @@ func TestTheDoctorNeverAcceptsWhatAgorasParserRefuses(t *testing.T) {
 		tok string
 		in  Intent
 	}
+	chat, _ := refchat.BuildChatUserToken(testAppID, primaryCert, "alice", 3600)
+	convoai := npmAgentToken(t, "convoai", primaryCert, "room", "42", 3600)
 	rtcIn := Intent{Channel: "room", UID: "42", At: now}
 	rtmIn := Intent{Service: ServiceSignaling, UserAccount: "alice", At: now}
-	probes := []probe{{rtc, rtcIn}, {rtm, rtmIn}}
-	for _, p := range []probe{{rtc, rtcIn}, {rtm, rtmIn}} {
+	chatIn := Intent{Service: ServiceChat, UserAccount: "alice", At: now}
+	convoaiIn := Intent{Service: ServiceConvoAI, Channel: "room", UID: "42", At: now}
+	references := []probe{{rtc, rtcIn}, {rtm, rtmIn}, {chat, chatIn}, {convoai, convoaiIn}}
+	probes := slices.Clone(references)
+	for _, p := range references {
 		c := contentOf(t, p.tok)
 		probes = append(probes,
 			probe{signed(primaryCert, append(append([]byte{}, c...), 0, 1, 2)), p.in},     // trailing bytes

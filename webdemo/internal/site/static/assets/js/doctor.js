@@ -18,7 +18,9 @@ const ui = {
   channelField: $('channel-field'),
   channelError: $('channel-error'),
   userKind: $('user-kind'),
+  userKindField: $('user-kind-field'),
   user: $('user'),
+  userField: $('user-field'),
   userError: $('user-error'),
   button: $('diagnose'),
   problem: $('problem'),
@@ -124,21 +126,33 @@ function capitalize(s) {
   return s ? s[0].toUpperCase() + s.slice(1) : s;
 }
 
+// The services whose tokens name a channel: RTC, and the agents (Conversational AI,
+// real-time STT) that join one.
+const CHANNEL_SERVICES = ['rtc', 'convoai', 'stt'];
+
+// intent reads the service menu: "service" or "service:action" (chat:app).
+function intent() {
+  const [service, action] = ui.service.value.split(':');
+  return { service, action, channel: CHANNEL_SERVICES.includes(service), user: action !== 'app' };
+}
+
 function syncFields() {
-  const rtc = ui.service.value === 'rtc';
-  ui.channelField.hidden = !rtc;
-  ui.actionField.hidden = !rtc;
+  const i = intent();
+  ui.channelField.hidden = !i.channel;
+  ui.actionField.hidden = i.service !== 'rtc';
+  ui.userKindField.hidden = !i.user;
+  ui.userField.hidden = !i.user;
 }
 
 // ---- the request -----------------------------------------------------------------
 
 function request() {
-  const body = { token: ui.token.value.trim(), service: ui.service.value };
-  if (ui.service.value === 'rtc') {
-    body.channel = ui.channel.value;
-    body.action = ui.action.value;
-  }
-  body[ui.userKind.value] = ui.user.value;
+  const i = intent();
+  const body = { token: ui.token.value.trim(), service: i.service };
+  if (i.action) body.action = i.action;
+  if (i.service === 'rtc') body.action = ui.action.value;
+  if (i.channel) body.channel = ui.channel.value;
+  if (i.user) body[ui.userKind.value] = ui.user.value;
   return body;
 }
 
@@ -209,7 +223,7 @@ async function onSubmit(event) {
   const body = request();
   const missing = [];
   if (body.token === '') missing.push({ name: 'token', reason: 'Paste the token to diagnose.' });
-  if (body.service === 'rtc' && body.channel === '') missing.push({ name: 'channel', reason: 'Give the channel the client joins.' });
+  if (body.channel === '') missing.push({ name: 'channel', reason: 'Give the channel the client joins.' });
   if ((body.uid ?? body.userAccount) === '') missing.push({ name: ui.userKind.value, reason: 'Give the uid or user account the client uses.' });
   if (missing.length > 0) {
     showFieldErrors(missing);
