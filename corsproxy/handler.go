@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -11,7 +10,6 @@ import (
 	"signaling-auth/corsproxy/internal/metrics"
 	"signaling-auth/corsproxy/internal/proxy"
 	"signaling-auth/corsproxy/internal/target"
-	"signaling-auth/ratelimit/clientip"
 	"signaling-auth/telemetry"
 )
 
@@ -34,10 +32,6 @@ func newHandler(cfg config.Config, log *slog.Logger, m *metrics.Metrics, tr *tel
 	if err != nil {
 		return nil, nil, err
 	}
-	trusted, err := clientip.New(cfg.TrustedProxies)
-	if err != nil {
-		return nil, nil, fmt.Errorf("corsproxy: trusted_proxies: %v", err) // validated at load
-	}
 	upstream, install := proxy.NewUpstream(proxy.TransportConfig{
 		DialTimeout:           cfg.Timeouts.Dial,
 		TLSHandshakeTimeout:   cfg.Timeouts.TLSHandshake,
@@ -53,7 +47,7 @@ func newHandler(cfg config.Config, log *slog.Logger, m *metrics.Metrics, tr *tel
 		MaxBodyBytes:   cfg.MaxBodyBytes,
 		Logger:         log,
 		Observer:       m,
-		TrustedProxies: trusted,
+		TrustedProxies: cfg.Clients,
 	})
 	if lim.requests != nil {
 		h = lim.requests(h)

@@ -9,7 +9,6 @@ import (
 	"signaling-auth/corsproxy/internal/limit"
 	"signaling-auth/corsproxy/internal/metrics"
 	"signaling-auth/ratelimit"
-	"signaling-auth/ratelimit/clientip"
 	"signaling-auth/ratelimit/memory"
 	"signaling-auth/ratelimit/redis"
 )
@@ -27,10 +26,6 @@ func rateLimits(cfg config.Config, log *slog.Logger, m *metrics.Metrics) (limits
 	if rl.PerIP.IsZero() {
 		return limits{}, func() {}, nil
 	}
-	clients, err := clientip.New(cfg.TrustedProxies)
-	if err != nil {
-		return limits{}, nil, fmt.Errorf("corsproxy: trusted_proxies: %v", err) // validated at load; kept for safety
-	}
 	var store ratelimit.Store = memory.New(memory.Options{MaxKeys: rl.MaxKeys})
 	closeStore := func() {}
 	if rl.Store == "redis" {
@@ -41,6 +36,6 @@ func rateLimits(cfg config.Config, log *slog.Logger, m *metrics.Metrics) (limits
 		store, closeStore = rs, func() { _ = rs.Close() }
 	}
 	lim := ratelimit.New(ratelimit.Options{Store: store, OnStoreError: rl.OnStoreError, Timeout: rl.RedisTimeout, Name: "corsproxy", Logger: log})
-	o := limit.Options{Limiter: lim, PerIP: rl.PerIP, Clients: clients, Observer: m}
+	o := limit.Options{Limiter: lim, PerIP: rl.PerIP, Clients: cfg.Clients, Observer: m}
 	return limits{preflights: limit.Preflights(o), requests: limit.Middleware(o)}, closeStore, nil
 }

@@ -210,8 +210,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Demo:            cfg.Demo,
 		DefaultExpiry:   cfg.DefaultExpiry,
 		MaxExpiry:       cfg.MaxExpiry,
-		AllowedOrigins:  cfg.AllowedOrigins,
-		TrustedProxies:  cfg.TrustedProxies,
+		Origins:         cfg.Origins,
+		Clients:         cfg.Clients,
 		MaxBodyBytes:    cfg.MaxBodyBytes,
 		Version:         version,
 		Logger:          log,
@@ -248,7 +248,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	srv.Protocols.SetHTTP2(true)
 	srv.Protocols.SetUnencryptedHTTP2(true)
 	log.Info("listening", "service", prog, "addr", ln.Addr().String(), "version", version, "mode", api.Mode(cfg.Demo),
-		"appId", minter.AppID(), "config", cfg.File, "cors", len(cfg.AllowedOrigins) > 0,
+		"appId", minter.AppID(), "config", cfg.File, "cors", len(cfg.Origins.Entries()) > 0,
 		"auth", cfg.Auth.Mode, "rate_limit", sec.summary,
 		"max_conns", cfg.Conns.Max, "max_conns_per_ip", cfg.Conns.PerIP)
 	if cfg.Auth.Mode == auth.ModeNone && !loopbackOnly(ln.Addr()) {

@@ -28,12 +28,12 @@ var Keys = []settings.Key{
 // printed); ConnLimits makes the listener's limits of it.
 type Limits struct {
 	Max, PerIP int
-	Trusted    []string // trusted_proxies: not capped per address
+	Trusted    *clientip.Resolver // trusted_proxies: not capped per address; nil: none
 }
 
-// Load reads Keys; trusted is trusted_proxies, already checked by the
-// program.
-func Load(vs *settings.Values, trusted []string) Limits {
+// Load reads Keys; trusted is trusted_proxies as the program parsed it (nil:
+// none).
+func Load(vs *settings.Values, trusted *clientip.Resolver) Limits {
 	return Limits{
 		Max:     vs.Int("max_conns", 0, 1_000_000),
 		PerIP:   vs.Int("max_conns_per_ip", 0, 1_000_000),
@@ -42,12 +42,11 @@ func Load(vs *settings.Values, trusted []string) Limits {
 }
 
 // ConnLimits is l for lifecycle: clients told apart by clientip.Key (an IPv6
-// address by its /64), trusted proxies exempt from PerIP (an entry that does
-// not parse trusts nobody).
+// address by its /64), trusted proxies exempt from PerIP.
 func (l Limits) ConnLimits() lifecycle.ConnLimits {
 	c := lifecycle.ConnLimits{Max: l.Max, PerIP: l.PerIP, Key: clientip.Key}
-	if r, err := clientip.New(l.Trusted); err == nil && len(l.Trusted) > 0 {
-		c.Exempt = r.Trusted
+	if l.Trusted != nil {
+		c.Exempt = l.Trusted.Trusted
 	}
 	return c
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"signaling-auth/lifecycle"
+	"signaling-auth/ratelimit/clientip"
 	"signaling-auth/settings"
 )
 
@@ -16,7 +17,13 @@ func load(t *testing.T, env map[string]string, trusted ...string) (lifecycle.Con
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Load(vs, trusted).ConnLimits(), vs.Err()
+	var r *clientip.Resolver
+	if len(trusted) > 0 {
+		if r, err = clientip.New(trusted); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return Load(vs, r).ConnLimits(), vs.Err()
 }
 
 func TestDefaults(t *testing.T) {

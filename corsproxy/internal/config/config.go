@@ -64,8 +64,9 @@ type Config struct {
 	// TLS is nil when the proxy serves plain HTTP.
 	TLS *tls.Certificate
 	// TrustedProxies are the IPs/CIDRs whose X-Forwarded-For is believed
-	// for the client address.
+	// for the client address, as configured; Clients is them parsed.
 	TrustedProxies []string
+	Clients        *clientip.Resolver
 	RateLimit      RateLimit
 	Log            Log
 }
@@ -298,10 +299,10 @@ func build(vs *settings.Values) Config {
 	}
 
 	c.TrustedProxies = vs.List("trusted_proxies")
-	if _, err := clientip.ParsePrefixes(c.TrustedProxies); err != nil {
+	if c.Clients, err = clientip.New(c.TrustedProxies); err != nil {
 		vs.Fail("trusted_proxies", "%v", err)
 	}
-	c.Conns = connsettings.Load(vs, c.TrustedProxies)
+	c.Conns = connsettings.Load(vs, c.Clients)
 	var burst int
 	c.RateLimit.StoreConfig, burst = limitsettings.Load(vs)
 	c.RateLimit.PerIP = limitsettings.Rate(vs, "rate_limit.per_ip", burst)

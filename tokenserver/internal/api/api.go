@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
+	"signaling-auth/origin"
 	"signaling-auth/ratelimit"
 	"signaling-auth/ratelimit/clientip"
 	"signaling-auth/tokenserver/internal/accesstoken"
@@ -28,11 +29,13 @@ type Options struct {
 	// rotation; only the token doctor checks signatures with it. nil: none.
 	SecondaryMinter *accesstoken.Minter
 	// Demo says Minter holds a random pair made for this run.
-	Demo           bool
-	DefaultExpiry  time.Duration
-	MaxExpiry      time.Duration
-	AllowedOrigins []string // empty: no CORS headers at all
-	TrustedProxies []string // IPs/CIDRs; empty: X-Forwarded-For is ignored
+	Demo          bool
+	DefaultExpiry time.Duration
+	MaxExpiry     time.Duration
+	Origins       origin.List // empty: no CORS headers at all
+	// Clients finds each request's client address: the peer, or
+	// X-Forwarded-For from a trusted proxy. nil: the peer, always.
+	Clients *clientip.Resolver
 	// Auth checks who calls the token routes and /v1/tokens/inspect; nil
 	// means anyone may (auth.mode none).
 	Auth *auth.Authenticator
@@ -98,10 +101,6 @@ func New(o Options) (*API, error) {
 	if o.MaxBodyBytes <= 0 {
 		return nil, errors.New("api: MaxBodyBytes must be positive")
 	}
-	clientIPs, err := clientip.New(o.TrustedProxies)
-	if err != nil {
-		return nil, errors.New("api: trusted proxies: " + err.Error())
-	}
 	for _, l := range []ratelimit.Limit{o.PerIP, o.PerUID} {
 		if err := l.Check(); err != nil {
 			return nil, errors.New("api: rate limit: " + err.Error())
@@ -123,7 +122,7 @@ func New(o Options) (*API, error) {
 		limiter:   o.Limiter,
 		perIP:     o.PerIP,
 		perUID:    o.PerUID,
-		clientIPs: clientIPs,
+		clientIPs: o.Clients,
 		ready:     o.Ready,
 	}
 	a.metrics.reg.MustRegister(o.Collectors...)
@@ -149,8 +148,8 @@ func New(o Options) (*API, error) {
 	// default, is not used.
 	_ = r.SetTrustedProxies(nil)
 	r.Use(requestID(), nameSpan, observe(a.log, a.metrics, func(c *gin.Context) string { return a.clientAddr(c).String() }), recovery(a.log))
-	if len(o.AllowedOrigins) > 0 {
-		r.Use(newCORS(o.AllowedOrigins))
+	if len(o.Origins.Entries()) > 0 {
+		r.Use(newCORS(o.Origins))
 	}
 	// Requests no route takes cost their sender the per-IP limit too, so
 	// they cannot be sent for free at any rate.

@@ -10,9 +10,9 @@ func TestCORS(t *testing.T) {
 	list := newTestServer(t, newTestAPI(t, func(o *Options) {
 		// The matching rules are package origin's (tested there); these
 		// cases check that the middleware asks it.
-		o.AllowedOrigins = []string{"http://localhost:9000", "https://*.example.com", "https://legacy.example.org:443/"}
+		o.Origins = mustOrigins(t, []string{"http://localhost:9000", "https://*.example.com", "https://legacy.example.org:443/"})
 	}))
-	star := newTestServer(t, newTestAPI(t, func(o *Options) { o.AllowedOrigins = []string{"*"} }))
+	star := newTestServer(t, newTestAPI(t, func(o *Options) { o.Origins = mustOrigins(t, []string{"*"}) }))
 	off := newTestServer(t, newTestAPI(t, nil))
 	preflight := func(origin string) map[string]string {
 		return map[string]string{"Origin": origin, "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "x-requested-with"}

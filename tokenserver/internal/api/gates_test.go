@@ -425,7 +425,7 @@ func TestPerIPLimitAndForwardedAddresses(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var logs testlog.Buffer
 			srv := newTestServer(t, newTestAPI(t, func(o *Options) {
-				o.Limiter, o.PerIP, o.TrustedProxies = limiter(), hourly(3), tt.trusted
+				o.Limiter, o.PerIP, o.Clients = limiter(), hourly(3), mustClients(t, tt.trusted)
 				o.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
 			}))
 			allowed := 0
@@ -642,7 +642,7 @@ func TestOpenAPIDescribesSecurity(t *testing.T) {
 
 func TestBuiltInCORSLetsAPageReadA429(t *testing.T) {
 	srv := newTestServer(t, newTestAPI(t, func(o *Options) {
-		o.Limiter, o.PerIP, o.AllowedOrigins = limiter(), hourly(1), []string{"http://localhost:9000"}
+		o.Limiter, o.PerIP, o.Origins = limiter(), hourly(1), mustOrigins(t, []string{"http://localhost:9000"})
 	}))
 	origin := map[string]string{"Origin": "http://localhost:9000"}
 	do(t, srv, call{path: "/rtm/alice", header: origin})

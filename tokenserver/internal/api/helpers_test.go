@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"signaling-auth/origin"
+	"signaling-auth/ratelimit/clientip"
 	"signaling-auth/tokenserver/internal/accesstoken"
 )
 
@@ -21,6 +23,26 @@ const (
 
 // newTestAPI builds the real handler with the published test pair; mod may
 // change the options first.
+// mustOrigins is cors.allowed_origins parsed.
+func mustOrigins(t testing.TB, entries []string) origin.List {
+	t.Helper()
+	l, errs := origin.ParseList(entries, false)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	return l
+}
+
+// mustClients is the client-address resolver for trusted proxies.
+func mustClients(t testing.TB, trusted []string) *clientip.Resolver {
+	t.Helper()
+	r, err := clientip.New(trusted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 func newTestAPI(t testing.TB, mod func(*Options)) *API {
 	t.Helper()
 	m, err := accesstoken.NewMinter(testAppID, testCert)

@@ -139,16 +139,14 @@ func (a *API) tokenMode(c *gin.Context) {
 }
 
 // newCORS wraps gin-contrib/cors for deployments without corsproxy. The
-// origins are matched by package origin, the same rules corsproxy uses; the
-// config has already checked and normalised them (an entry that would not
-// parse here allows nothing). The wrapper fixes three things the library gets
+// origins are matched by package origin, the same rules corsproxy uses, as
+// the config parsed them. The wrapper fixes three things the library gets
 // wrong for us: it answers every OPTIONS that carries Origin as a preflight (a
 // preflight also carries Access-Control-Request-Method), it answers a
 // disallowed origin with a bare 403 (we send no CORS headers and let the
 // browser block, like corsproxy), and with "*" it omits Vary: Origin (caches
 // must still key on Origin).
-func newCORS(origins []string) gin.HandlerFunc {
-	list, _ := origin.ParseList(origins, false)
+func newCORS(list origin.List) gin.HandlerFunc {
 	allowAll := list.AllowsAny()
 	cfg := cors.Config{
 		AllowMethods: []string{http.MethodGet, http.MethodPost},

@@ -26,7 +26,7 @@ func TestClientIPInAccessLog(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var logs testlog.Buffer
 			srv := newTestServer(t, newTestAPI(t, func(o *Options) {
-				o.TrustedProxies = tt.trusted
+				o.Clients = mustClients(t, tt.trusted)
 				o.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
 			}))
 			do(t, srv, call{path: "/ping", header: map[string]string{"X-Forwarded-For": "203.0.113.9"}})
@@ -66,7 +66,6 @@ func TestNewRefusesUnusableOptions(t *testing.T) {
 		{"no minter", func(o *Options) { o.Minter = nil }},
 		{"a default expiry above the maximum", func(o *Options) { o.DefaultExpiry = 2 * o.MaxExpiry }},
 		{"no body limit", func(o *Options) { o.MaxBodyBytes = 0 }},
-		{"a trusted proxy that is not an address", func(o *Options) { o.TrustedProxies = []string{"proxy.local"} }},
 	}
 	for _, tt := range tests {
 		t.Run("New refuses "+tt.name, func(t *testing.T) {

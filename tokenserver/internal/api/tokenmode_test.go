@@ -37,7 +37,7 @@ func TestEveryTokenAnswerSaysWhetherTheServerRunsInDemoMode(t *testing.T) {
 		}
 	})
 	t.Run("the built-in CORS lets a page of another origin read it", func(t *testing.T) {
-		srv := newTestServer(t, newTestAPI(t, func(o *Options) { o.AllowedOrigins = []string{"http://page.test"} }))
+		srv := newTestServer(t, newTestAPI(t, func(o *Options) { o.Origins = mustOrigins(t, []string{"http://page.test"}) }))
 		a := do(t, srv, call{path: "/rtm/alice", header: map[string]string{"Origin": "http://page.test"}})
 		if exp := a.header.Get("Access-Control-Expose-Headers"); !strings.Contains(strings.ToLower(exp), strings.ToLower(TokenModeHeader)) {
 			t.Errorf("Access-Control-Expose-Headers %q does not name %s", exp, TokenModeHeader)

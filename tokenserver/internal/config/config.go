@@ -63,8 +63,10 @@ type Config struct {
 	Demo           bool
 	DefaultExpiry  time.Duration
 	MaxExpiry      time.Duration
-	AllowedOrigins []string // empty: built-in CORS is off
-	TrustedProxies []string // IPs/CIDRs whose X-Forwarded-For is believed
+	Origins        origin.List // cors.allowed_origins, parsed; empty: built-in CORS is off
+	TrustedProxies []string    // IPs/CIDRs whose X-Forwarded-For is believed, as configured
+	// Clients is TrustedProxies parsed: it finds each request's client address.
+	Clients        *clientip.Resolver
 	Auth           Auth
 	RateLimit      RateLimit
 	Timeouts       Timeouts
@@ -204,27 +206,26 @@ func Load(src Source) (Config, error) {
 	if c.DefaultExpiry > c.MaxExpiry && c.MaxExpiry > 0 {
 		vs.Fail("token.default_expiry", "must not exceed token.max_expiry (%s) (got %s)", c.MaxExpiry, c.DefaultExpiry)
 	}
-	c.AllowedOrigins, c.TrustedProxies = vs.List("cors.allowed_origins"), vs.List("trusted_proxies")
+	c.TrustedProxies = vs.List("trusted_proxies")
 	// The origin rules (and their one spelling) are package origin's,
 	// shared with corsproxy.
-	origins, originErrs := origin.ParseList(c.AllowedOrigins, false)
+	var originErrs []error
+	c.Origins, originErrs = origin.ParseList(vs.List("cors.allowed_origins"), false)
 	for _, err := range originErrs {
 		vs.Fail("cors.allowed_origins", "%v", err)
-	}
-	if len(originErrs) == 0 {
-		c.AllowedOrigins = origins.Entries()
 	}
 	for _, tp := range c.TrustedProxies {
 		if _, err := clientip.ParsePrefixes([]string{tp}); err != nil {
 			vs.Fail("trusted_proxies", "%v", err)
 		}
 	}
+	c.Clients, _ = clientip.New(c.TrustedProxies) // nil when an entry failed above
 	positive := func(k string) time.Duration { return vs.Duration(k, 1, settings.Forever) }
 	c.Timeouts = Timeouts{
 		ReadHeader: positive("timeouts.read_header"), Read: positive("timeouts.read"), Write: positive("timeouts.write"),
 		Idle: positive("timeouts.idle"), Shutdown: positive("timeouts.shutdown"), Drain: vs.Duration("timeouts.drain", 0, settings.Forever),
 	}
-	c.Conns = connsettings.Load(vs, c.TrustedProxies)
+	c.Conns = connsettings.Load(vs, c.Clients)
 	c.MaxHeaderBytes = int(vs.Size("max_header_bytes", 1024, math.MaxInt64))
 	c.MaxBodyBytes = vs.Size("max_body_bytes", 1024, 1<<20)
 	c.LogLevel, c.LogFormat = vs.Level("log.level"), vs.OneOf("log.format", "text", "json")

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"signaling-auth/ratelimit"
+	"signaling-auth/ratelimit/clientip"
 	"signaling-auth/ratelimit/connsettings"
 	"signaling-auth/ratelimit/limitsettings"
 	"signaling-auth/settings/settingstest"
@@ -70,13 +71,14 @@ func TestDefaultsWithNothingConfigured(t *testing.T) {
 		t.Errorf("DotEnv %q, want the working directory's .env, absolute", cfg.DotEnv)
 	}
 	cfg.DotEnv = nil
+	noProxies, _ := clientip.New(nil)
 	want := Config{
 		Listen:         ":8081",
 		Demo:           true,
 		DefaultExpiry:  24 * time.Hour,
 		MaxExpiry:      24 * time.Hour,
-		AllowedOrigins: []string{},
 		TrustedProxies: []string{},
+		Clients:        noProxies,
 		Auth:           Auth{Mode: "none", JWT: JWT{UIDClaim: "sub", Leeway: 30 * time.Second, JWKSRefresh: 5 * time.Minute}},
 		RateLimit: RateLimit{
 			PerIP:  ratelimit.Limit{Rate: 10, Period: time.Second, Burst: 40},
@@ -88,7 +90,7 @@ func TestDefaultsWithNothingConfigured(t *testing.T) {
 			},
 		},
 		Timeouts:       Timeouts{ReadHeader: 5 * time.Second, Read: 10 * time.Second, Write: 10 * time.Second, Idle: 60 * time.Second, Shutdown: 10 * time.Second, Drain: 5 * time.Second},
-		Conns:          connsettings.Limits{Max: 4096, PerIP: 32, Trusted: []string{}},
+		Conns:          connsettings.Limits{Max: 4096, PerIP: 32, Trusted: noProxies},
 		MaxHeaderBytes: 16384,
 		MaxBodyBytes:   16384,
 		LogLevel:       slog.LevelInfo,
@@ -257,8 +259,8 @@ func TestListsAreCommaSeparated(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := mustLoad(t, tt.files, tt.env, tt.args...)
-			if !slices.Equal(cfg.AllowedOrigins, tt.want) {
-				t.Errorf("got %q, want %q", cfg.AllowedOrigins, tt.want)
+			if got := cfg.Origins.Entries(); !slices.Equal(got, tt.want) {
+				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})
 	}
