@@ -385,3 +385,31 @@ func TestBoundsIncludeBothEnds(t *testing.T) {
 		}
 	}
 }
+
+func TestSharedKeysReadTheirValues(t *testing.T) {
+	p := Program{Name: "t", EnvPrefix: "T_", Keys: append(append([]Key{}, LogKeys...), DrainKey,
+		Key{Name: "timeouts.idle", Kind: Duration, Default: "60s"})}
+	env := map[string]string{"T_LOG_LEVEL": "warn", "T_LOG_FORMAT": "json", "T_TIMEOUTS_DRAIN": "0", "T_TIMEOUTS_IDLE": "2s"}
+	vs, err := p.Load(Source{Getenv: func(k string) string { return env[k] }, Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	level, format := vs.Log()
+	if level != slog.LevelWarn || format != "json" || vs.Drain() != 0 || vs.PositiveDuration("timeouts.idle") != 2*time.Second || vs.Err() != nil {
+		t.Errorf("read %v %q drain %v idle %v, err %v", level, format, vs.Drain(), vs.PositiveDuration("timeouts.idle"), vs.Err())
+	}
+	env = map[string]string{"T_LOG_FORMAT": "xml", "T_TIMEOUTS_DRAIN": "-1s", "T_TIMEOUTS_IDLE": "0"}
+	vs, err = p.Load(Source{Getenv: func(k string) string { return env[k] }, Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs.Log()
+	vs.Drain()
+	vs.PositiveDuration("timeouts.idle")
+	msg := fmt.Sprint(vs.Err())
+	for _, key := range []string{"log.format", "timeouts.drain", "timeouts.idle"} {
+		if !strings.Contains(msg, key) {
+			t.Errorf("the error %q does not name %s", msg, key)
+		}
+	}
+}

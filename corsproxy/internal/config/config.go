@@ -148,7 +148,7 @@ the target counts.`},
 		{Name: "timeouts.upstream_idle", Kind: settings.Duration, Default: "90s", Doc: "Keeping an idle upstream connection open."},
 		{Name: "timeouts.shutdown", Kind: settings.Duration, Default: "15s", Doc: "Letting in-flight requests finish on SIGTERM."},
 		{Name: "timeouts.readiness", Kind: settings.Duration, Default: "1s", Doc: "The /readyz dial to the upstream."},
-		{Name: "timeouts.drain", Kind: settings.Duration, Default: "5s", Doc: "On SIGTERM, time /readyz answers 503 while requests are still served, so a load balancer\ntakes this instance out before the listener closes (0: none). SIGINT skips it."},
+		settings.DrainKey,
 		{Name: "transport.max_idle_conns_per_host", Kind: settings.Int, Default: "256", Doc: "Idle upstream connections kept per host (size it to the concurrent load)."},
 		{Name: "transport.protocol", Default: "http1", Doc: `How the proxy talks to upstreams. http1: HTTP/1.1 (h2 where an https upstream offers it), each client
 connection with upstream connections of its own, never shared with another client's: an upstream that
@@ -163,10 +163,7 @@ stream; every upstream must speak HTTP/2 (tokenserver does). Not with transport.
 		{Name: "trusted_proxies", Kind: settings.List, Doc: "Proxy IPs/CIDRs whose X-Forwarded-For gives the client IP for rate limits; that client\n(else the TCP peer) goes on to the upstream as the only X-Forwarded-For entry."},
 		{Name: "rate_limit", Kind: settings.Section, Doc: "Token-bucket limit per client IP; 429 with Retry-After beyond it (CORS headers included)."},
 		{Name: "rate_limit.per_ip", Default: "10/s", Doc: "Requests per client IP: N/s, N/min, N/h or off. CORS preflights have a bucket of their own,\nfour times this rate and rate_limit.burst, so a refused request is still preflighted and its 429\nread by the page."},
-	}, limitsettings.Keys, []settings.Key{
-		{Name: "log.level", Default: "info", Doc: "debug, info, warn or error."},
-		{Name: "log.format", Default: "text", Doc: "text or json."},
-	}),
+	}, limitsettings.Keys, settings.LogKeys),
 }
 
 // EnvName is the environment variable of a key: cors.max_age →
@@ -252,7 +249,7 @@ func build(vs *settings.Values) Config {
 		}
 	}
 
-	positive := func(k string) time.Duration { return vs.Duration(k, 1, settings.Forever) }
+	positive := vs.PositiveDuration
 	c.Timeouts = Timeouts{
 		Timeouts: lifecycle.Timeouts{
 			ReadHeader: positive("timeouts.read_header"),
@@ -260,7 +257,7 @@ func build(vs *settings.Values) Config {
 			Write:      positive("timeouts.write"),
 			Idle:       positive("timeouts.idle"),
 			Shutdown:   positive("timeouts.shutdown"),
-			Drain:      vs.Duration("timeouts.drain", 0, settings.Forever),
+			Drain:      vs.Drain(),
 		},
 		Dial:           positive("timeouts.dial"),
 		TLSHandshake:   positive("timeouts.tls_handshake"),
@@ -306,7 +303,7 @@ func build(vs *settings.Values) Config {
 	var burst int
 	c.RateLimit.StoreConfig, burst = limitsettings.Load(vs)
 	c.RateLimit.PerIP = limitsettings.Rate(vs, "rate_limit.per_ip", burst)
-	c.Log = Log{Level: vs.Level("log.level"), Format: vs.OneOf("log.format", "text", "json")}
+	c.Log.Level, c.Log.Format = vs.Log()
 	return c
 }
 

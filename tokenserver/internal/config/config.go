@@ -115,11 +115,10 @@ Durations take Go syntax (90s, 24h) or plain seconds (90). Unknown keys are an e
 		{Name: "timeouts.write", Kind: settings.Duration, Default: "10s", Doc: "Time to write the response."},
 		{Name: "timeouts.idle", Kind: settings.Duration, Default: "60s", Doc: "Keep-alive idle time."},
 		{Name: "timeouts.shutdown", Kind: settings.Duration, Default: "10s", Doc: "Time in-flight requests get to finish on SIGINT/SIGTERM."},
-		{Name: "timeouts.drain", Kind: settings.Duration, Default: "5s", Doc: "On SIGTERM, time /readyz answers 503 while requests are still served, so a load balancer\ntakes this instance out before the listener closes (0: none). SIGINT skips it."},
+		settings.DrainKey,
 		{Name: "max_header_bytes", Kind: settings.Int, Default: "16384", Doc: "Largest request line + headers, in bytes (or 16KiB)."},
 		{Name: "max_body_bytes", Kind: settings.Int, Default: "16384", Doc: "Largest request body, in bytes (or 16KiB); larger bodies get 413."},
-		{Name: "log.level", Default: "info", Doc: "debug, info, warn or error."},
-		{Name: "log.format", Default: "text", Doc: "text or json."},
+	}, settings.LogKeys, []settings.Key{
 		{Name: "audit.output", Default: "off", Doc: "Audit log (one JSON line per token minted or refused by a gate, see docs/operations.md):\noff, stdout, stderr or a file path, appended to and reopened on SIGHUP (logrotate)."},
 	}, authKeys, []settings.Key{
 		{Name: "rate_limit", Kind: settings.Section, Doc: "Token-bucket rate limits on the token routes and /v1/tokens/inspect; 429 with Retry-After\nbeyond them. Rates are N/s, N/min or N/h, or off."},
@@ -220,15 +219,15 @@ func Load(src Source) (Config, error) {
 		}
 	}
 	c.Clients, _ = clientip.New(c.TrustedProxies) // nil when an entry failed above
-	positive := func(k string) time.Duration { return vs.Duration(k, 1, settings.Forever) }
+	positive := vs.PositiveDuration
 	c.Timeouts = Timeouts{
 		ReadHeader: positive("timeouts.read_header"), Read: positive("timeouts.read"), Write: positive("timeouts.write"),
-		Idle: positive("timeouts.idle"), Shutdown: positive("timeouts.shutdown"), Drain: vs.Duration("timeouts.drain", 0, settings.Forever),
+		Idle: positive("timeouts.idle"), Shutdown: positive("timeouts.shutdown"), Drain: vs.Drain(),
 	}
 	c.Conns = connsettings.Load(vs, c.Clients)
 	c.MaxHeaderBytes = int(vs.Size("max_header_bytes", 1024, math.MaxInt64))
 	c.MaxBodyBytes = vs.Size("max_body_bytes", 1024, 1<<20)
-	c.LogLevel, c.LogFormat = vs.Level("log.level"), vs.OneOf("log.format", "text", "json")
+	c.LogLevel, c.LogFormat = vs.Log()
 	c.AuditOutput = vs.String("audit.output")
 	if c.AuditOutput == "" {
 		vs.Fail("audit.output", "must be off, stdout, stderr or a file path (got an empty value)")

@@ -112,10 +112,9 @@ variables (WEBDEMO_ + key upper-cased, dots as underscores) < flags (--key).`,
 		{Name: "sdk_url", Default: DefaultSDKURL, Doc: "agora-rtm-sdk 2.x (its agora-rtm.js) from a public CDN; never committed to this repository.\nUsed when sdk_dir holds no copy. The Content-Security-Policy allows exactly this script."},
 		{Name: "sdk_dir", Default: DefaultSDKDir, Doc: "Directory where make sdk puts agora-rtm.js (relative to where webdemo starts; make run\nstarts it in the repository root). When the file is there, webdemo serves it as\n/sdk/agora-rtm.js and the page loads it from this origin: no CDN needed (behind a\nfirewall, offline). Empty: always sdk_url."},
 		{Name: "demo_mode", Kind: settings.Bool, Default: "false", Doc: "true when the token server has no App Certificate (demo mode): the page shows a banner\nbefore the first Login saying Agora will reject its tokens. make run sets it\n(WEBDEMO_DEMO_MODE) from whether .env gives a certificate."},
-		{Name: "log.level", Default: "info", Doc: "debug, info, warn or error."},
-		{Name: "log.format", Default: "text", Doc: "text or json (one JSON object per line)."},
+	}, settings.LogKeys, []settings.Key{
 		{Name: "timeouts.shutdown", Kind: settings.Duration, Default: "10s", Doc: "Time in-flight requests get to finish on SIGINT/SIGTERM."},
-		{Name: "timeouts.drain", Kind: settings.Duration, Default: "5s", Doc: "On SIGTERM, time /readyz answers 503 while the page is still served, so a load balancer\ntakes it out before the listener closes (0: none). SIGINT skips it."},
+		settings.DrainKey,
 	}, connsettings.Keys),
 }
 
@@ -148,10 +147,10 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	c.TokenExpiry = vs.Seconds("token_expiry", time.Second, MaxTokenExpiry)
 	c.SDKURL, _ = settings.Parsed(vs, "sdk_url", checkSDKURL)
 	c.SDKDir, c.DemoMode = vs.String("sdk_dir"), vs.Bool("demo_mode")
-	c.LogLevel, c.LogFormat = vs.Level("log.level"), vs.OneOf("log.format", "text", "json")
+	c.LogLevel, c.LogFormat = vs.Log()
 	c.Timeouts = Timeouts{
-		Shutdown: vs.Duration("timeouts.shutdown", 1, settings.Forever),
-		Drain:    vs.Duration("timeouts.drain", 0, settings.Forever),
+		Shutdown: vs.PositiveDuration("timeouts.shutdown"),
+		Drain:    vs.Drain(),
 	}
 	// No trusted_proxies here: behind a reverse proxy every connection is the
 	// proxy's, so there max_conns_per_ip must be 0 or above the proxy's pool.
