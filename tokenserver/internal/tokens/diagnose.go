@@ -335,13 +335,19 @@ func servicesOf(t *accesstoken.Token) string {
 	return strings.Join(names, ", ")
 }
 
-func diagnoseRTC(t *accesstoken.Token, in Intent, expired bool, issued time.Time, add addFinding) {
-	var rtc []accesstoken.Service
+// servicesOfType is the token's services of type typ, in order.
+func servicesOfType(t *accesstoken.Token, typ accesstoken.ServiceType) []accesstoken.Service {
+	var out []accesstoken.Service
 	for _, s := range t.Services {
-		if s.Type == accesstoken.ServiceRTC {
-			rtc = append(rtc, s)
+		if s.Type == typ {
+			out = append(out, s)
 		}
 	}
+	return out
+}
+
+func diagnoseRTC(t *accesstoken.Token, in Intent, expired bool, issued time.Time, add addFinding) {
+	rtc := servicesOfType(t, accesstoken.ServiceRTC)
 	if len(rtc) == 0 {
 		add(CodeServiceMissing, "the token has no RTC service, so it cannot join an RTC channel",
 			"rtc", servicesOf(t), "mint an RTC token (type rtc) for the channel and user")
@@ -452,12 +458,7 @@ func diagnoseSignaling(t *accesstoken.Token, in Intent, expired bool, issued tim
 // diagnoseChat checks a Chat user token (the user's ID, compared as a
 // string, and the user privilege) or a Chat app token (the app privilege).
 func diagnoseChat(t *accesstoken.Token, in Intent, expired bool, issued time.Time, add addFinding) {
-	var chats []accesstoken.Service
-	for _, s := range t.Services {
-		if s.Type == accesstoken.ServiceChat {
-			chats = append(chats, s)
-		}
-	}
+	chats := servicesOfType(t, accesstoken.ServiceChat)
 	if len(chats) == 0 {
 		add(CodeServiceMissing, "the token has no Chat service, so Agora Chat refuses it",
 			"chat", servicesOf(t), "mint a Chat token (type chat-user for a user, chat-app for the app)")
@@ -491,7 +492,7 @@ func describeChatUser(u string) string {
 // AI, real-time STT): the API's own service, and an RTC service for the
 // channel and the agent's uid with the join privilege, as for an RTC join.
 func diagnoseAgent(t *accesstoken.Token, typ accesstoken.ServiceType, api string, in Intent, expired bool, issued time.Time, add addFinding) {
-	if !slices.ContainsFunc(t.Services, func(s accesstoken.Service) bool { return s.Type == typ }) {
+	if len(servicesOfType(t, typ)) == 0 {
 		add(CodeServiceMissing, "the token has no "+typ.String()+" service, so Agora's "+api+" REST API refuses it",
 			typ.String(), servicesOf(t), "mint a token of type "+in.Service+" for the channel and the agent's uid")
 	}
