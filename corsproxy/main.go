@@ -49,7 +49,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stdout, "corsproxy", version)
 		return nil
 	case "help":
-		fmt.Fprint(stdout, usage+config.Usage())
+		fmt.Fprint(stdout, usage+config.Program.Usage())
 		return nil
 	default:
 		return fmt.Errorf("corsproxy: unknown command %q (want serve, healthcheck, version or help)", cmd)

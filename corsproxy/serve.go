@@ -27,7 +27,7 @@ import (
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cfg, err := config.Load(args, getenv, io.Discard)
 	if errors.Is(err, config.ErrHelp) {
-		fmt.Fprint(stdout, usage+config.Usage())
+		fmt.Fprint(stdout, usage+config.Program.Usage())
 		return nil
 	}
 	if err != nil {
@@ -133,7 +133,7 @@ func newLogger(c config.Log, w io.Writer) *slog.Logger {
 func healthcheck(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	cfg, err := config.Load(args, getenv, io.Discard)
 	if errors.Is(err, config.ErrHelp) {
-		fmt.Fprint(stdout, usage+config.Usage())
+		fmt.Fprint(stdout, usage+config.Program.Usage())
 		return nil
 	}
 	if err != nil {

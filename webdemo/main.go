@@ -51,7 +51,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		_, err := fmt.Fprintln(stdout, version)
 		return err
 	case "help":
-		_, err := fmt.Fprint(stdout, usage+config.Usage())
+		_, err := fmt.Fprint(stdout, usage+config.Program.Usage())
 		return err
 	case "serve", "healthcheck":
 	default:
@@ -60,7 +60,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	cfg, err := config.Load(args, getenv)
 	if errors.Is(err, config.ErrHelp) {
-		_, err = fmt.Fprint(stdout, usage+config.Usage())
+		_, err = fmt.Fprint(stdout, usage+config.Program.Usage())
 		return err
 	}
 	if err != nil {

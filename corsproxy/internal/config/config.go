@@ -166,13 +166,6 @@ stream; every upstream must speak HTTP/2 (tokenserver does). Not with transport.
 	}, limitsettings.Keys, settings.LogKeys),
 }
 
-// EnvName is the environment variable of a key: cors.max_age →
-// CORSPROXY_CORS_MAX_AGE.
-func EnvName(key string) string { return Program.EnvName(key) }
-
-// Usage lists every configuration flag, for --help.
-func Usage() string { return Program.Usage() }
-
 // ErrHelp is returned by Load when --help was asked for; the usage has been
 // written.
 var ErrHelp = pflag.ErrHelp

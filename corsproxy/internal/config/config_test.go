@@ -294,8 +294,8 @@ func TestHelp(t *testing.T) {
 		t.Fatalf("err = %v, want ErrHelp", err)
 	}
 	for _, k := range Program.Keys {
-		if k.Kind != settings.Section && (!strings.Contains(out.String(), "--"+k.Name) || !strings.Contains(out.String(), EnvName(k.Name))) {
-			t.Errorf("--help does not document --%s and %s", k.Name, EnvName(k.Name))
+		if k.Kind != settings.Section && (!strings.Contains(out.String(), "--"+k.Name) || !strings.Contains(out.String(), Program.EnvName(k.Name))) {
+			t.Errorf("--help does not document --%s and %s", k.Name, Program.EnvName(k.Name))
 		}
 	}
 }

@@ -14,7 +14,7 @@ import (
 	"signaling-auth/tokenserver/internal/auth"
 )
 
-// Auth says who may ask for tokens (issue 7).
+// Auth says who may ask for tokens: auth.*, checked at load.
 type Auth struct {
 	Mode string // none, api_key or jwt
 	// APIKeys are the configured entries (keys or sha256:<hex> digests),
@@ -41,7 +41,7 @@ type RateLimit struct {
 	limitsettings.StoreConfig
 }
 
-// authKeys are the keys of issue 7: who may mint tokens.
+// authKeys say who may mint tokens (docs/security.md, "Who may ask").
 var authKeys = []settings.Key{
 	{Name: "auth", Kind: settings.Section, Doc: "Who may mint tokens. See docs/security.md, \"Securing the token server\"."},
 	{Name: "auth.mode", Default: "none", Doc: "none (anyone who reaches the server; fine for the demo on loopback, a warning at start\notherwise), api_key (backends send X-API-Key or Authorization: Bearer <key>) or jwt\n(users send their login JWT as Authorization: Bearer <jwt> and get tokens only for\nthe user ID in it)."},

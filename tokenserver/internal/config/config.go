@@ -149,9 +149,6 @@ func portOnly(s string) (string, error) {
 	return ":" + strconv.FormatUint(n, 10), nil
 }
 
-// EnvName returns the environment variable for a key: agora.app_id → TOKENSERVER_AGORA_APP_ID.
-func EnvName(k string) string { return Program.EnvName(k) }
-
 // AddFlags registers --config and one flag per key, named exactly as the key.
 func AddFlags(fs *pflag.FlagSet) { Program.AddFlags(fs) }
 

@@ -463,7 +463,7 @@ func TestGeneratedFilesMatchTheKeyTable(t *testing.T) {
 }
 
 func TestEnvName(t *testing.T) {
-	if got := EnvName("cors.allowed_origins"); got != "TOKENSERVER_CORS_ALLOWED_ORIGINS" {
+	if got := Program.EnvName("cors.allowed_origins"); got != "TOKENSERVER_CORS_ALLOWED_ORIGINS" {
 		t.Errorf("EnvName = %q", got)
 	}
 }

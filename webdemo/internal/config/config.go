@@ -121,9 +121,6 @@ variables (WEBDEMO_ + key upper-cased, dots as underscores) < flags (--key).`,
 // ErrHelp is returned by Load when -h or --help was given; Usage has the text to print.
 var ErrHelp = pflag.ErrHelp
 
-// Usage describes the flags, for --help.
-func Usage() string { return Program.Usage() }
-
 // Load builds the Config from flags (args, without the program name or subcommand),
 // the environment seen through getenv, and the config file. The error lists every
 // problem, one "config: key: reason" line each.

@@ -295,7 +295,7 @@ func TestHelp(t *testing.T) {
 	if !errors.Is(err, ErrHelp) {
 		t.Fatalf("got %v, want ErrHelp", err)
 	}
-	u := Usage()
+	u := Program.Usage()
 	for _, k := range Program.Keys {
 		if !strings.Contains(u, "--"+k.Name) {
 			t.Errorf("usage does not mention --%s:\n%s", k.Name, u)
