@@ -27,6 +27,12 @@ const MaxMaxAge = 24 * time.Hour
 // origin, "*" with credentials reflects any origin), so this is where such
 // configs are refused instead.
 func Check(cfg Config) []FieldError {
+	_, errs := check(cfg)
+	return errs
+}
+
+// check is Check that also returns the parsed origins, for New.
+func check(cfg Config) (origin.List, []FieldError) {
 	var errs []FieldError
 	add := func(field, format string, args ...any) {
 		errs = append(errs, FieldError{Field: field, Reason: fmt.Sprintf(format, args...)})
@@ -38,7 +44,7 @@ func Check(cfg Config) []FieldError {
 	}
 	// Parsing, normalising and the credentials rules are package origin's,
 	// shared with tokenserver.
-	_, originErrs := origin.ParseList(cfg.AllowedOrigins, cfg.AllowCredentials)
+	origins, originErrs := origin.ParseList(cfg.AllowedOrigins, cfg.AllowCredentials)
 	for _, err := range originErrs {
 		add("allowed_origins", "%v", err)
 	}
@@ -104,7 +110,7 @@ func Check(cfg Config) []FieldError {
 	case cfg.MaxAge > MaxMaxAge:
 		add("max_age", "must be at most %s, browsers cap it anyway (got %s)", MaxMaxAge, cfg.MaxAge)
 	}
-	return errs
+	return origins, errs
 }
 
 // forbiddenMethods are the methods Fetch refuses to send.

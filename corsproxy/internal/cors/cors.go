@@ -66,7 +66,8 @@ type Middleware struct {
 // New returns the middleware for cfg, or the problems Check finds (joined,
 // one per line). obs may be nil.
 func New(cfg Config, obs Observer) (*Middleware, error) {
-	if errs := Check(cfg); len(errs) > 0 {
+	origins, errs := check(cfg)
+	if len(errs) > 0 {
 		return nil, joinErrors(errs)
 	}
 	methods := make([]string, 0, len(cfg.AllowedMethods))
@@ -83,7 +84,6 @@ func New(cfg Config, obs Observer) (*Middleware, error) {
 	if obs == nil {
 		obs = nopObserver{}
 	}
-	origins, _ := origin.ParseList(cfg.AllowedOrigins, cfg.AllowCredentials) // Check saw no error
 	opts := rscors.Options{
 		AllowCredentials: cfg.AllowCredentials,
 		AllowedMethods:   methods,
