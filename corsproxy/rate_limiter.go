@@ -6,7 +6,7 @@ import (
 	"net/http"
 
 	"signaling-auth/corsproxy/internal/config"
-	"signaling-auth/corsproxy/internal/limit"
+	"signaling-auth/corsproxy/internal/iplimit"
 	"signaling-auth/corsproxy/internal/metrics"
 	"signaling-auth/ratelimit"
 	"signaling-auth/ratelimit/memory"
@@ -36,6 +36,6 @@ func rateLimits(cfg config.Config, log *slog.Logger, m *metrics.Metrics) (limits
 		store, closeStore = rs, func() { _ = rs.Close() }
 	}
 	lim := ratelimit.New(ratelimit.Options{Store: store, OnStoreError: rl.OnStoreError, Timeout: rl.RedisTimeout, Name: "corsproxy", Logger: log})
-	o := limit.Options{Limiter: lim, PerIP: rl.PerIP, Clients: cfg.Clients, Observer: m}
-	return limits{preflights: limit.Preflights(o), requests: limit.Middleware(o)}, closeStore, nil
+	o := iplimit.Options{Limiter: lim, PerIP: rl.PerIP, Clients: cfg.Clients, Observer: m}
+	return limits{preflights: iplimit.Preflights(o), requests: iplimit.Middleware(o)}, closeStore, nil
 }

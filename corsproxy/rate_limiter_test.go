@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"signaling-auth/corsproxy/internal/limit"
+	"signaling-auth/corsproxy/internal/iplimit"
 	"signaling-auth/ratelimit/redistest"
 )
 
@@ -37,11 +37,11 @@ func getWith(t *testing.T, url string, header map[string]string) (*http.Response
 func TestATooManyRequestsAnswerCarriesCORSAndNeverReachesTheUpstream(t *testing.T) {
 	up := newTestUpstream(t)
 	p := startProxy(t, "--upstream="+up.URL, "--rate_limit.per_ip=1/h", "--rate_limit.burst=3")
-	// Preflights have a bucket of their own, limit.PreflightFactor times the
+	// Preflights have a bucket of their own, iplimit.PreflightFactor times the
 	// requests' one (a refused preflight hides the 429 from the page): they
 	// are limited, and do not use up the requests' bucket.
 	preflight := [][2]string{{"Origin", pageOrigin}, {"Access-Control-Request-Method", "GET"}, {"Access-Control-Request-Headers", "authorization"}}
-	preflights := 3 * limit.PreflightFactor
+	preflights := 3 * iplimit.PreflightFactor
 	for i := range preflights + 1 {
 		want := http.StatusNoContent
 		if i == preflights {

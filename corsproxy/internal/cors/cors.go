@@ -204,7 +204,7 @@ func (m *Middleware) refusal(r *http.Request, originAllowed bool) string {
 }
 
 // IsPreflight is rs/cors's own test, so that gate, rs/cors and the
-// preflight rate limit (package limit) agree.
+// preflight rate limit (package iplimit) agree.
 func IsPreflight(r *http.Request) bool {
 	return r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
 }

@@ -153,8 +153,8 @@ func (m *Metrics) DisallowedOrigin(rejected bool) {
 	m.disallow.child(rejected).Inc()
 }
 
-// RateLimited implements limit.Observer.
+// RateLimited implements iplimit.Observer.
 func (m *Metrics) RateLimited() { m.rateLimited.Inc() }
 
-// RateLimitStoreError implements limit.Observer.
+// RateLimitStoreError implements iplimit.Observer.
 func (m *Metrics) RateLimitStoreError() { m.storeErrors.Inc() }

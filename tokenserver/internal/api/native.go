@@ -1,55 +1,19 @@
 package api
 
+// The native /v1 routes' JSON: the body of POST /v1/tokens and the handler of
+// POST /v1/tokens/inspect (the doctor's is diagnose.go). The token service
+// itself is package tokens.
+
 import (
 	"encoding/json"
 	"net/http"
 	"strings"
 
 	"github.com/gin-gonic/gin"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"signaling-auth/tokenserver/internal/accesstoken"
 	"signaling-auth/tokenserver/internal/tokens"
 )
-
-// handleHealthz says the process is up and which build it is.
-func (a *API) handleHealthz() gin.HandlerFunc {
-	return func(c *gin.Context) {
-		c.JSON(http.StatusOK, gin.H{"status": "ok", "version": a.version})
-	}
-}
-
-// handleReadyz says whether tokens can be minted. Demo mode is ready (200, so
-// compose health checks pass on a fresh machine) but says so: Agora will
-// reject its tokens.
-// It answers 503 while something it needs is missing (Options.Ready: no
-// JWKS keys loaded yet), so a load balancer sends callers elsewhere.
-func (a *API) handleReadyz() gin.HandlerFunc {
-	return func(c *gin.Context) {
-		if a.ready != nil {
-			if reasons := a.ready(); len(reasons) > 0 {
-				writeProblem(c, http.StatusServiceUnavailable, "not ready: "+strings.Join(reasons, "; "))
-				return
-			}
-		}
-		body := gin.H{"status": "ready", "mode": Mode(a.demo), "appId": a.minter.AppID()}
-		if a.demo {
-			body["warning"] = "demo mode: no Agora App ID/certificate configured; tokens are signed with a random pair made for this run and Agora rejects them"
-		}
-		c.JSON(http.StatusOK, body)
-	}
-}
-
-func (a *API) handleMetrics() gin.HandlerFunc {
-	h := promhttp.HandlerFor(a.metrics.reg, promhttp.HandlerOpts{Registry: a.metrics.reg})
-	return gin.WrapH(h)
-}
-
-func (a *API) handleOpenAPI() gin.HandlerFunc {
-	return func(c *gin.Context) {
-		c.Data(http.StatusOK, "application/json", a.openapi)
-	}
-}
 
 // mintBody is the body of POST /v1/tokens: the token service's request,
 // read from JSON.

@@ -1,4 +1,4 @@
-// Package limit is the proxy's per-client-IP rate limit, in two middlewares.
+// Package iplimit is the proxy's per-client-IP rate limit, in two middlewares.
 // Middleware sits after CORS (so a 429 carries the CORS headers and the page
 // can read it) and before anything reaches the upstream. Preflights never
 // get there, as the CORS layer answers them itself; Preflights sits before
@@ -17,7 +17,7 @@
 // The bucket logic, the stores and the client address rule come from the
 // shared module signaling-auth/ratelimit; this package only turns a refusal
 // into the proxy's problem JSON.
-package limit
+package iplimit
 
 import (
 	"net/http"
