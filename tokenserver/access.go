@@ -24,20 +24,7 @@ type security struct {
 }
 
 func newSecurity(cfg config.Config, log *slog.Logger) (security, error) {
-	keys := make([]string, len(cfg.Auth.APIKeys))
-	for i, k := range cfg.Auth.APIKeys {
-		keys[i] = k.Reveal()
-	}
-	j := cfg.Auth.JWT
-	a, err := auth.New(auth.Options{
-		Mode:    cfg.Auth.Mode,
-		APIKeys: keys,
-		JWT: auth.JWTOptions{
-			Secret: []byte(j.Secret.Reveal()), JWKSURL: j.JWKSURL, Issuer: j.Issuer, Audience: j.Audience,
-			UIDClaim: j.UIDClaim, Leeway: j.Leeway, JWKSRefresh: j.JWKSRefresh,
-		},
-		Logger: log,
-	})
+	a, err := auth.New(cfg.Auth.Options(log))
 	if err != nil {
 		return security{}, err
 	}

@@ -25,11 +25,13 @@ import (
 	"github.com/spf13/pflag"
 
 	"signaling-auth/origin"
+	"signaling-auth/ratelimit"
 	"signaling-auth/ratelimit/clientip"
 	"signaling-auth/ratelimit/connsettings"
 	"signaling-auth/ratelimit/limitsettings"
 	"signaling-auth/settings"
 	"signaling-auth/tokenserver/internal/accesstoken"
+	"signaling-auth/tokenserver/internal/auth/authsettings"
 )
 
 // EnvPrefix starts every environment variable that sets a key.
@@ -67,7 +69,7 @@ type Config struct {
 	TrustedProxies []string    // IPs/CIDRs whose X-Forwarded-For is believed, as configured
 	// Clients is TrustedProxies parsed: it finds each request's client address.
 	Clients        *clientip.Resolver
-	Auth           Auth
+	Auth           authsettings.Settings
 	RateLimit      RateLimit
 	Timeouts       Timeouts
 	Conns          connsettings.Limits // client connections, in all and per address
@@ -80,6 +82,13 @@ type Config struct {
 	// AuditOutput is where the audit log goes: "off", "stdout", "stderr"
 	// or a file path (appended to, reopened on SIGHUP).
 	AuditOutput string
+}
+
+// RateLimit is rate_limit.*. A zero Limit is off.
+type RateLimit struct {
+	PerIP  ratelimit.Limit
+	PerUID ratelimit.Limit
+	limitsettings.StoreConfig
 }
 
 // Timeouts are the HTTP server's limits and how it stops (Drain: how long
@@ -120,7 +129,7 @@ Durations take Go syntax (90s, 24h) or plain seconds (90). Unknown keys are an e
 		{Name: "max_body_bytes", Kind: settings.Int, Default: "16384", Doc: "Largest request body, in bytes (or 16KiB); larger bodies get 413."},
 	}, settings.LogKeys, []settings.Key{
 		{Name: "audit.output", Default: "off", Doc: "Audit log (one JSON line per token minted or refused by a gate, see docs/operations.md):\noff, stdout, stderr or a file path, appended to and reopened on SIGHUP (logrotate)."},
-	}, authKeys, []settings.Key{
+	}, authsettings.Keys, []settings.Key{
 		{Name: "rate_limit", Kind: settings.Section, Doc: "Token-bucket rate limits on the token routes and /v1/tokens/inspect; 429 with Retry-After\nbeyond them. Rates are N/s, N/min or N/h, or off."},
 		{Name: "rate_limit.per_ip", Default: "10/s", Doc: "Requests per client IP (the peer, or X-Forwarded-For from trusted_proxies)."},
 		{Name: "rate_limit.per_uid", Default: "2/s", Doc: "Tokens per requested user ID, whoever asks."},
@@ -229,7 +238,7 @@ func Load(src Source) (Config, error) {
 	if c.AuditOutput == "" {
 		vs.Fail("audit.output", "must be off, stdout, stderr or a file path (got an empty value)")
 	}
-	c.Auth = loadAuth(vs)
+	c.Auth = authsettings.Load(vs)
 	var burst int
 	c.RateLimit.StoreConfig, burst = limitsettings.Load(vs)
 	c.RateLimit.PerIP = limitsettings.Rate(vs, "rate_limit.per_ip", burst)

@@ -19,6 +19,7 @@ import (
 	"signaling-auth/ratelimit/connsettings"
 	"signaling-auth/ratelimit/limitsettings"
 	"signaling-auth/settings/settingstest"
+	"signaling-auth/tokenserver/internal/auth/authsettings"
 )
 
 const (
@@ -79,7 +80,7 @@ func TestDefaultsWithNothingConfigured(t *testing.T) {
 		MaxExpiry:      24 * time.Hour,
 		TrustedProxies: []string{},
 		Clients:        noProxies,
-		Auth:           Auth{Mode: "none", JWT: JWT{UIDClaim: "sub", Leeway: 30 * time.Second, JWKSRefresh: 5 * time.Minute}},
+		Auth:           authsettings.Settings{Mode: "none", JWT: authsettings.JWT{UIDClaim: "sub", Leeway: 30 * time.Second, JWKSRefresh: 5 * time.Minute}},
 		RateLimit: RateLimit{
 			PerIP:  ratelimit.Limit{Rate: 10, Period: time.Second, Burst: 40},
 			PerUID: ratelimit.Limit{Rate: 2, Period: time.Second, Burst: 40},

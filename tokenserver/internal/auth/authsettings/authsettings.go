@@ -1,31 +1,34 @@
-package config
+// Package authsettings reads and checks tokenserver's auth.* keys (who may
+// ask for tokens) and turns them into auth.Options, as limitsettings and
+// connsettings do for the rate and connection limits: package auth itself
+// reads no configuration.
+package authsettings
 
 import (
 	"bufio"
 	"bytes"
 	"errors"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
 
-	"signaling-auth/ratelimit"
-	"signaling-auth/ratelimit/limitsettings"
 	"signaling-auth/settings"
 	"signaling-auth/tokenserver/internal/auth"
 )
 
-// Auth says who may ask for tokens: auth.*, checked at load.
-type Auth struct {
+// Settings are auth.*, checked at load: who may ask for tokens.
+type Settings struct {
 	Mode string // none, api_key or jwt
 	// APIKeys are the configured entries (keys or sha256:<hex> digests),
 	// from auth.api_keys and auth.api_keys_file together.
-	APIKeys []Secret
+	APIKeys []settings.Secret
 	JWT     JWT
 }
 
 // JWT is auth.jwt.*.
 type JWT struct {
-	Secret      Secret // HS256; from auth.jwt.secret or auth.jwt.secret_file
+	Secret      settings.Secret // HS256; from auth.jwt.secret or auth.jwt.secret_file
 	JWKSURL     string
 	Issuer      string
 	Audience    string
@@ -34,15 +37,8 @@ type JWT struct {
 	JWKSRefresh time.Duration
 }
 
-// RateLimit is rate_limit.*. A zero Limit is off.
-type RateLimit struct {
-	PerIP  ratelimit.Limit
-	PerUID ratelimit.Limit
-	limitsettings.StoreConfig
-}
-
-// authKeys say who may mint tokens (docs/security.md, "Who may ask").
-var authKeys = []settings.Key{
+// Keys say who may mint tokens (docs/security.md, "Who may ask").
+var Keys = []settings.Key{
 	{Name: "auth", Kind: settings.Section, Doc: "Who may mint tokens. See docs/security.md, \"Securing the token server\"."},
 	{Name: "auth.mode", Default: "none", Doc: "none (anyone who reaches the server; fine for the demo on loopback, a warning at start\notherwise), api_key (backends send X-API-Key or Authorization: Bearer <key>) or jwt\n(users send their login JWT as Authorization: Bearer <jwt> and get tokens only for\nthe user ID in it)."},
 	{Name: "auth.api_keys", Kind: settings.List, Doc: "api_key mode: accepted keys, each the key itself (16+ random characters) or\nsha256:<hex SHA-256 of the key>, so this file need not hold the key\n(printf %s \"$KEY\" | sha256sum). Prefer TOKENSERVER_AUTH_API_KEYS or the _file key."},
@@ -57,9 +53,9 @@ var authKeys = []settings.Key{
 	{Name: "auth.jwt.jwks_refresh", Kind: settings.Duration, Default: "5m", Doc: "jwt mode: how often the JWKS is fetched again; a token naming an unknown key ID also triggers\na fetch, at most one every 30s."},
 }
 
-// loadAuth reads and checks auth.*.
-func loadAuth(vs *settings.Values) Auth {
-	a := Auth{
+// Load reads and checks Keys.
+func Load(vs *settings.Values) Settings {
+	a := Settings{
 		Mode: vs.OneOf("auth.mode", auth.ModeNone, auth.ModeAPIKey, auth.ModeJWT),
 		JWT: JWT{
 			JWKSURL:     vs.String("auth.jwt.jwks_url"),
@@ -74,7 +70,7 @@ func loadAuth(vs *settings.Values) Auth {
 		if _, err := auth.ParseAPIKey(k); err != nil {
 			vs.Fail("auth.api_keys", "entry %d: %v", i+1, err)
 		}
-		a.APIKeys = append(a.APIKeys, NewSecret(k))
+		a.APIKeys = append(a.APIKeys, settings.NewSecret(k))
 	}
 	keysFile := vs.String("auth.api_keys_file")
 	if keysFile != "" {
@@ -138,14 +134,14 @@ func loadAuth(vs *settings.Values) Auth {
 
 // readKeyFile reads one API key (or sha256:<hex>) per line; blank lines and
 // lines starting with # are skipped. A bad line is named by its number only.
-func readKeyFile(vs *settings.Values, path string) []Secret {
+func readKeyFile(vs *settings.Values, path string) []settings.Secret {
 	const k = "auth.api_keys_file"
 	b, err := os.ReadFile(path)
 	if err != nil {
 		vs.Fail(k, "cannot read %s: %v", path, errors.Unwrap(err))
 		return nil
 	}
-	var out []Secret
+	var out []settings.Secret
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	for n := 1; sc.Scan(); n++ {
 		l := strings.TrimSpace(sc.Text())
@@ -155,7 +151,7 @@ func readKeyFile(vs *settings.Values, path string) []Secret {
 		if _, err := auth.ParseAPIKey(l); err != nil {
 			vs.Fail(k, "%s line %d: %v", path, n, err)
 		}
-		out = append(out, NewSecret(l))
+		out = append(out, settings.NewSecret(l))
 	}
 	switch {
 	case sc.Err() != nil:
@@ -164,4 +160,22 @@ func readKeyFile(vs *settings.Values, path string) []Secret {
 		vs.Fail(k, "%s holds no key", path)
 	}
 	return out
+}
+
+// Options are s for auth.New, logging to log.
+func (s Settings) Options(log *slog.Logger) auth.Options {
+	keys := make([]string, len(s.APIKeys))
+	for i, k := range s.APIKeys {
+		keys[i] = k.Reveal()
+	}
+	j := s.JWT
+	return auth.Options{
+		Mode:    s.Mode,
+		APIKeys: keys,
+		JWT: auth.JWTOptions{
+			Secret: []byte(j.Secret.Reveal()), JWKSURL: j.JWKSURL, Issuer: j.Issuer, Audience: j.Audience,
+			UIDClaim: j.UIDClaim, Leeway: j.Leeway, JWKSRefresh: j.JWKSRefresh,
+		},
+		Logger: log,
+	}
 }
