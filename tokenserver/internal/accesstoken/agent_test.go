@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"signaling-auth/tokenserver/internal/accesstoken/npmoracle"
 )
 
 // agentCase is one ConvoAI or STT token: the arguments of npm's buildToken and the
@@ -106,7 +108,7 @@ func TestAgentTokensMatchNpmBuilders(t *testing.T) {
 		}
 	}
 	var answers []struct{ Token string }
-	npmCall(t, requests, &answers)
+	npmoracle.Call(t, requests, &answers)
 	var ours []string
 	if len(answers) != len(cases) {
 		t.Fatalf("%d answers for %d requests", len(answers), len(cases))
@@ -148,7 +150,7 @@ func TestAgentTokensMatchNpmBuilders(t *testing.T) {
 		OK, Verified bool
 		Types        []ServiceType
 	}
-	npmCall(t, parses, &parsed)
+	npmoracle.Call(t, parses, &parsed)
 	for i, p := range parsed {
 		if !p.OK || !p.Verified || !slices.Equal(p.Types, []ServiceType{ServiceRTC, ServiceRTM, cases[i].wantAgentType}) {
 			t.Fatalf("npm reads our %s token %d as %+v", cases[i].kind, i, p)
@@ -171,7 +173,7 @@ func TestAgentTokensMatchNpmAtItsOwnClock(t *testing.T) {
 		cases, requests = append(cases, c), append(requests, req)
 	}
 	var built []struct{ Token string }
-	npmCall(t, requests, &built)
+	npmoracle.Call(t, requests, &built)
 	var parses []map[string]any
 	for i, b := range built {
 		parses = append(parses, map[string]any{"op": "parse", "token": b.Token, "cert": cases[i].cert})
@@ -181,7 +183,7 @@ func TestAgentTokensMatchNpmAtItsOwnClock(t *testing.T) {
 		IssueTs, Salt uint32
 		Types         []ServiceType
 	}
-	npmCall(t, parses, &parsed)
+	npmoracle.Call(t, parses, &parsed)
 	for i, c := range cases {
 		p := parsed[i]
 		if !p.OK || !p.Verified || !slices.Equal(p.Types, []ServiceType{ServiceRTC, ServiceRTM, c.wantAgentType}) {

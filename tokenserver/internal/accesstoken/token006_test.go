@@ -14,6 +14,8 @@ import (
 	ref006 "github.com/AgoraIO/Tools/DynamicKey/AgoraDynamicKey/go/src/AccessToken"
 	refrtc006 "github.com/AgoraIO/Tools/DynamicKey/AgoraDynamicKey/go/src/RtcTokenBuilder"
 	refrtm006 "github.com/AgoraIO/Tools/DynamicKey/AgoraDynamicKey/go/src/RtmTokenBuilder"
+
+	"signaling-auth/tokenserver/internal/accesstoken/npmoracle"
 )
 
 // The 006 oracles: the pinned Go module's AccessToken package and its RTC and RTM
@@ -184,7 +186,7 @@ func TestParse006AgainstNpm(t *testing.T) {
 		want{cert: vecCert, channel: "room", user: "42", privs: []PrivilegeExpire{{1, 1700000000}}},
 		want{cert: vecCert, channel: "alice", user: "", privs: []PrivilegeExpire{{1000, 1700000001}}})
 	var built []struct{ Token string }
-	npmCall(t, requests, &built)
+	npmoracle.Call(t, requests, &built)
 	var parses []map[string]any
 	for _, b := range built {
 		parses = append(parses, map[string]any{"op": "parse006", "token": b.Token})
@@ -195,7 +197,7 @@ func TestParse006AgainstNpm(t *testing.T) {
 		Salt, Ts           uint32
 		CRCChannel, CRCUID uint32
 	}
-	npmCall(t, parses, &npmRead)
+	npmoracle.Call(t, parses, &npmRead)
 	for i, w := range wants {
 		got, err := Parse006(built[i].Token)
 		if err != nil {

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"signaling-auth/tokenserver/internal/accesstoken/npmoracle"
 )
 
 // TestParseReportsUnknownServiceTypes: a service of a type this package does not know
@@ -68,7 +70,7 @@ func TestParseReportsUnknownServiceTypes(t *testing.T) {
 		OK, Verified bool
 		Types        []ServiceType
 	}
-	npmCall(t, requests, &npm)
+	npmoracle.Call(t, requests, &npm)
 	for i, tt := range tests {
 		var known []ServiceType
 		for _, s := range tt.want {

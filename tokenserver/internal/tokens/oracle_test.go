@@ -7,39 +7,26 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
-	"encoding/json"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	refchat "github.com/AgoraIO/Tools/DynamicKey/AgoraDynamicKey/go/src/chatTokenBuilder"
 	refrtc "github.com/AgoraIO/Tools/DynamicKey/AgoraDynamicKey/go/src/rtctokenbuilder2"
 	refrtm "github.com/AgoraIO/Tools/DynamicKey/AgoraDynamicKey/go/src/rtmtokenbuilder2"
+
+	"signaling-auth/tokenserver/internal/accesstoken/npmoracle"
 )
 
 // npm agora-token 2.0.6's AccessToken2 parser and verifier is the oracle the
-// doctor must never contradict with "will be accepted". It is installed with
-// npm into a temporary directory once per test binary, never committed;
-// accesstoken's testdata/npm/oracle.js runs it.
+// doctor must never contradict with "will be accepted" (package npmoracle).
 
-const agoraTokenPackage = "agora-token@2.0.6"
-
-var npmOracle struct {
-	once sync.Once
-	dir  string
-	err  string
-}
-
+// TestMain removes the npm oracle's package after the tests.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if npmOracle.dir != "" {
-		os.RemoveAll(npmOracle.dir)
-	}
+	npmoracle.Cleanup()
 	os.Exit(code)
 }
 
@@ -52,7 +39,7 @@ func npmParse(t *testing.T, cert string, toks []string) []struct{ OK, Verified b
 		reqs = append(reqs, map[string]any{"op": "parse", "token": tok, "cert": cert})
 	}
 	var answers []struct{ OK, Verified bool }
-	npmRun(t, reqs, &answers)
+	npmoracle.Call(t, reqs, &answers)
 	return answers
 }
 
@@ -63,59 +50,9 @@ func npmParse(t *testing.T, cert string, toks []string) []struct{ OK, Verified b
 func npmAgentToken(t testing.TB, kind, cert, channel, account string, expire uint32) string {
 	t.Helper()
 	var answers []struct{ Token string }
-	npmRun(t, []map[string]any{{"op": "agent", "kind": kind, "appId": testAppID, "cert": cert,
+	npmoracle.Call(t, []map[string]any{{"op": "agent", "kind": kind, "appId": testAppID, "cert": cert,
 		"args": []any{channel, account, 1, expire, expire, expire, expire, expire, account, expire}}}, &answers)
 	return answers[0].Token
-}
-
-// npmRun runs oracle.js on reqs and decodes its answers (one per request)
-// into answers. Under CI=true a missing node or npm fails the test.
-func npmRun(t testing.TB, reqs []map[string]any, answers any) {
-	t.Helper()
-	npmOracle.once.Do(func() {
-		for _, tool := range []string{"node", "npm"} {
-			if _, err := exec.LookPath(tool); err != nil {
-				npmOracle.err = tool + " is not on PATH: install Node.js"
-				return
-			}
-		}
-		dir, err := os.MkdirTemp("", "agora-token-oracle-")
-		if err != nil {
-			npmOracle.err = err.Error()
-			return
-		}
-		npmOracle.dir = dir
-		cmd := exec.Command("npm", "install", "--prefix", dir, "--no-audit", "--no-fund", "--no-save", "--ignore-scripts", agoraTokenPackage)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			npmOracle.err = "npm install " + agoraTokenPackage + ": " + err.Error() + "\n" + string(out)
-		}
-	})
-	if npmOracle.err != "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("the npm oracle is required under CI=true: %s", npmOracle.err)
-		}
-		t.Skipf("no npm oracle (it is required under CI=true): %s", npmOracle.err)
-	}
-	in, _ := json.Marshal(reqs)
-	script, err := filepath.Abs(filepath.Join("..", "accesstoken", "testdata", "npm", "oracle.js"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("node", script, npmOracle.dir)
-	cmd.Stdin = bytes.NewReader(in)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("node oracle.js: %v\n%s", err, stderr.String())
-	}
-	var n []json.RawMessage
-	if err := json.Unmarshal(out, &n); err != nil || len(n) != len(reqs) {
-		t.Fatalf("oracle.js answer (%v): %s", err, out)
-	}
-	if err := json.Unmarshal(out, answers); err != nil {
-		t.Fatalf("oracle.js answer: %v: %s", err, out)
-	}
 }
 
 // signed packs content as a token signed with cert, the AccessToken2 way,

@@ -1,4 +1,4 @@
-// Runs npm agora-token's own builders and parsers for the Go tests (oracle_test.go).
+// Runs npm agora-token's own builders and parsers for the Go tests (package npmoracle, beside it).
 // Reads a JSON array of requests on stdin and writes a JSON array of answers, one per
 // request, so one node process serves a whole test. argv[2] is the directory whose
 // node_modules holds agora-token.
