@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/url"
 	"sync/atomic"
 	"time"
@@ -33,7 +32,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg.Log, stderr)
+	log := cfg.Log.Logger(stderr)
 	m := metrics.New()
 	limits, closeLimits, err := rateLimits(cfg, log, m)
 	if err != nil {
@@ -117,14 +116,6 @@ func readiness(cfg config.Config, draining *atomic.Bool) admin.ReadyFunc {
 		}
 		return reasons
 	}
-}
-
-func newLogger(c config.Log, w io.Writer) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: c.Level}
-	if c.Format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 // healthcheck GETs the admin /healthz of the configured admin_listen on the

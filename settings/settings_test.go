@@ -394,9 +394,9 @@ func TestSharedKeysReadTheirValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	level, format := vs.Log()
-	if level != slog.LevelWarn || format != "json" || vs.Drain() != 0 || vs.PositiveDuration("timeouts.idle") != 2*time.Second || vs.Err() != nil {
-		t.Errorf("read %v %q drain %v idle %v, err %v", level, format, vs.Drain(), vs.PositiveDuration("timeouts.idle"), vs.Err())
+	l := vs.Log()
+	if l.Level != slog.LevelWarn || l.Format != "json" || vs.Drain() != 0 || vs.PositiveDuration("timeouts.idle") != 2*time.Second || vs.Err() != nil {
+		t.Errorf("read %v %q drain %v idle %v, err %v", l.Level, l.Format, vs.Drain(), vs.PositiveDuration("timeouts.idle"), vs.Err())
 	}
 	env = map[string]string{"T_LOG_FORMAT": "xml", "T_TIMEOUTS_DRAIN": "-1s", "T_TIMEOUTS_IDLE": "0"}
 	vs, err = p.Load(Source{Getenv: func(k string) string { return env[k] }, Dir: t.TempDir()})
@@ -411,5 +411,19 @@ func TestSharedKeysReadTheirValues(t *testing.T) {
 		if !strings.Contains(msg, key) {
 			t.Errorf("the error %q does not name %s", msg, key)
 		}
+	}
+}
+
+func TestLogMakesTheLoggerItDescribes(t *testing.T) {
+	var b strings.Builder
+	Log{Level: slog.LevelWarn, Format: "json"}.Logger(&b).Info("dropped")
+	Log{Level: slog.LevelWarn, Format: "json"}.Logger(&b).Warn("kept", "k", 1)
+	if out := b.String(); strings.Contains(out, "dropped") || !strings.HasPrefix(out, `{"time":`) || !strings.Contains(out, `"msg":"kept","k":1`) {
+		t.Errorf("json at warn wrote %q", out)
+	}
+	b.Reset()
+	Log{Format: "text"}.Logger(&b).Info("hello")
+	if out := b.String(); !strings.Contains(out, "level=INFO msg=hello") {
+		t.Errorf("text at info wrote %q", out)
 	}
 }

@@ -1,6 +1,7 @@
 package settings
 
 import (
+	"io"
 	"log/slog"
 	"time"
 )
@@ -18,9 +19,24 @@ var (
 		Doc: "On SIGTERM, time /readyz answers 503 while requests are still served, so a load balancer\ntakes this instance out before the listener closes (0: none). SIGINT skips it."}
 )
 
-// Log reads LogKeys: the level and the format (text or json).
-func (vs *Values) Log() (slog.Level, string) {
-	return vs.Level("log.level"), vs.OneOf("log.format", "text", "json")
+// Log is LogKeys loaded: how a program logs.
+type Log struct {
+	Level  slog.Level
+	Format string // "text" or "json"
+}
+
+// Logger is the program's logger, writing to w as l says.
+func (l Log) Logger(w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: l.Level}
+	if l.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// Log reads LogKeys.
+func (vs *Values) Log() Log {
+	return Log{Level: vs.Level("log.level"), Format: vs.OneOf("log.format", "text", "json")}
 }
 
 // Drain reads DrainKey (0: no drain).

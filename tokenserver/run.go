@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -106,14 +105,6 @@ func load(cmd string, fs *pflag.FlagSet, args []string, getenv func(string) stri
 	return config.Load(config.Source{Flags: fs, Getenv: getenv, Dir: dir})
 }
 
-func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
-	if cfg.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
-}
-
 // newMinter builds the minter for the configured pair, or in demo mode for a
 // random pair that lives as long as this process.
 func newMinter(cfg config.Config) (*accesstoken.Minter, error) {
@@ -170,7 +161,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg, stderr)
+	log := cfg.Log.Logger(stderr)
 	minter, err := newMinter(cfg)
 	if err != nil {
 		return err

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"sync/atomic"
 	"time"
 
@@ -77,16 +76,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return serve(ctx, cfg, getenv, stderr)
 }
 
-func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
-	if cfg.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
-}
-
 func serve(ctx context.Context, cfg config.Config, getenv func(string) string, stderr io.Writer) error {
-	logger := newLogger(cfg, stderr)
+	logger := cfg.Log.Logger(stderr)
 	tracing, err := telemetry.NewTracing(name, getenv)
 	if err != nil {
 		return fmt.Errorf("%s: %v", name, err)

@@ -10,7 +10,6 @@ package config
 import (
 	"crypto/tls"
 	"io"
-	"log/slog"
 	"net"
 	"net/url"
 	"slices"
@@ -101,11 +100,8 @@ type Transport struct {
 	Proxy *url.URL
 }
 
-// Log selects the logger.
-type Log struct {
-	Level  slog.Level
-	Format string // "text" or "json"
-}
+// Log is log.*.
+type Log = settings.Log
 
 // Program is corsproxy's key table: flags, --help, environment names,
 // configs/corsproxy.yaml and docs/config-corsproxy.md all come from it.
@@ -296,7 +292,7 @@ func build(vs *settings.Values) Config {
 	var burst int
 	c.RateLimit.StoreConfig, burst = limitsettings.Load(vs)
 	c.RateLimit.PerIP = limitsettings.Rate(vs, "rate_limit.per_ip", burst)
-	c.Log.Level, c.Log.Format = vs.Log()
+	c.Log = vs.Log()
 	return c
 }
 

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
@@ -75,8 +74,7 @@ type Config struct {
 	Conns          connsettings.Limits // client connections, in all and per address
 	MaxHeaderBytes int
 	MaxBodyBytes   int64
-	LogLevel       slog.Level
-	LogFormat      string   // "text" or "json"
+	Log            settings.Log
 	File           string   // config file that was read, "" if none
 	DotEnv         []string // the .env files looked for, the first one winning
 	// AuditOutput is where the audit log goes: "off", "stdout", "stderr"
@@ -233,7 +231,7 @@ func Load(src Source) (Config, error) {
 	c.Conns = connsettings.Load(vs, c.Clients)
 	c.MaxHeaderBytes = int(vs.Size("max_header_bytes", 1024, math.MaxInt64))
 	c.MaxBodyBytes = vs.Size("max_body_bytes", 1024, 1<<20)
-	c.LogLevel, c.LogFormat = vs.Log()
+	c.Log = vs.Log()
 	c.AuditOutput = vs.String("audit.output")
 	if c.AuditOutput == "" {
 		vs.Fail("audit.output", "must be off, stdout, stderr or a file path (got an empty value)")

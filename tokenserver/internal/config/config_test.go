@@ -18,6 +18,7 @@ import (
 	"signaling-auth/ratelimit/clientip"
 	"signaling-auth/ratelimit/connsettings"
 	"signaling-auth/ratelimit/limitsettings"
+	"signaling-auth/settings"
 	"signaling-auth/settings/settingstest"
 	"signaling-auth/tokenserver/internal/auth/authsettings"
 )
@@ -94,8 +95,7 @@ func TestDefaultsWithNothingConfigured(t *testing.T) {
 		Conns:          connsettings.Limits{Max: 4096, PerIP: 32, Trusted: noProxies},
 		MaxHeaderBytes: 16384,
 		MaxBodyBytes:   16384,
-		LogLevel:       slog.LevelInfo,
-		LogFormat:      "text",
+		Log:            settings.Log{Level: slog.LevelInfo, Format: "text"},
 		AuditOutput:    "off",
 	}
 	if !reflect.DeepEqual(cfg, want) {
@@ -159,9 +159,9 @@ func TestPrecedence(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := mustLoad(t, tt.files, tt.env, tt.args...)
-			if cfg.Listen != tt.wantListen || cfg.DefaultExpiry != tt.wantExpiry || cfg.LogLevel != tt.wantLevel {
+			if cfg.Listen != tt.wantListen || cfg.DefaultExpiry != tt.wantExpiry || cfg.Log.Level != tt.wantLevel {
 				t.Errorf("got listen=%q default_expiry=%s level=%s; want %q %s %s",
-					cfg.Listen, cfg.DefaultExpiry, cfg.LogLevel, tt.wantListen, tt.wantExpiry, tt.wantLevel)
+					cfg.Listen, cfg.DefaultExpiry, cfg.Log.Level, tt.wantListen, tt.wantExpiry, tt.wantLevel)
 			}
 		})
 	}

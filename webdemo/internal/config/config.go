@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/url"
 	"slices"
@@ -69,9 +68,7 @@ type Config struct {
 	// DemoMode says the token server signs with a placeholder (no App Certificate), so
 	// the page warns before the first Login that Agora will reject its tokens.
 	DemoMode bool
-	// LogLevel and LogFormat configure the program's slog handler.
-	LogLevel  slog.Level
-	LogFormat string
+	Log      settings.Log // log.*: the program's logger
 	// Timeouts bound the shutdown.
 	Timeouts Timeouts
 	// Conns bounds the page's client connections, in all and per address.
@@ -144,7 +141,7 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	c.TokenExpiry = vs.Seconds("token_expiry", time.Second, MaxTokenExpiry)
 	c.SDKURL, _ = settings.Parsed(vs, "sdk_url", checkSDKURL)
 	c.SDKDir, c.DemoMode = vs.String("sdk_dir"), vs.Bool("demo_mode")
-	c.LogLevel, c.LogFormat = vs.Log()
+	c.Log = vs.Log()
 	c.Timeouts = Timeouts{
 		Shutdown: vs.PositiveDuration("timeouts.shutdown"),
 		Drain:    vs.Drain(),

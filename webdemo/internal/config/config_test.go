@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"signaling-auth/ratelimit/connsettings"
+	"signaling-auth/settings"
 	"time"
 
 	"github.com/spf13/viper"
@@ -42,7 +43,7 @@ func TestDefaults(t *testing.T) {
 		TokenExpiry: 600 * time.Second,
 		SDKURL:      DefaultSDKURL,
 		SDKDir:      ".sdk",
-		LogFormat:   "text",
+		Log:         settings.Log{Format: "text"},
 		Timeouts:    Timeouts{Shutdown: 10 * time.Second, Drain: 5 * time.Second},
 		Conns:       connsettings.Limits{Max: 4096, PerIP: connsettings.DefaultPerIP},
 	}

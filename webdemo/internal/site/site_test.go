@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"signaling-auth/lifecycle/testlog"
+	"signaling-auth/settings"
 	"signaling-auth/webdemo/internal/config"
 )
 
@@ -27,7 +28,7 @@ func testConfig() config.Config {
 		AppID:       "970CA35de60c44645bbae8a215061b33",
 		TokenExpiry: 600 * time.Second,
 		SDKURL:      "https://cdn.test/npm/agora-rtm-sdk@2.2.2/agora-rtm.js",
-		LogFormat:   "json",
+		Log:         settings.Log{Format: "json"},
 	}
 }
 
