@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/spf13/pflag v1.0.10
 	github.com/spf13/viper v1.21.0
+	signaling-auth/lifecycle v0.0.0
 )
 
 require (
@@ -20,3 +21,5 @@ require (
 	golang.org/x/sys v0.29.0 // indirect
 	golang.org/x/text v0.28.0 // indirect
 )
+
+replace signaling-auth/lifecycle => ../lifecycle

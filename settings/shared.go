@@ -4,10 +4,13 @@ import (
 	"io"
 	"log/slog"
 	"time"
+
+	"signaling-auth/lifecycle"
 )
 
 // Keys every program shares, declared once here and read by the Values
-// methods below: log.level and log.format (LogKeys, Values.Log) and
+// methods below: log.level and log.format (LogKeys, Values.Log), and the
+// listener's listen and timeouts.* (ServerKeys, Values.Timeouts), of which
 // timeouts.drain (DrainKey, Values.Drain). The connection limits are
 // ratelimit/connsettings'.
 var (
@@ -44,3 +47,38 @@ func (vs *Values) Drain() time.Duration { return vs.Duration(DrainKey.Name, 0, F
 
 // PositiveDuration reads a duration key that must be above zero.
 func (vs *Values) PositiveDuration(key string) time.Duration { return vs.Duration(key, 1, Forever) }
+
+// ServerDefaults are one program's defaults for ServerKeys, written as a
+// Key's Default is.
+type ServerDefaults struct {
+	Listen                                  string
+	ReadHeader, Read, Write, Idle, Shutdown string
+}
+
+// ServerKeys are the keys of a program's listener, the same in every
+// program but for their defaults: listen, and timeouts.read_header, .read,
+// .write, .idle, .shutdown and .drain (DrainKey). Values.HostPort reads
+// listen, Values.Timeouts the rest.
+func ServerKeys(d ServerDefaults) []Key {
+	return []Key{
+		{Name: "listen", Default: d.Listen, Doc: "Address to listen on, host:port (port 0 picks a free port)."},
+		{Name: "timeouts.read_header", Kind: Duration, Default: d.ReadHeader, Doc: "Time a client gets to send its request headers."},
+		{Name: "timeouts.read", Kind: Duration, Default: d.Read, Doc: "Time a client gets to send its whole request."},
+		{Name: "timeouts.write", Kind: Duration, Default: d.Write, Doc: "Time to write an answer, from the end of the request headers."},
+		{Name: "timeouts.idle", Kind: Duration, Default: d.Idle, Doc: "Time an idle keep-alive client connection stays open."},
+		{Name: "timeouts.shutdown", Kind: Duration, Default: d.Shutdown, Doc: "Time in-flight requests get to finish on SIGINT/SIGTERM."},
+		DrainKey,
+	}
+}
+
+// Timeouts reads ServerKeys' timeouts: each above zero, the drain 0 or more.
+func (vs *Values) Timeouts() lifecycle.Timeouts {
+	return lifecycle.Timeouts{
+		ReadHeader: vs.PositiveDuration("timeouts.read_header"),
+		Read:       vs.PositiveDuration("timeouts.read"),
+		Write:      vs.PositiveDuration("timeouts.write"),
+		Idle:       vs.PositiveDuration("timeouts.idle"),
+		Shutdown:   vs.PositiveDuration("timeouts.shutdown"),
+		Drain:      vs.Drain(),
+	}
+}

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"sync/atomic"
-	"time"
 
 	"signaling-auth/lifecycle"
 	"signaling-auth/telemetry"
@@ -92,17 +91,14 @@ func serve(ctx context.Context, cfg config.Config, getenv func(string) string, s
 	conns := cfg.Conns.ConnLimits()
 	connMetrics := connmetrics.New(name, conns.Max, draining.Load)
 	conns.Observer = connMetrics
-	// The page's requests are small and quick; only the drain and the grace are settings.
-	timeouts := lifecycle.Timeouts{ReadHeader: 5 * time.Second, Read: 10 * time.Second, Write: 30 * time.Second,
-		Idle: 60 * time.Second, Shutdown: cfg.Timeouts.Shutdown, Drain: cfg.Timeouts.Drain}
 	srv := lifecycle.NewServer(lifecycle.CloseWhileDraining(tracing.Handler(site.New(cfg, version, logger, draining.Load, connMetrics), name), &draining),
-		timeouts, 64<<10, logger)
+		cfg.Timeouts, 64<<10, logger)
 	logger.Info("listening", "service", name, "addr", ln.Addr().String(), "version", version,
 		"config_file", cfg.File, "token_url", cfg.TokenURLPrefix()+"rtm/{uid}/")
 	if cfg.AppID == "" {
 		logger.Info("agora.app_id is empty: the page uses the App ID inside each token")
 	}
 
-	return lifecycle.Serve(ctx, lifecycle.Options{Service: name, Log: logger, Timeouts: timeouts,
+	return lifecycle.Serve(ctx, lifecycle.Options{Service: name, Log: logger, Timeouts: cfg.Timeouts,
 		Draining: &draining}, lifecycle.Listener{Server: srv, Listener: ln, Conns: conns})
 }

@@ -115,8 +115,12 @@ Precedence: these defaults < this file (or --config FILE, or CORSPROXY_CONFIG)
 < flags --<key>=value.
 Durations take Go syntax ("90s", "1h30m") or plain seconds (90).
 Unknown keys are an error; a bad value stops the proxy at start with one line per problem.`,
-	Keys: slices.Concat([]settings.Key{
-		{Name: "listen", Default: ":8080", Doc: "Address the proxy listens on (host:port; port 0 picks a free one)."},
+	Keys: slices.Concat(settings.ServerKeys(settings.ServerDefaults{Listen: ":8080", ReadHeader: "5s", Read: "30s", Write: "30s", Idle: "120s", Shutdown: "15s"}), []settings.Key{
+		{Name: "timeouts.dial", Kind: settings.Duration, Default: "5s", Doc: "Connecting to the upstream."},
+		{Name: "timeouts.tls_handshake", Kind: settings.Duration, Default: "5s", Doc: "TLS handshake with an https upstream."},
+		{Name: "timeouts.response_header", Kind: settings.Duration, Default: "10s", Doc: "Waiting for the upstream's response headers (then 504)."},
+		{Name: "timeouts.upstream_idle", Kind: settings.Duration, Default: "90s", Doc: "Keeping an idle upstream connection open."},
+		{Name: "timeouts.readiness", Kind: settings.Duration, Default: "1s", Doc: "The /readyz dial to the upstream."},
 		{Name: "admin_listen", Default: ":9091", Doc: "Address of the admin listener: /healthz, /readyz, /metrics."},
 		{Name: "upstream", Default: "http://localhost:8081", Doc: `Fixed upstream every request goes to ("" to allow only allowed_targets).`},
 		{Name: "allowed_targets", Kind: settings.List, Doc: "Origins the cors-anywhere form /http://host:port/path may name (empty: that form is off)."},
@@ -134,17 +138,6 @@ the target counts.`},
 		{Name: "cors.exposed_headers", Kind: settings.List, Default: "X-Request-Id,Retry-After,RateLimit-Limit,RateLimit-Remaining,RateLimit-Reset,Token-Mode", Doc: "Response headers a page may read beyond the CORS-safelisted ones (the defaults let it back off on 429,\nquote the request ID, which names the token server's audit line, and learn from the token server's\nToken-Mode whether it runs in demo mode)."},
 		{Name: "cors.max_age", Kind: settings.Duration, Default: "10m", Doc: "How long browsers may cache a preflight (0: no Access-Control-Max-Age; at most 24h)."},
 		{Name: "cors.reject_disallowed_origins", Kind: settings.Bool, Default: "true", Doc: "Answer requests from other origins with 403 instead of forwarding them without CORS headers."},
-		{Name: "timeouts.dial", Kind: settings.Duration, Default: "5s", Doc: "Connecting to the upstream."},
-		{Name: "timeouts.tls_handshake", Kind: settings.Duration, Default: "5s", Doc: "TLS handshake with an https upstream."},
-		{Name: "timeouts.response_header", Kind: settings.Duration, Default: "10s", Doc: "Waiting for the upstream's response headers (then 504)."},
-		{Name: "timeouts.read_header", Kind: settings.Duration, Default: "5s", Doc: "A client sending its request headers."},
-		{Name: "timeouts.read", Kind: settings.Duration, Default: "30s", Doc: "A client sending its whole request."},
-		{Name: "timeouts.write", Kind: settings.Duration, Default: "30s", Doc: "Writing an answer, from the end of the request headers (must exceed response_header)."},
-		{Name: "timeouts.idle", Kind: settings.Duration, Default: "120s", Doc: "Keeping an idle client connection open."},
-		{Name: "timeouts.upstream_idle", Kind: settings.Duration, Default: "90s", Doc: "Keeping an idle upstream connection open."},
-		{Name: "timeouts.shutdown", Kind: settings.Duration, Default: "15s", Doc: "Letting in-flight requests finish on SIGTERM."},
-		{Name: "timeouts.readiness", Kind: settings.Duration, Default: "1s", Doc: "The /readyz dial to the upstream."},
-		settings.DrainKey,
 		{Name: "transport.max_idle_conns_per_host", Kind: settings.Int, Default: "256", Doc: "Idle upstream connections kept per host (size it to the concurrent load)."},
 		{Name: "transport.protocol", Default: "http1", Doc: `How the proxy talks to upstreams. http1: HTTP/1.1 (h2 where an https upstream offers it), each client
 connection with upstream connections of its own, never shared with another client's: an upstream that
@@ -240,14 +233,7 @@ func build(vs *settings.Values) Config {
 
 	positive := vs.PositiveDuration
 	c.Timeouts = Timeouts{
-		Timeouts: lifecycle.Timeouts{
-			ReadHeader: positive("timeouts.read_header"),
-			Read:       positive("timeouts.read"),
-			Write:      positive("timeouts.write"),
-			Idle:       positive("timeouts.idle"),
-			Shutdown:   positive("timeouts.shutdown"),
-			Drain:      vs.Drain(),
-		},
+		Timeouts:       vs.Timeouts(),
 		Dial:           positive("timeouts.dial"),
 		TLSHandshake:   positive("timeouts.tls_handshake"),
 		ResponseHeader: positive("timeouts.response_header"),

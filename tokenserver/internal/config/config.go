@@ -106,8 +106,7 @@ Environment: TOKENSERVER_ + key upper-cased, dots as underscores
 (token.max_expiry -> TOKENSERVER_TOKEN_MAX_EXPIRY); also APP_ID, APP_CERTIFICATE,
 SERVER_PORT, PORT and CORS_ALLOW_ORIGIN, and a .env file in the working directory.
 Durations take Go syntax (90s, 24h) or plain seconds (90). Unknown keys are an error.`,
-	Keys: slices.Concat([]settings.Key{
-		{Name: "listen", Default: ":8081", Doc: "Address to listen on, host:port (port 0 picks a free port)."},
+	Keys: slices.Concat(settings.ServerKeys(settings.ServerDefaults{Listen: ":8081", ReadHeader: "5s", Read: "10s", Write: "10s", Idle: "60s", Shutdown: "10s"}), []settings.Key{
 		{Name: "agora.app_id", Doc: "Agora App ID, 32 hex characters. Leave it and the certificate empty for demo mode\n(a random pair for this run: tokens are well-formed but Agora rejects them)."},
 		{Name: "agora.app_certificate", Doc: "Agora App Certificate, 32 hex characters. Keep it out of this file: use the\nenvironment (TOKENSERVER_AGORA_APP_CERTIFICATE or APP_CERTIFICATE) or the _file key."},
 		{Name: "agora.app_certificate_file", Doc: "File holding the App Certificate (e.g. a Docker secret); not together with app_certificate."},
@@ -117,12 +116,6 @@ Durations take Go syntax (90s, 24h) or plain seconds (90). Unknown keys are an e
 		{Name: "token.max_expiry", Kind: settings.Duration, Default: "24h", Doc: "Longest lifetime a client may ask for (at most 24h, Agora's limit); larger requests get 400, never clamped."},
 		{Name: "cors.allowed_origins", Kind: settings.List, Doc: "Origins allowed by the built-in CORS, e.g. [http://localhost:9000] or [\"*\"]; empty turns it off\n(the usual setup puts corsproxy in front instead). Same rules as corsproxy's: exact origins\nand https://*.example.com patterns; a default port or trailing slash is dropped at start."},
 		{Name: "trusted_proxies", Kind: settings.List, Doc: "Proxy IPs/CIDRs whose X-Forwarded-For is believed for the client IP (access logs and\nrate limits); everyone else's is ignored. Put corsproxy's address here when it is in front."},
-		{Name: "timeouts.read_header", Kind: settings.Duration, Default: "5s", Doc: "Time to read the request headers."},
-		{Name: "timeouts.read", Kind: settings.Duration, Default: "10s", Doc: "Time to read the whole request."},
-		{Name: "timeouts.write", Kind: settings.Duration, Default: "10s", Doc: "Time to write the response."},
-		{Name: "timeouts.idle", Kind: settings.Duration, Default: "60s", Doc: "Keep-alive idle time."},
-		{Name: "timeouts.shutdown", Kind: settings.Duration, Default: "10s", Doc: "Time in-flight requests get to finish on SIGINT/SIGTERM."},
-		settings.DrainKey,
 		{Name: "max_header_bytes", Kind: settings.Int, Default: "16384", Doc: "Largest request line + headers, in bytes (or 16KiB)."},
 		{Name: "max_body_bytes", Kind: settings.Int, Default: "16384", Doc: "Largest request body, in bytes (or 16KiB); larger bodies get 413."},
 	}, settings.LogKeys, []settings.Key{
@@ -223,11 +216,7 @@ func Load(src Source) (Config, error) {
 		}
 	}
 	c.Clients, _ = clientip.New(c.TrustedProxies) // nil when an entry failed above
-	positive := vs.PositiveDuration
-	c.Timeouts = Timeouts{
-		ReadHeader: positive("timeouts.read_header"), Read: positive("timeouts.read"), Write: positive("timeouts.write"),
-		Idle: positive("timeouts.idle"), Shutdown: positive("timeouts.shutdown"), Drain: vs.Drain(),
-	}
+	c.Timeouts = vs.Timeouts()
 	c.Conns = connsettings.Load(vs, c.Clients)
 	c.MaxHeaderBytes = int(vs.Size("max_header_bytes", 1024, math.MaxInt64))
 	c.MaxBodyBytes = vs.Size("max_body_bytes", 1024, 1<<20)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"signaling-auth/lifecycle"
 	"signaling-auth/ratelimit/connsettings"
 	"signaling-auth/settings"
 )
@@ -69,18 +70,12 @@ type Config struct {
 	// the page warns before the first Login that Agora will reject its tokens.
 	DemoMode bool
 	Log      settings.Log // log.*: the program's logger
-	// Timeouts bound the shutdown.
-	Timeouts Timeouts
+	// Timeouts are the listener's limits and how it stops.
+	Timeouts lifecycle.Timeouts
 	// Conns bounds the page's client connections, in all and per address.
 	Conns connsettings.Limits
 	// File is the config file that was read, "" if none.
 	File string
-}
-
-// Timeouts are the server's limits on SIGTERM.
-type Timeouts struct {
-	Shutdown time.Duration // how long in-flight requests get
-	Drain    time.Duration // how long /readyz fails before the listener closes
 }
 
 // TokenURLPrefix is what the page puts in front of "rtm/{uid}/?expiry=N".
@@ -100,8 +95,7 @@ var Program = settings.Program{
 Generated from webdemo/internal/config by go generate; edit the key table there.
 Precedence: these defaults < this file (or --config FILE) < WEBDEMO_* environment
 variables (WEBDEMO_ + key upper-cased, dots as underscores) < flags (--key).`,
-	Keys: slices.Concat([]settings.Key{
-		{Name: "listen", Default: ":9000", Doc: "host:port to serve the page on; open http://localhost:9000/authentication_guide/."},
+	Keys: slices.Concat(settings.ServerKeys(settings.ServerDefaults{Listen: ":9000", ReadHeader: "5s", Read: "10s", Write: "30s", Idle: "60s", Shutdown: "10s"}), []settings.Key{
 		{Name: "proxy_url", Default: "http://localhost:8080/", Doc: "CORS proxy the page fetches tokens through (corsproxy, default :8080). Empty: the page\ncalls server_url directly, and that token server must allow this page's origin itself."},
 		{Name: "server_url", Doc: "Token server behind the proxy, cors-anywhere style (proxy_url + server_url + /rtm/...);\nempty: the proxy forwards to its own upstream. Must be on corsproxy's allowed_targets."},
 		{Name: "agora.app_id", Doc: "Agora App ID (32 hex characters) given to the Signaling SDK; empty: use the one in each token."},
@@ -109,10 +103,7 @@ variables (WEBDEMO_ + key upper-cased, dots as underscores) < flags (--key).`,
 		{Name: "sdk_url", Default: DefaultSDKURL, Doc: "agora-rtm-sdk 2.x (its agora-rtm.js) from a public CDN; never committed to this repository.\nUsed when sdk_dir holds no copy. The Content-Security-Policy allows exactly this script."},
 		{Name: "sdk_dir", Default: DefaultSDKDir, Doc: "Directory where make sdk puts agora-rtm.js (relative to where webdemo starts; make run\nstarts it in the repository root). When the file is there, webdemo serves it as\n/sdk/agora-rtm.js and the page loads it from this origin: no CDN needed (behind a\nfirewall, offline). Empty: always sdk_url."},
 		{Name: "demo_mode", Kind: settings.Bool, Default: "false", Doc: "true when the token server has no App Certificate (demo mode): the page shows a banner\nbefore the first Login saying Agora will reject its tokens. make run sets it\n(WEBDEMO_DEMO_MODE) from whether .env gives a certificate."},
-	}, settings.LogKeys, []settings.Key{
-		{Name: "timeouts.shutdown", Kind: settings.Duration, Default: "10s", Doc: "Time in-flight requests get to finish on SIGINT/SIGTERM."},
-		settings.DrainKey,
-	}, connsettings.Keys),
+	}, settings.LogKeys, connsettings.Keys),
 }
 
 // ErrHelp is returned by Load when -h or --help was given; Usage has the text to print.
@@ -142,10 +133,7 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	c.SDKURL, _ = settings.Parsed(vs, "sdk_url", checkSDKURL)
 	c.SDKDir, c.DemoMode = vs.String("sdk_dir"), vs.Bool("demo_mode")
 	c.Log = vs.Log()
-	c.Timeouts = Timeouts{
-		Shutdown: vs.PositiveDuration("timeouts.shutdown"),
-		Drain:    vs.Drain(),
-	}
+	c.Timeouts = vs.Timeouts()
 	// No trusted_proxies here: behind a reverse proxy every connection is the
 	// proxy's, so there max_conns_per_ip must be 0 or above the proxy's pool.
 	c.Conns = connsettings.Load(vs, nil)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"signaling-auth/lifecycle"
 	"signaling-auth/ratelimit/connsettings"
 	"signaling-auth/settings"
 	"time"
@@ -44,7 +45,7 @@ func TestDefaults(t *testing.T) {
 		SDKURL:      DefaultSDKURL,
 		SDKDir:      ".sdk",
 		Log:         settings.Log{Format: "text"},
-		Timeouts:    Timeouts{Shutdown: 10 * time.Second, Drain: 5 * time.Second},
+		Timeouts:    lifecycle.Timeouts{ReadHeader: 5 * time.Second, Read: 10 * time.Second, Write: 30 * time.Second, Idle: 60 * time.Second, Shutdown: 10 * time.Second, Drain: 5 * time.Second},
 		Conns:       connsettings.Limits{Max: 4096, PerIP: connsettings.DefaultPerIP},
 	}
 	if !reflect.DeepEqual(c, want) {

@@ -37,7 +37,7 @@ type JWT struct {
 	JWKSRefresh time.Duration
 }
 
-// Keys say who may mint tokens (docs/security.md, "Who may ask").
+// Keys say who may mint tokens (docs/security.md, "Securing the token server").
 var Keys = []settings.Key{
 	{Name: "auth", Kind: settings.Section, Doc: "Who may mint tokens. See docs/security.md, \"Securing the token server\"."},
 	{Name: "auth.mode", Default: "none", Doc: "none (anyone who reaches the server; fine for the demo on loopback, a warning at start\notherwise), api_key (backends send X-API-Key or Authorization: Bearer <key>) or jwt\n(users send their login JWT as Authorization: Bearer <jwt> and get tokens only for\nthe user ID in it)."},
