@@ -28,10 +28,7 @@ import (
 // tr adds a client span to each upstream request (and its traceparent);
 // serve wraps the whole handler in tr's server span.
 func newHandler(cfg config.Config, log *slog.Logger, m *metrics.Metrics, tr *telemetry.Tracing, lim limits) (h http.Handler, install func(*http.Server), err error) {
-	corsMW, err := cors.New(cfg.CORS, m)
-	if err != nil {
-		return nil, nil, err
-	}
+	corsMW := cors.New(cfg.CORS, m)
 	upstream, install := proxy.NewUpstream(proxy.TransportConfig{
 		DialTimeout:           cfg.Timeouts.Dial,
 		TLSHandshakeTimeout:   cfg.Timeouts.TLSHandshake,

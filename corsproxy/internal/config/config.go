@@ -52,7 +52,7 @@ type Config struct {
 	// AllowedPaths are the request paths passed on, in either form; nil
 	// means every path.
 	AllowedPaths   *target.Paths
-	CORS           cors.Config
+	CORS           cors.Policy
 	Timeouts       Timeouts
 	Transport      Transport
 	MaxBodyBytes   int64
@@ -210,7 +210,8 @@ func build(vs *settings.Values) Config {
 		vs.Fail("upstream", "must be set unless allowed_targets lists at least one target (else nothing can be forwarded)")
 	}
 
-	c.CORS = cors.Config{
+	var corsErrs []cors.FieldError
+	c.CORS, corsErrs = cors.Compile(cors.Config{
 		AllowedOrigins:          vs.List("cors.allowed_origins"),
 		AllowCredentials:        vs.Bool("cors.allow_credentials"),
 		AllowedMethods:          vs.List("cors.allowed_methods"),
@@ -218,14 +219,14 @@ func build(vs *settings.Values) Config {
 		ExposedHeaders:          vs.List("cors.exposed_headers"),
 		MaxAge:                  vs.Duration("cors.max_age", 0, settings.Forever),
 		RejectDisallowedOrigins: vs.Bool("cors.reject_disallowed_origins"),
-	}
-	// A key that did not even parse has been reported already; what Check
+	})
+	// A key that did not even parse has been reported already; what Compile
 	// says about its zero value would only add noise.
 	unparsed := map[string]bool{}
 	for _, k := range Program.Keys {
 		unparsed[k.Name] = vs.Failed(k.Name)
 	}
-	for _, e := range cors.Check(c.CORS) {
+	for _, e := range corsErrs {
 		if key := "cors." + e.Field; !unparsed[key] {
 			vs.Fail(key, "%s", e.Reason)
 		}

@@ -21,17 +21,38 @@ func (e FieldError) Error() string { return e.Field + ": " + e.Reason }
 // anyway (Firefox at 24h, Chromium at 2h); a larger value is a typo.
 const MaxMaxAge = 24 * time.Hour
 
-// Check returns every problem with cfg, one per bad value, in key order; nil
-// means New will accept cfg. rs/cors accepts anything and quietly does
-// something else with a dangerous config (an empty origin list allows every
-// origin, "*" with credentials reflects any origin), so this is where such
-// configs are refused instead.
-func Check(cfg Config) []FieldError {
-	_, errs := check(cfg)
-	return errs
+// Policy is a Config that Compile accepted, its origins parsed and its
+// methods as Fetch sends them: what the configuration hands out and New
+// builds on, so nothing is parsed twice.
+type Policy struct {
+	Config
+	origins origin.List
+	methods []string
 }
 
-// check is Check that also returns the parsed origins, for New.
+// Compile returns every problem with cfg, one per bad value, in key order,
+// and its Policy, which is unusable when there are problems. rs/cors accepts
+// anything and quietly does something else with a dangerous config (an empty
+// origin list allows every origin, "*" with credentials reflects any
+// origin), so this is where such configs are refused instead.
+func Compile(cfg Config) (Policy, []FieldError) {
+	origins, errs := check(cfg)
+	methods := make([]string, 0, len(cfg.AllowedMethods))
+	for _, m := range cfg.AllowedMethods {
+		// Fetch upper-cases these six methods before sending them, so the
+		// config may spell them in any case; any other method is
+		// case-sensitive and is kept as written.
+		if u := strings.ToUpper(m); fetchNormalizedMethods[u] {
+			m = u
+		}
+		methods = append(methods, m)
+	}
+	return Policy{Config: cfg, origins: origins, methods: methods}, errs
+}
+
+var fetchNormalizedMethods = map[string]bool{"DELETE": true, "GET": true, "HEAD": true, "OPTIONS": true, "POST": true, "PUT": true}
+
+// check returns every problem with cfg and its parsed origins.
 func check(cfg Config) (origin.List, []FieldError) {
 	var errs []FieldError
 	add := func(field, format string, args ...any) {

@@ -5,7 +5,7 @@
 // The header logic is github.com/rs/cors v1.11.1, wrapped here once. We would
 // rather use github.com/jub0bs/cors (it refuses dangerous configs by itself),
 // but its v1.0.2 is not served by the module proxy this project builds with,
-// so Check does that refusing for rs/cors, and the Middleware fills the few
+// so Compile does that refusing for rs/cors, and the Middleware fills the few
 // gaps rs/cors leaves (see Handler). Origins are parsed and matched by the
 // shared module signaling-auth/origin (so tokenserver's built-in CORS means
 // the same thing by the same list); the header values are rs/cors's.
@@ -25,8 +25,8 @@ import (
 	rscors "github.com/rs/cors"
 )
 
-// Config is the CORS policy. Build it from validated configuration; New
-// refuses anything Check reports.
+// Config is the CORS policy as configured; Compile checks it into the
+// Policy that New builds on.
 type Config struct {
 	// AllowedOrigins are exact origins ("https://app.example.com"),
 	// patterns ("https://*.example.com") or the single entry "*", as
@@ -63,30 +63,16 @@ type Middleware struct {
 	methods []string // as given to rs/cors, for naming a refusal
 }
 
-// New returns the middleware for cfg, or the problems Check finds (joined,
-// one per line). obs may be nil.
-func New(cfg Config, obs Observer) (*Middleware, error) {
-	origins, errs := check(cfg)
-	if len(errs) > 0 {
-		return nil, joinErrors(errs)
-	}
-	methods := make([]string, 0, len(cfg.AllowedMethods))
-	for _, m := range cfg.AllowedMethods {
-		// Fetch upper-cases these six methods before sending them, so the
-		// config may spell them in any case; any other method is
-		// case-sensitive and is kept as written.
-		if u := strings.ToUpper(m); fetchNormalizedMethods[u] {
-			m = u
-		}
-		methods = append(methods, m)
-	}
+// New returns the middleware for p. obs may be nil.
+func New(p Policy, obs Observer) *Middleware {
+	cfg := p.Config
 	maxAge := int(cfg.MaxAge / time.Second) // 0: rs/cors sends no header
 	if obs == nil {
 		obs = nopObserver{}
 	}
 	opts := rscors.Options{
 		AllowCredentials: cfg.AllowCredentials,
-		AllowedMethods:   methods,
+		AllowedMethods:   p.methods,
 		AllowedHeaders:   cfg.AllowedHeaders,
 		ExposedHeaders:   cfg.ExposedHeaders,
 		MaxAge:           maxAge,
@@ -94,16 +80,14 @@ func New(cfg Config, obs Observer) (*Middleware, error) {
 		// can reject disallowed origins and count preflights.
 		OptionsPassthrough: true,
 	}
-	if origins.AllowsAny() {
+	if p.origins.AllowsAny() {
 		opts.AllowedOrigins = []string{origin.Any} // rs/cors then answers "*"
 	} else {
 		// The matching is package origin's; rs/cors echoes the origin.
-		opts.AllowOriginFunc = origins.Allows
+		opts.AllowOriginFunc = p.origins.Allows
 	}
-	return &Middleware{c: rscors.New(opts), reject: cfg.RejectDisallowedOrigins, obs: obs, methods: methods}, nil
+	return &Middleware{c: rscors.New(opts), reject: cfg.RejectDisallowedOrigins, obs: obs, methods: p.methods}
 }
-
-var fetchNormalizedMethods = map[string]bool{"DELETE": true, "GET": true, "HEAD": true, "OPTIONS": true, "POST": true, "PUT": true}
 
 // Handler returns next behind the CORS policy:
 //
@@ -324,15 +308,3 @@ type nopObserver struct{}
 
 func (nopObserver) Preflight(bool)        {}
 func (nopObserver) DisallowedOrigin(bool) {}
-
-type joinedErrors []FieldError
-
-func (e joinedErrors) Error() string {
-	lines := make([]string, len(e))
-	for i, fe := range e {
-		lines[i] = fe.Error()
-	}
-	return strings.Join(lines, "\n")
-}
-
-func joinErrors(errs []FieldError) error { return joinedErrors(errs) }

@@ -38,10 +38,11 @@ func serve(t *testing.T, cfg cors.Config) *served {
 	}))
 	t.Cleanup(up.Close)
 	u, _ := url.Parse(up.URL)
-	m, err := cors.New(cfg, nil)
-	if err != nil {
-		t.Fatal(err)
+	policy, errs := cors.Compile(cfg)
+	if len(errs) > 0 {
+		t.Fatal(errs)
 	}
+	m := cors.New(policy, nil)
 	p := proxy.New(proxy.Options{Resolver: target.New(u, nil, nil), Transport: up.Client().Transport, MaxBodyBytes: 1 << 10})
 	srv := httptest.NewServer(m.Handler(p))
 	t.Cleanup(srv.Close)
