@@ -1,19 +1,17 @@
 package main
 
 import (
-	"flag"
 	"testing"
 
 	"signaling-auth/telemetry/metricstest"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/metrics.golden from the running program")
 
 // TestMetricsGolden holds the real admin /metrics, after a proxied request,
 // a preflight, a disallowed origin, a refused path and a 429, to
 // testdata/metrics.golden (names, types, labels, help). The chart's
 // dashboard and alerts are checked against that file.
 func TestMetricsGolden(t *testing.T) {
+	golden, rewrite := metricstest.Golden(t)
 	up := newTestUpstream(t)
 	p := startProxyDefaultPaths(t, "--upstream="+up.URL, "--rate_limit.per_ip=1/h", "--rate_limit.burst=3")
 	getWith(t, p.url()+"/rtm/a/", map[string]string{"Origin": pageOrigin})
@@ -22,5 +20,5 @@ func TestMetricsGolden(t *testing.T) {
 	getWith(t, p.url()+"/admin/secret", nil)
 	getWith(t, p.url()+"/rtm/a/", nil)
 	_, body := getWith(t, "http://"+p.admin+"/metrics", nil)
-	metricstest.Check(t, string(body), "testdata/metrics.golden", *update)
+	metricstest.Check(t, string(body), golden, rewrite)
 }

@@ -1,25 +1,18 @@
 package main
 
 import (
-	"flag"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"signaling-auth/telemetry/metricstest"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/metrics.golden from the running program")
-
 // TestMetricsGolden holds the real /metrics, after a token, a 404 and a
 // refusal, to testdata/metrics.golden (names, types, labels, help). The
 // chart's dashboard and alerts are checked against that file.
 func TestMetricsGolden(t *testing.T) {
-	golden, err := filepath.Abs("testdata/metrics.golden") // startRun changes directory
-	if err != nil {
-		t.Fatal(err)
-	}
+	golden, rewrite := metricstest.Golden(t) // before startRun changes directory
 	s := startRun(t, env("TOKENSERVER_RATE_LIMIT_PER_UID", "1/h", "TOKENSERVER_RATE_LIMIT_BURST", "1"))
 	for _, p := range []string{"/rtm/alice", "/rtm/alice", "/nope", "/healthz"} {
 		get(t, s.url+p)
@@ -30,5 +23,5 @@ func TestMetricsGolden(t *testing.T) {
 	}
 	resp.Body.Close()
 	_, body := get(t, s.url+"/metrics")
-	metricstest.Check(t, string(body), golden, *update)
+	metricstest.Check(t, string(body), golden, rewrite)
 }

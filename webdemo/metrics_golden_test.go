@@ -1,25 +1,18 @@
 package main
 
 import (
-	"flag"
 	"io"
 	"net/http"
-	"path/filepath"
 	"testing"
 
 	"signaling-auth/telemetry/metricstest"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/metrics.golden from the running program")
-
 // TestMetricsGolden holds the real /metrics, after a page and a 404, to
 // testdata/metrics.golden (names, types, labels, help). The chart's
 // dashboard and alerts are checked against that file.
 func TestMetricsGolden(t *testing.T) {
-	golden, err := filepath.Abs("testdata/metrics.golden") // startRun changes directory
-	if err != nil {
-		t.Fatal(err)
-	}
+	golden, rewrite := metricstest.Golden(t) // before startRun changes directory
 	s := startRun(t)
 	var body []byte
 	for _, p := range []string{"/", "/nope", "/metrics"} {
@@ -30,5 +23,5 @@ func TestMetricsGolden(t *testing.T) {
 		body, _ = io.ReadAll(res.Body)
 		res.Body.Close()
 	}
-	metricstest.Check(t, string(body), golden, *update)
+	metricstest.Check(t, string(body), golden, rewrite)
 }
