@@ -60,16 +60,23 @@ type RunFunc func(ctx context.Context, args []string, getenv func(string) string
 // Main is a program's main: it sets GOGC to gcPercent unless the environment
 // sets GOGC (0 keeps Go's default; set here, not in run, so tests in the same
 // process keep Go's default), runs run with the process's arguments,
-// environment and a SignalContext, and exits 1 with run's error on stderr.
+// environment and a SignalContext (runCaught), and exits 1 with run's error
+// on stderr.
 func Main(gcPercent int, run RunFunc) {
 	if gcPercent > 0 && os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(gcPercent)
 	}
-	ctx, stop := SignalContext()
-	err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr)
-	stop()
-	if err != nil {
+	if err := runCaught(run); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+}
+
+// runCaught runs run under a SignalContext and leaves SIGINT and SIGTERM
+// caught when it returns: the process exits right after, and a signal in
+// between (make run's SIGTERM arriving after Ctrl-C already stopped the
+// program) must not turn a clean exit into death by that signal (143).
+func runCaught(run RunFunc) error {
+	ctx, _ := SignalContext()
+	return run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr)
 }

@@ -338,3 +338,18 @@ func TestHealthcheck(t *testing.T) {
 		t.Errorf("Healthcheck of a closed port: %v", err)
 	}
 }
+
+// After run returns the process is about to exit; a SIGTERM then (make run
+// stopping its programs after Ctrl-C already did) is still caught, so a
+// clean stop exits 0, not 143. Were the signals released, this SIGTERM
+// would kill the test binary.
+func TestASignalAfterRunReturnedIsStillCaught(t *testing.T) {
+	err := runCaught(func(context.Context, []string, func(string) string, io.Writer, io.Writer) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // time for a default disposition to kill us
+}
