@@ -387,16 +387,16 @@ func TestBoundsIncludeBothEnds(t *testing.T) {
 }
 
 func TestSharedKeysReadTheirValues(t *testing.T) {
-	p := Program{Name: "t", EnvPrefix: "T_", Keys: append(append([]Key{}, LogKeys...), DrainKey,
-		Key{Name: "timeouts.idle", Kind: Duration, Default: "60s"})}
+	p := Program{Name: "t", EnvPrefix: "T_", Keys: append(append([]Key{}, LogKeys...),
+		ServerKeys(ServerDefaults{Listen: ":1", ReadHeader: "1s", Read: "1s", Write: "1s", Idle: "60s", Shutdown: "1s"})...)}
 	env := map[string]string{"T_LOG_LEVEL": "warn", "T_LOG_FORMAT": "json", "T_TIMEOUTS_DRAIN": "0", "T_TIMEOUTS_IDLE": "2s"}
 	vs, err := p.Load(Source{Getenv: func(k string) string { return env[k] }, Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	l := vs.Log()
-	if l.Level != slog.LevelWarn || l.Format != "json" || vs.Drain() != 0 || vs.PositiveDuration("timeouts.idle") != 2*time.Second || vs.Err() != nil {
-		t.Errorf("read %v %q drain %v idle %v, err %v", l.Level, l.Format, vs.Drain(), vs.PositiveDuration("timeouts.idle"), vs.Err())
+	if l.Level != slog.LevelWarn || l.Format != "json" || vs.Timeouts().Drain != 0 || vs.Timeouts().Idle != 2*time.Second || vs.Err() != nil {
+		t.Errorf("read %v %q drain %v idle %v, err %v", l.Level, l.Format, vs.Timeouts().Drain, vs.Timeouts().Idle, vs.Err())
 	}
 	env = map[string]string{"T_LOG_FORMAT": "xml", "T_TIMEOUTS_DRAIN": "-1s", "T_TIMEOUTS_IDLE": "0"}
 	vs, err = p.Load(Source{Getenv: func(k string) string { return env[k] }, Dir: t.TempDir()})
@@ -404,8 +404,7 @@ func TestSharedKeysReadTheirValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	vs.Log()
-	vs.Drain()
-	vs.PositiveDuration("timeouts.idle")
+	vs.Timeouts()
 	msg := fmt.Sprint(vs.Err())
 	for _, key := range []string{"log.format", "timeouts.drain", "timeouts.idle"} {
 		if !strings.Contains(msg, key) {

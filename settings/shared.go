@@ -8,19 +8,16 @@ import (
 	"signaling-auth/lifecycle"
 )
 
-// Keys every program shares, declared once here and read by the Values
+// Keys every program shares are declared once here and read by the Values
 // methods below: log.level and log.format (LogKeys, Values.Log), and the
-// listener's listen and timeouts.* (ServerKeys, Values.Timeouts), of which
-// timeouts.drain (DrainKey, Values.Drain). The connection limits are
-// ratelimit/connsettings'.
-var (
-	LogKeys = []Key{
-		{Name: "log.level", Default: "info", Doc: "debug, info, warn or error."},
-		{Name: "log.format", Default: "text", Doc: "text or json (one JSON object per line)."},
-	}
-	DrainKey = Key{Name: "timeouts.drain", Kind: Duration, Default: "5s",
-		Doc: "On SIGTERM, time /readyz answers 503 while requests are still served, so a load balancer\ntakes this instance out before the listener closes (0: none). SIGINT skips it."}
-)
+// listener's listen and timeouts.* (ServerKeys, Values.Timeouts). The
+// connection limits are ratelimit/connsettings'.
+
+// LogKeys are log.level and log.format.
+var LogKeys = []Key{
+	{Name: "log.level", Default: "info", Doc: "debug, info, warn or error."},
+	{Name: "log.format", Default: "text", Doc: "text or json (one JSON object per line)."},
+}
 
 // Log is LogKeys loaded: how a program logs.
 type Log struct {
@@ -42,9 +39,6 @@ func (vs *Values) Log() Log {
 	return Log{Level: vs.Level("log.level"), Format: vs.OneOf("log.format", "text", "json")}
 }
 
-// Drain reads DrainKey (0: no drain).
-func (vs *Values) Drain() time.Duration { return vs.Duration(DrainKey.Name, 0, Forever) }
-
 // PositiveDuration reads a duration key that must be above zero.
 func (vs *Values) PositiveDuration(key string) time.Duration { return vs.Duration(key, 1, Forever) }
 
@@ -57,7 +51,7 @@ type ServerDefaults struct {
 
 // ServerKeys are the keys of a program's listener, the same in every
 // program but for their defaults: listen, and timeouts.read_header, .read,
-// .write, .idle, .shutdown and .drain (DrainKey). Values.HostPort reads
+// .write, .idle, .shutdown and .drain. Values.HostPort reads
 // listen, Values.Timeouts the rest.
 func ServerKeys(d ServerDefaults) []Key {
 	return []Key{
@@ -67,7 +61,8 @@ func ServerKeys(d ServerDefaults) []Key {
 		{Name: "timeouts.write", Kind: Duration, Default: d.Write, Doc: "Time to write an answer, from the end of the request headers."},
 		{Name: "timeouts.idle", Kind: Duration, Default: d.Idle, Doc: "Time an idle keep-alive client connection stays open."},
 		{Name: "timeouts.shutdown", Kind: Duration, Default: d.Shutdown, Doc: "Time in-flight requests get to finish on SIGINT/SIGTERM."},
-		DrainKey,
+		{Name: "timeouts.drain", Kind: Duration, Default: "5s",
+			Doc: "On SIGTERM, time /readyz answers 503 while requests are still served, so a load balancer\ntakes this instance out before the listener closes (0: none). SIGINT skips it."},
 	}
 }
 
@@ -79,6 +74,6 @@ func (vs *Values) Timeouts() lifecycle.Timeouts {
 		Write:      vs.PositiveDuration("timeouts.write"),
 		Idle:       vs.PositiveDuration("timeouts.idle"),
 		Shutdown:   vs.PositiveDuration("timeouts.shutdown"),
-		Drain:      vs.Drain(),
+		Drain:      vs.Duration("timeouts.drain", 0, Forever),
 	}
 }
