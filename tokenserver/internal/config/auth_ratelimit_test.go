@@ -202,6 +202,10 @@ func TestSecurityKeysInvalid(t *testing.T) {
 		{name: "a bad CIDR is refused",
 			env:  map[string]string{"TOKENSERVER_TRUSTED_PROXIES": "10.0.0.0/33"},
 			want: []string{`config: trusted_proxies: must be an IP address or CIDR (got "10.0.0.0/33")`}},
+		{name: "every bad trusted proxy is named, not only the first",
+			env: map[string]string{"TOKENSERVER_TRUSTED_PROXIES": "proxy.local,10.0.0.1,::/0"},
+			want: []string{`config: trusted_proxies: must be an IP address or CIDR (got "proxy.local")`,
+				`config: trusted_proxies: "::/0" trusts every address, so any client could choose its address with X-Forwarded-For; list the proxies' addresses`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

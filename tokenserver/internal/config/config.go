@@ -210,12 +210,14 @@ func Load(src Source) (Config, error) {
 	for _, err := range originErrs {
 		vs.Fail("cors.allowed_origins", "%v", err)
 	}
-	for _, tp := range c.TrustedProxies {
-		if _, err := clientip.ParsePrefixes([]string{tp}); err != nil {
-			vs.Fail("trusted_proxies", "%v", err)
+	if c.Clients, err = clientip.New(c.TrustedProxies); err != nil {
+		// Name every bad entry, not only the first New stopped at.
+		for _, tp := range c.TrustedProxies {
+			if _, err := clientip.ParsePrefixes([]string{tp}); err != nil {
+				vs.Fail("trusted_proxies", "%v", err)
+			}
 		}
 	}
-	c.Clients, _ = clientip.New(c.TrustedProxies) // nil when an entry failed above
 	c.Timeouts = vs.Timeouts()
 	c.Conns = connsettings.Load(vs, c.Clients)
 	c.MaxHeaderBytes = int(vs.Size("max_header_bytes", 1024, math.MaxInt64))
