@@ -50,6 +50,14 @@ type ConnObserver interface {
 	ConnQueued()     // a connection that waits: Max reached and none idle
 }
 
+// nopObserver is the Observer of limits that have none.
+type nopObserver struct{}
+
+func (nopObserver) ConnsOpen(int) {}
+func (nopObserver) ConnRefused()  {}
+func (nopObserver) ConnEvicted()  {}
+func (nopObserver) ConnQueued()   {}
+
 // IsZero reports whether l caps nothing.
 func (l ConnLimits) IsZero() bool { return l.Max <= 0 && l.PerIP <= 0 }
 
@@ -85,6 +93,9 @@ type connTable struct {
 }
 
 func newConnTable(l ConnLimits) *connTable {
+	if l.Observer == nil {
+		l.Observer = nopObserver{}
+	}
 	t := &connTable{limits: l, perKey: map[string]int{}}
 	t.cond.L = &t.mu
 	return t
@@ -110,9 +121,7 @@ func (t *connTable) admit(addr netip.Addr, e *tracked) (ok bool) {
 	}
 	t.mu.Lock()
 	if e.key != "" && t.perKey[e.key] >= l.PerIP {
-		if l.Observer != nil {
-			l.Observer.ConnRefused()
-		}
+		l.Observer.ConnRefused()
 		t.mu.Unlock()
 		return false
 	}
@@ -120,22 +129,20 @@ func (t *connTable) admit(addr netip.Addr, e *tracked) (ok bool) {
 		t.perKey[e.key]++
 	}
 	t.open++ // counted now, so a client cannot queue past its PerIP either
-	t.observeOpen()
+	l.Observer.ConnsOpen(t.open)
 	queued := false
 	for l.Max > 0 && t.open > l.Max && !t.closed {
 		if f := t.idle.Front(); f != nil {
 			victim := f.Value.(*tracked)
 			t.idle.Remove(f)
 			victim.idleElem = nil
-			if l.Observer != nil {
-				l.Observer.ConnEvicted()
-			}
+			l.Observer.ConnEvicted()
 			t.mu.Unlock()
 			_ = victim.close() // releases its slot
 			t.mu.Lock()
 			continue
 		}
-		if !queued && l.Observer != nil {
+		if !queued {
 			l.Observer.ConnQueued()
 		}
 		queued = true
@@ -158,7 +165,7 @@ func (t *connTable) release(e *tracked) {
 		t.mu.Lock()
 		defer t.mu.Unlock()
 		t.open--
-		t.observeOpen()
+		t.limits.Observer.ConnsOpen(t.open)
 		e.released = true
 		if e.key != "" {
 			if t.perKey[e.key]--; t.perKey[e.key] <= 0 {
@@ -171,13 +178,6 @@ func (t *connTable) release(e *tracked) {
 		}
 		t.cond.Broadcast()
 	})
-}
-
-// observeOpen tells the observer the open count; t.mu is held.
-func (t *connTable) observeOpen() {
-	if t.limits.Observer != nil {
-		t.limits.Observer.ConnsOpen(t.open)
-	}
 }
 
 // state follows http.Server's ConnState: idle connections join the
