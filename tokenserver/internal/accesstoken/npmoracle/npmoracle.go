@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"sync"
 	"testing"
@@ -82,11 +83,10 @@ func Call(t testing.TB, requests, answers any) {
 	if err != nil {
 		t.Fatalf("node oracle.js: %v\n%s", err, stderr.String())
 	}
-	var n []json.RawMessage
-	if err := json.Unmarshal(out, &n); err != nil {
-		t.Fatalf("oracle.js answer: %v\n%s", err, out)
-	}
 	if err := json.Unmarshal(out, answers); err != nil {
 		t.Fatalf("oracle.js answer: %v\n%s", err, out)
+	}
+	if got, want := reflect.ValueOf(answers).Elem().Len(), reflect.ValueOf(requests).Len(); got != want {
+		t.Fatalf("oracle.js gave %d answers to %d requests:\n%s", got, want, out)
 	}
 }
